@@ -1,0 +1,50 @@
+"""The ``orps`` command line: argument parsing and the one place that prints and exits.
+
+``main(argv)`` returns the exit code; each subcommand lives in its own module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import OrpsError
+from . import test_cmd
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orps", description="Execution-grounded code refinement (ORPS).")
+    parser.add_argument("--version", action="version", version=f"orps {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    test_cmd.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except OrpsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # our bug: one line, unless --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("hint: rerun with --debug for the traceback, and report it", file=sys.stderr)
+        return 70
+
+
+def entrypoint() -> None:
+    sys.exit(main())

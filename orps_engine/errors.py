@@ -1,0 +1,47 @@
+"""The OrpsError hierarchy: every error a user can cause or meet, each with its exit code.
+
+Messages say what happened and where; ``hint`` says what to do next. The CLI and the server
+turn these into output in one place each; nothing else catches them broadly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class OrpsError(Exception):
+    """Base class; an unclassified error is our bug (exit 70)."""
+
+    exit_code = 70
+
+    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
+        return where + self.message
+
+
+class InputError(OrpsError):
+    """Missing file, no tests found, malformed tests, bad or missing configuration."""
+
+    exit_code = 2
+
+
+class ModelUnreachable(OrpsError):
+    """No call to the model ever succeeded."""
+
+    exit_code = 3
+
+
+class HarnessError(OrpsError):
+    """The sandbox or the host failed; never a verdict on the solution."""
+
+    exit_code = 70

@@ -1,0 +1,236 @@
+"""Judging: run a problem's tests in the sandbox and turn raw runs into verdicts.
+
+Everything here happens in the parent, on plain data: stdout compared against the expected
+text, the checker's report read as data, limits checked against the warden's measurements. A
+verdict is a failure until that comparison says otherwise; a failure of ours is HARNESS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .problem import Problem, Target, TestCase, TestKind
+from .results import ExecutionResult, RunError, SuiteResult, Verdict
+from .sandbox import FunctionRun, Limits, RawRun, Sandbox, modules_to_preload
+
+ProgressCallback = Callable[[int, int, ExecutionResult], None]
+
+
+def open_sandbox(problem: Problem, *extra_sources: str) -> Sandbox:
+    """A sandbox warmed up for this problem: the libraries it imports already loaded."""
+    sources = [problem.source, problem.setup, *extra_sources]
+    sources += [t.source or "" for t in problem.tests]
+    folder = problem.path.parent if problem.path.parent.is_dir() else None
+    return Sandbox(solution_dir=folder, preload=modules_to_preload(*sources))
+
+
+def run_tests(problem: Problem, *, sandbox: Sandbox | None = None,
+              on_result: ProgressCallback | None = None) -> SuiteResult:
+    """Run every test of ``problem`` (in order, one at a time, so timings do not interfere)."""
+    own = sandbox is None
+    box = open_sandbox(problem) if sandbox is None else sandbox
+    try:
+        results = []
+        for i, test in enumerate(problem.tests):
+            result = run_test(box, problem, test)
+            results.append(result)
+            if on_result is not None:
+                on_result(i + 1, len(problem.tests), result)
+        return SuiteResult(results=tuple(results), notes=box.notes)
+    finally:
+        if own:
+            box.close()
+
+
+async def arun_tests(problem: Problem, *, on_result: ProgressCallback | None = None) -> SuiteResult:
+    """``run_tests`` off the event loop; cancelling it kills the sandbox and its runs."""
+    box = await asyncio.to_thread(open_sandbox, problem)
+    try:
+        return await asyncio.to_thread(run_tests, problem, sandbox=box, on_result=on_result)
+    except asyncio.CancelledError:
+        box.kill()
+        raise
+    finally:
+        await asyncio.to_thread(box.close)
+
+
+def run_test(box: Sandbox, problem: Problem, test: TestCase) -> ExecutionResult:
+    limits = Limits.for_time_and_memory(problem.time_limit_s, problem.memory_limit_mb)
+    filename = str(problem.path)
+    if problem.target is Target.PROGRAM:
+        raw = box.run_program(source=problem.source, filename=filename, stdin=test.input or "", limits=limits)
+        return judge_program(problem, test, raw)
+    run = box.run_function_test(source=problem.source, filename=filename, module=problem.module,
+                                spec=checker_spec(problem, test), limits=limits)
+    return judge_function(problem, test, run)
+
+
+def checker_spec(problem: Problem, test: TestCase) -> dict[str, Any]:
+    """What the checker process receives: the test itself, with its expected values."""
+    filename = str(test.path) if test.path else "<tests>"
+    return {
+        "module": problem.module,
+        "setup": problem.setup,
+        "setup_filename": str(problem.setup_path or "<setup>"),
+        "test": {"id": test.id, "kind": test.kind.value, "source": test.source or "", "filename": filename,
+                 "line": _source_line(test), "want": test.want, "exc_msg": test.exc_msg,
+                 "context": list(test.context), "flags": test.doctest_flags},
+    }
+
+
+def _source_line(test: TestCase) -> int:
+    # A sidecar assert sits on one line of the JSON file; a doctest example on its own line.
+    return test.line if test.line is not None and test.kind is TestKind.DOCTEST else 1
+
+
+# -- verdicts -----------------------------------------------------------------------------------
+def judge_program(problem: Problem, test: TestCase, raw: RawRun) -> ExecutionResult:
+    verdict, detail, error = _limit_verdict(problem, raw, raw.info)
+    if verdict is None:
+        if raw.signal is not None or raw.exit_code != 0:
+            verdict, error = Verdict.RE, _program_error(problem, raw)
+            detail = str(error)
+        elif compare_output(test.expected or "", raw.stdout, problem.compare):
+            verdict = Verdict.AC
+        else:
+            verdict, detail = Verdict.WA, "output differs"
+    return _result(test, verdict, raw, expected=test.expected, actual=raw.stdout, error=error, detail=detail,
+                   wall_ms=raw.wall_ms)
+
+
+def judge_function(problem: Problem, test: TestCase, run: FunctionRun) -> ExecutionResult:
+    sol, report = run.solution, run.report or {}
+    remote_error = report.get("error") if report.get("outcome") == "solution_error" else None
+    verdict, detail, error = _limit_verdict(problem, sol, remote_error)
+    outcome = report.get("outcome")
+    if run.checker.harness_error and verdict is None:
+        verdict, detail = Verdict.HARNESS, run.checker.harness_error
+    elif verdict is None and run.report is None:
+        verdict, detail = Verdict.HARNESS, _checker_failure(run.checker)
+    elif verdict is None and outcome == "pass":
+        verdict = Verdict.AC
+    elif verdict is None and outcome == "fail":
+        verdict, detail = Verdict.WA, report.get("message") or "assertion failed"
+    elif verdict is None and outcome == "solution_error":
+        verdict, error = Verdict.RE, _function_error(problem, sol, remote_error or {})
+        detail = str(error)
+    elif verdict is None:
+        verdict, detail = Verdict.HARNESS, report.get("message") or "the test could not run"
+    return _result(test, verdict, sol, expected=report.get("expected"), actual=report.get("actual"),
+                   error=error, detail=detail, wall_ms=report.get("solution_ms", sol.wall_ms),
+                   notes=run.checker.notes)
+
+
+def _limit_verdict(problem: Problem, raw: RawRun,
+                   error: dict[str, Any] | None) -> tuple[Verdict | None, str | None, RunError | None]:
+    """Verdicts decided by the limits alone, in the order a judge applies them."""
+    limit_ms = problem.time_limit_s * 1000
+    cpu = raw.cpu_ms or 0.0
+    if raw.harness_error:
+        return Verdict.HARNESS, raw.harness_error, None
+    if raw.timed_out:
+        return Verdict.TLE, f"killed at the {_seconds(problem.time_limit_s)} s limit's wall-clock deadline", None
+    if raw.signal == signal.SIGXCPU or (raw.signal == signal.SIGKILL and cpu >= limit_ms):
+        return Verdict.TLE, f"CPU time over the {_seconds(problem.time_limit_s)} s limit", None
+    if raw.output_exceeded or raw.signal == signal.SIGXFSZ:
+        return Verdict.OLE, "output over the limit", None
+    limit_kb = problem.memory_limit_mb * 1024
+    if (error and str(error.get("type", "")).endswith("MemoryError")) or (raw.peak_kb or 0) > limit_kb:
+        return Verdict.MLE, f"memory over the {problem.memory_limit_mb} MB limit", None
+    if cpu > limit_ms and raw.exit_code == 0:
+        return Verdict.TLE, f"CPU time {cpu / 1000:.2f} s over the {_seconds(problem.time_limit_s)} s limit", None
+    return None, None, None
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+def _program_error(problem: Problem, raw: RawRun) -> RunError:
+    info = raw.info or {}
+    if info.get("type"):
+        return RunError(type=str(info["type"]), message=str(info.get("message", "")), line=info.get("line"),
+                        path=str(problem.path))
+    if raw.signal is not None:
+        return RunError(type=_signal_name(raw.signal), message="killed by a signal", path=str(problem.path))
+    return RunError(type="NonZeroExit", message=f"exit code {raw.exit_code}", path=str(problem.path))
+
+
+def _function_error(problem: Problem, sol: RawRun, info: dict[str, Any]) -> RunError:
+    if info.get("type") == "ProcessExit":
+        if sol.signal is not None:
+            message = f"the solution's process was killed by {_signal_name(sol.signal)}"
+        else:
+            message = f"the solution's process exited (status {sol.exit_code}) before the test finished"
+        return RunError(type="ProcessExit", message=message, path=str(problem.path))
+    return RunError(type=str(info.get("type", "Error")), message=str(info.get("message", "")),
+                    line=info.get("line"), path=str(problem.path))
+
+
+def _checker_failure(checker: RawRun) -> str:
+    if checker.timed_out:
+        return "the test itself ran past its deadline"
+    tail = checker.stderr.strip().splitlines()[-1:] or [f"exit code {checker.exit_code}, signal {checker.signal}"]
+    return f"the test process ended without a report: {tail[0]}"
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _result(test: TestCase, verdict: Verdict, raw: RawRun, *, expected: str | None, actual: str | None,
+            error: RunError | None, detail: str | None, wall_ms: float | None,
+            notes: tuple[str, ...] = ()) -> ExecutionResult:
+    measured = verdict is not Verdict.HARNESS
+    return ExecutionResult(test_id=test.id, verdict=verdict, wall_ms=wall_ms if measured else None,
+                           cpu_ms=raw.cpu_ms if measured else None, peak_kb=raw.peak_kb if measured else None,
+                           instructions=raw.instructions if measured else None, expected=expected,
+                           actual=actual, error=error, detail=detail, stdout=raw.stdout,
+                           notes=tuple(raw.notes) + notes)
+
+
+# -- output comparison ----------------------------------------------------------------------------
+def compare_output(expected: str, actual: str, mode: str) -> bool:
+    if mode == "exact":
+        return expected == actual
+    if mode == "lines":
+        return _lines(expected) == _lines(actual)
+    if mode.startswith("float"):
+        tolerance = float(mode.split(":", 1)[1]) if ":" in mode else 1e-6
+        return _floats_match(expected.split(), actual.split(), tolerance)
+    return expected.split() == actual.split()
+
+
+def _lines(text: str) -> list[str]:
+    lines = [line.rstrip() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _floats_match(expected: list[str], actual: list[str], tolerance: float) -> bool:
+    if len(expected) != len(actual):
+        return False
+    for want, got in zip(expected, actual):
+        if want == got:
+            continue
+        try:
+            a, b = float(want), float(got)
+        except ValueError:
+            return False
+        if not (math.isfinite(a) and math.isfinite(b)) or not math.isclose(a, b, rel_tol=tolerance,
+                                                                               abs_tol=tolerance):
+            return False
+    return True
+
+
+def solution_folder(path: Path) -> Path | None:
+    return path.parent if path.parent.is_dir() else None

@@ -1,0 +1,72 @@
+"""Problems and test cases: what is tested, how, and under which limits.
+
+A ``TestCase`` keeps its expected values here, in the parent: the sandbox job built from it
+carries only what the code under test may see (stdin for programs; the checker, a separate
+process, receives assert tests and doctests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from ..config import DEFAULT_COMPARE, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S
+
+
+class Target(str, Enum):
+    FUNCTION = "function"  # a function by name, exercised by asserts or doctests
+    PROGRAM = "program"  # the whole file, on stdin/stdout
+
+
+class TestKind(str, Enum):
+    STDIO = "stdio"
+    ASSERT = "assert"
+    DOCTEST = "doctest"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TestCase:
+    id: str
+    kind: TestKind
+    path: Path | None = None  # the file the test was read from
+    line: int | None = None  # its line there (1-based)
+    input: str | None = None  # stdio: stdin
+    expected: str | None = None  # stdio: expected stdout
+    source: str | None = None  # assert: the statements; doctest: the example's source
+    want: str | None = None  # doctest: expected output
+    exc_msg: str | None = None  # doctest: expected exception line
+    context: tuple[str, ...] = ()  # doctest: earlier examples of the same docstring, run first
+    doctest_flags: int = 0
+
+    @property
+    def shown_input(self) -> str:
+        """What to show a person as this test's input."""
+        if self.kind is TestKind.STDIO:
+            return self.input or ""
+        return self.source or ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    path: Path  # the solution file (or a virtual path for dataset rows)
+    source: str  # the solution's text
+    target: Target
+    tests: tuple[TestCase, ...]
+    function: str | None = None
+    module: str = "solution"  # the name the tests import the solution by
+    setup: str = ""  # run before each assert test (imports, helpers)
+    setup_path: Path | None = None
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
+    compare: str = DEFAULT_COMPARE  # stdio: tokens | lines | exact | float[:tolerance]
+    origin: str = ""  # where the tests came from, for messages
+    name: str | None = None
+    url: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def with_source(self, source: str) -> Problem:
+        """The same problem and tests against other code (a candidate)."""
+        from dataclasses import replace
+
+        return replace(self, source=source)

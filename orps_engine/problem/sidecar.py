@@ -1,0 +1,154 @@
+"""JSON test files: Competitive Companion's problem JSON as is, and orps's function schema.
+
+Competitive Companion: ``{"name", "url", "timeLimit" (ms), "memoryLimit" (MB), "testType",
+"tests": [{"input", "output"}]}``. Function problems: ``{"entry_point": "f", "setup": "...",
+"asserts": ["assert f(1) == 2", ...]}``, optionally with ``timeLimit``/``memoryLimit`` too.
+Either may set ``"compare"`` (stdio only): tokens, lines, exact, or float[:tolerance].
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from ..config import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S
+from ..errors import InputError
+from . import jsonpos
+from .model import Problem, Target, TestCase, TestKind
+
+COMPARE_MODES = ("tokens", "lines", "exact", "float")
+_FLOAT_MODE = re.compile(r"^float(:(\d+(\.\d*)?|\.\d+)(e-?\d+)?)?$")
+
+
+def load_json_tests(tests_path: Path, solution: Path, source: str, function: str | None) -> Problem:
+    text = _read(tests_path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=tests_path, line=exc.lineno,
+                         hint="fix the JSON syntax at that line") from None
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object with \"tests\" or \"asserts\"", path=tests_path, line=1)
+    limits = _limits(data, tests_path, text)
+    if "asserts" in data or "entry_point" in data:
+        return _function_problem(data, text, tests_path, solution, source, function, limits)
+    if "tests" in data:
+        if function:
+            raise InputError(f"--function {function} given, but {tests_path.name} holds stdin/stdout tests",
+                             path=tests_path, hint="drop --function for stdin/stdout problems")
+        return _program_problem(data, text, tests_path, solution, source, limits)
+    raise InputError("no \"tests\" (stdin/stdout) or \"asserts\" (function) field", path=tests_path, line=1,
+                     hint="see the README's test file schema")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("tests file not found", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the tests file: {exc}", path=path) from None
+
+
+def _field_error(path: Path, text: str, key: str, message: str, line: int | None = None) -> InputError:
+    return InputError(f"field \"{key}\": {message}", path=path, line=line or jsonpos.key_line(text, key))
+
+
+def _limits(data: dict[str, Any], path: Path, text: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"time_limit_s": DEFAULT_TIME_LIMIT_S, "memory_limit_mb": DEFAULT_MEMORY_LIMIT_MB}
+    if "timeLimit" in data:
+        value = data["timeLimit"]
+        if not _is_number(value) or value <= 0:
+            raise _field_error(path, text, "timeLimit", "expected a positive number of milliseconds")
+        out["time_limit_s"] = float(value) / 1000
+    if "memoryLimit" in data:
+        value = data["memoryLimit"]
+        if not _is_number(value) or value <= 0:
+            raise _field_error(path, text, "memoryLimit", "expected a positive number of megabytes")
+        out["memory_limit_mb"] = int(value)
+    compare = data.get("compare", "tokens")
+    if not isinstance(compare, str) or not (compare in COMPARE_MODES or _FLOAT_MODE.match(compare)):
+        raise _field_error(path, text, "compare", "expected tokens, lines, exact or float[:tolerance]")
+    out["compare"] = compare
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _program_problem(data: dict[str, Any], text: str, path: Path, solution: Path, source: str,
+                     limits: dict[str, Any]) -> Problem:
+    if data.get("interactive"):
+        raise _field_error(path, text, "interactive", "interactive problems are not supported")
+    for key in ("input", "output"):
+        spec = data.get(key)
+        if isinstance(spec, dict) and spec.get("type", "stdin" if key == "input" else "stdout") not in ("stdin", "stdout"):
+            raise _field_error(path, text, key, f"only stdin/stdout problems are supported, not {spec.get('type')!r}")
+    tests = data["tests"]
+    if not isinstance(tests, list):
+        raise _field_error(path, text, "tests", "expected a list of {\"input\", \"output\"} objects")
+    lines = jsonpos.array_element_lines(text, "tests")
+    cases = []
+    for i, test in enumerate(tests):
+        line = lines[i] if i < len(lines) else None
+        if not isinstance(test, dict):
+            raise _field_error(path, text, f"tests[{i}]", "expected an object with \"input\" and \"output\"", line)
+        for key in ("input", "output"):
+            if not isinstance(test.get(key), str):
+                problem = "missing" if key not in test else "expected a string"
+                raise _field_error(path, text, f"tests[{i}].{key}", problem, line)
+        cases.append(TestCase(id=str(i + 1), kind=TestKind.STDIO, path=path, line=line,
+                              input=test["input"], expected=test["output"]))
+    if not cases:
+        raise _field_error(path, text, "tests", "the list is empty")
+    return Problem(path=solution, source=source, target=Target.PROGRAM, tests=tuple(cases),
+                   origin=str(path), name=_opt_str(data, "name"), url=_opt_str(data, "url"), **limits)
+
+
+def _function_problem(data: dict[str, Any], text: str, path: Path, solution: Path, source: str,
+                      function: str | None, limits: dict[str, Any]) -> Problem:
+    entry = data.get("entry_point")
+    if entry is not None and (not isinstance(entry, str) or not entry.isidentifier()):
+        raise _field_error(path, text, "entry_point", "expected a function name")
+    setup = data.get("setup", "")
+    if not isinstance(setup, str):
+        raise _field_error(path, text, "setup", "expected a string of Python code")
+    _check_syntax(setup, path, text, "setup", jsonpos.key_line(text, "setup"))
+    asserts = data.get("asserts")
+    if not isinstance(asserts, list) or not asserts:
+        raise _field_error(path, text, "asserts", "expected a non-empty list of assert statements")
+    lines = jsonpos.array_element_lines(text, "asserts")
+    cases = []
+    for i, statement in enumerate(asserts):
+        line = lines[i] if i < len(lines) else None
+        if not isinstance(statement, str) or not statement.strip():
+            raise _field_error(path, text, f"asserts[{i}]", "expected a string of Python code", line)
+        _check_syntax(statement, path, text, f"asserts[{i}]", line)
+        cases.append(TestCase(id=str(i + 1), kind=TestKind.ASSERT, path=path, line=line, source=statement))
+    return Problem(path=solution, source=source, target=Target.FUNCTION, tests=tuple(cases),
+                   function=function or entry, module=module_name(solution), setup=setup, setup_path=path,
+                   origin=str(path), name=_opt_str(data, "name"), url=_opt_str(data, "url"), **limits)
+
+
+def _check_syntax(code: str, path: Path, text: str, key: str, line: int | None) -> None:
+    try:
+        compile(code, f"<{key}>", "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
+    except SyntaxError as exc:
+        raise _field_error(path, text, key, f"not valid Python: {exc.msg} (line {exc.lineno} of the code)",
+                           line) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise _field_error(path, text, key, f"not valid Python: {exc}", line) from None
+
+
+def _opt_str(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def module_name(solution: Path) -> str:
+    """The name tests import the solution by: its file stem when that is an identifier."""
+    stem = solution.stem
+    return stem if stem.isidentifier() else "solution"

@@ -1,0 +1,74 @@
+"""The terminal view of a test run: a table, then the failures with input, expected vs actual
+(a short diff) or the error, then ``N passed, M failed``."""
+
+from __future__ import annotations
+
+import difflib
+
+from ..problem import Problem, TestCase
+from ..results import ExecutionResult, SuiteResult, Verdict
+from . import units
+
+MAX_SHOWN_LINES = 12
+MAX_LINE = 200
+
+
+def format_table(results: tuple[ExecutionResult, ...]) -> str:
+    header = ("test", "verdict", "time", "CPU", "memory")
+    rows = [(r.test_id, r.verdict.value, units.ms(r.wall_ms), units.ms(r.cpu_ms), units.kb(r.peak_kb))
+            for r in results]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+             for row in [header, *rows]]
+    return "\n".join(lines)
+
+
+def format_suite(problem: Problem, suite: SuiteResult) -> str:
+    parts = [format_table(suite.results)]
+    tests = {t.id: t for t in problem.tests}
+    for result in suite.results:
+        if result.verdict is not Verdict.AC:
+            parts.append(_failure(result, tests.get(result.test_id)))
+    parts.extend(f"note: {note}" for note in dict.fromkeys(suite.notes))
+    parts.append(f"{suite.passed} passed, {suite.failed} failed")
+    return "\n\n".join(p for p in parts if p)
+
+
+def _failure(result: ExecutionResult, test: TestCase | None) -> str:
+    where = f" ({test.path.name}:{test.line})" if test and test.path and test.line else ""
+    lines = [f"test {result.test_id}{where}: {result.verdict.value}" + (f" - {result.detail}" if result.detail else "")]
+    if test is not None:
+        lines += _block("input", test.shown_input)
+    if result.error is not None:
+        lines.append(f"  error: {result.error}")
+    elif result.verdict is Verdict.WA and (result.expected is not None or result.actual is not None):
+        lines += _comparison(result.expected or "", result.actual or "")
+    if result.stdout and result.verdict is not Verdict.WA and test is not None and test.kind.value != "stdio":
+        lines += _block("printed", result.stdout)
+    return "\n".join(lines)
+
+
+def _block(label: str, text: str) -> list[str]:
+    shown = _clip(text.rstrip("\n").splitlines()) or ["(empty)"]
+    if len(shown) == 1:
+        return [f"  {label}: {shown[0]}"]
+    return [f"  {label}:"] + [f"    {line}" for line in shown]
+
+
+def _comparison(expected: str, actual: str) -> list[str]:
+    exp_lines, act_lines = expected.rstrip("\n").splitlines(), actual.rstrip("\n").splitlines()
+    if len(exp_lines) <= 1 and len(act_lines) <= 1:
+        return [f"  expected: {_cut(expected.strip()) or '(empty)'}", f"  actual:   {_cut(actual.strip()) or '(empty)'}"]
+    diff = list(difflib.unified_diff(exp_lines, act_lines, "expected", "actual", lineterm="", n=1))
+    return ["  diff:"] + [f"    {line}" for line in _clip(diff)]
+
+
+def _clip(lines: list[str]) -> list[str]:
+    shown = [_cut(line) for line in lines[:MAX_SHOWN_LINES]]
+    if len(lines) > MAX_SHOWN_LINES:
+        shown.append(f"... ({len(lines) - MAX_SHOWN_LINES} more lines)")
+    return shown
+
+
+def _cut(line: str) -> str:
+    return line if len(line) <= MAX_LINE else line[: MAX_LINE - 3] + "..."

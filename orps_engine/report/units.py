@@ -1,0 +1,32 @@
+"""How figures are written for people: one place, so the CLI and the editor agree."""
+
+from __future__ import annotations
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value >= 1000:
+        return f"{value / 1000:.2f} s"
+    if value >= 10:
+        return f"{value:.0f} ms"
+    return f"{value:.1f} ms"
+
+
+def kb(value: int | None) -> str:
+    if value is None:
+        return "n/a"
+    if value >= 1024 * 1024:
+        return f"{value / (1024 * 1024):.1f} GB"
+    if value >= 1024:
+        return f"{value / 1024:.1f} MB"
+    return f"{value} KB"
+
+
+def count(value: int | None) -> str:
+    if value is None:
+        return "unavailable"
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= size:
+            return f"{value / size:.1f}{unit}"
+    return str(value)

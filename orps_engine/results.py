@@ -1,0 +1,76 @@
+"""Verdicts and execution records: the only results of running code that the rest of orps reads.
+
+A figure that could not be measured is ``None``, never 0. The raw run (exit status, rusage,
+bytes) stays inside ``sandbox``; what leaves is an ``ExecutionResult``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Verdict(str, Enum):
+    AC = "AC"  # accepted
+    WA = "WA"  # wrong answer
+    TLE = "TLE"  # time limit exceeded
+    MLE = "MLE"  # memory limit exceeded
+    RE = "RE"  # runtime error
+    OLE = "OLE"  # output limit exceeded
+    HARNESS = "HARNESS"  # our failure (or the test's own); never blamed on the solution
+
+    @property
+    def passed(self) -> bool:
+        return self is Verdict.AC
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunError:
+    """An error raised by the solution: exception type, message, and the line in the user's file."""
+
+    type: str
+    message: str
+    line: int | None = None
+    path: str | None = None
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line is not None else ""
+        return f"{self.type}: {self.message}{where}" if self.message else f"{self.type}{where}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionResult:
+    test_id: str
+    verdict: Verdict
+    wall_ms: float | None
+    cpu_ms: float | None
+    peak_kb: int | None
+    instructions: int | None
+    expected: str | None = None
+    actual: str | None = None
+    error: RunError | None = None
+    detail: str | None = None  # a one-line explanation of the verdict, for people
+    stdout: str = ""  # what the solution printed (function problems: debugging output only)
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SuiteResult:
+    results: tuple[ExecutionResult, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for r in self.results if r.verdict.passed)
+
+    @property
+    def failed(self) -> int:
+        return self.total - self.passed
+
+    @property
+    def all_passed(self) -> bool:
+        return self.total > 0 and self.passed == self.total

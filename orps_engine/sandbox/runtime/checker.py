@@ -1,0 +1,253 @@
+"""The checker: runs one of the user's tests, in its own sandboxed process, against the solution.
+
+The solution lives in another process; here its module is a proxy (see ``rpc``), so the test's
+own code, its expected values and every comparison stay out of the solution's reach. The
+checker reports an outcome to the parent:
+
+- ``pass``: the test ran to its end;
+- ``fail``: an assertion failed (with actual and expected), or the test raised once the
+  solution had answered (e.g. it returned the wrong type);
+- ``solution_error``: the solution raised, or its process ended, and the test did not expect it;
+- ``test_error``: the test broke before the solution was involved (never the solution's fault).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import doctest
+import io
+import socket
+import sys
+import traceback
+import types
+from typing import Any
+
+from . import codec, rpc, wire
+
+MAX_REPR = 1000
+
+
+class _AssertFailed(AssertionError):
+    def __init__(self, actual: str | None, expected: str | None, message: str) -> None:
+        super().__init__(message)
+        self.actual, self.expected = actual, expected
+
+
+def main(job: dict[str, Any]) -> int:
+    ctl = socket.socket(fileno=4)
+    spec = wire.recv(ctl)
+    endpoint = rpc.Endpoint(socket.socket(fileno=3), serve_ops=rpc.CHECKER_OPS)
+    report = Checker(spec, endpoint).run()
+    report["solution_ms"] = round(endpoint.busy_s * 1000, 3)
+    report["calls"] = endpoint.calls
+    wire.send(ctl, report)
+    return 0
+
+
+class Checker:
+    def __init__(self, spec: dict[str, Any], endpoint: rpc.Endpoint) -> None:
+        self.spec = spec
+        self.test = spec["test"]
+        self.ep = endpoint
+        self.out = io.StringIO()
+        endpoint._on_output = self.out.write
+        self.touched = False
+
+    def run(self) -> dict[str, Any]:
+        try:
+            globs = self._bind_solution()
+        except BaseException as exc:
+            return self._classify(exc)
+        try:
+            if self.spec.get("setup"):
+                self._exec(self.spec["setup"], self.spec.get("setup_filename", "<setup>"), 1, globs)
+            if self.test["kind"] == "doctest":
+                return self._run_doctest(globs)
+            self._exec(self.test["source"], self.test["filename"], self.test["line"], globs, rewrite=True)
+        except BaseException as exc:
+            return self._classify(exc)
+        return {"outcome": "pass"}
+
+    # -- binding the solution -----------------------------------------------------------------
+    def _bind_solution(self) -> dict[str, Any]:
+        listing = self.ep.request("module")
+        self.touched = True
+        name = self.spec["module"]
+        proxy = types.ModuleType(name)
+        proxy.__dict__.update(listing["names"])
+        remote_module = listing["module"]
+        proxy.__getattr__ = lambda attr: getattr(remote_module, attr)  # type: ignore[attr-defined]
+        sys.modules[name] = proxy
+        globs: dict[str, Any] = {"__name__": "__orps_test__", "__builtins__": builtins}
+        globs.update(listing["names"])
+        globs.update(__orps_calls=lambda: self.ep.calls, __orps_fail=self._fail,
+                     __orps_fail_plain=self._fail_plain)
+        return globs
+
+    def _exec(self, source: str, filename: str, line: int, globs: dict[str, Any],
+              rewrite: bool = False) -> None:
+        tree = ast.parse(source, filename)
+        if rewrite:
+            tree = ast.fix_missing_locations(_AssertRewriter(source).visit(tree))
+        ast.increment_lineno(tree, max(0, line - 1))
+        exec(compile(tree, filename, "exec", dont_inherit=True), globs)
+
+    # -- assertion reporting --------------------------------------------------------------------
+    def _fail(self, left: Any, right: Any, op: str, msg: Any, src: str, left_is_actual: bool) -> None:
+        actual, expected = (left, right) if left_is_actual else (right, left)
+        shown_expected = _show(expected) if op == "Eq" else f"{_OPS.get(op, op)} {_show(expected)}"
+        raise _AssertFailed(_show(actual), shown_expected, _message(msg, src))
+
+    def _fail_plain(self, msg: Any, src: str, before: int) -> None:
+        actual = _show(self.ep.last_result) if self.ep.calls > before else None
+        raise _AssertFailed(actual, f"true: {src}", _message(msg, src))
+
+    # -- doctests -----------------------------------------------------------------------------
+    def _run_doctest(self, globs: dict[str, Any]) -> dict[str, Any]:
+        test, filename = self.test, self.test["filename"]
+        for source in test.get("context", []):
+            try:
+                self._exec_single(source, filename, globs)
+            except BaseException:
+                pass
+        self.out.seek(0)
+        self.out.truncate()
+        exc: BaseException | None = None
+        try:
+            self._exec_single(test["source"], filename, globs, line=test["line"])
+        except BaseException as raised:
+            exc = raised
+        got = self.out.getvalue()
+        checker, flags = doctest.OutputChecker(), int(test.get("flags", 0))
+        exc_msg = test.get("exc_msg")
+        if exc is None:
+            if exc_msg is None and checker.check_output(test["want"], got, flags):
+                return {"outcome": "pass"}
+            expected = test["want"] if exc_msg is None else f"Traceback ...\n{exc_msg}"
+            return {"outcome": "fail", "actual": got, "expected": expected, "message": "output differs"}
+        if exc_msg is None:
+            return self._classify(exc)
+        got_exc = traceback.format_exception_only(type(exc), exc)[-1]
+        if checker.check_output(exc_msg, got_exc, flags) or (
+                flags & doctest.IGNORE_EXCEPTION_DETAIL and type(exc).__name__ in exc_msg):
+            return {"outcome": "pass"}
+        return {"outcome": "fail", "actual": got + got_exc, "expected": exc_msg,
+                "message": "raised a different exception"}
+
+    def _exec_single(self, source: str, filename: str, globs: dict[str, Any], line: int = 1) -> None:
+        saved = sys.stdout
+        sys.stdout = self.out
+        try:
+            tree = ast.parse(source, filename, mode="single")
+            ast.increment_lineno(tree, max(0, line - 1))
+            exec(compile(tree, filename, "single", dont_inherit=True), globs)
+        finally:
+            sys.stdout = saved
+
+    # -- outcomes -----------------------------------------------------------------------------
+    def _classify(self, exc: BaseException) -> dict[str, Any]:
+        info = getattr(exc, "orps_remote", None)
+        if info is not None:
+            return {"outcome": "solution_error", "error": _error(info)}
+        if isinstance(exc, rpc.ProtocolError):
+            return {"outcome": "solution_error",
+                    "error": {"type": "ProcessExit", "message": str(exc), "line": None}}
+        if isinstance(exc, _AssertFailed):
+            return {"outcome": "fail", "actual": exc.actual, "expected": exc.expected,
+                    "message": str(exc), "line": _test_line(exc, self.test["filename"])}
+        line = _test_line(exc, self.test["filename"])
+        described = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, (AssertionError, codec.CodecError)) or _is_pytest_failure(exc):
+            return {"outcome": "fail", "actual": _show(self.ep.last_result) if self.ep.calls else None,
+                    "expected": None, "message": described[:MAX_REPR], "line": line}
+        if self.ep.calls:
+            return {"outcome": "fail", "actual": _show(self.ep.last_result), "expected": None,
+                    "message": f"the test raised {described}"[:MAX_REPR], "line": line}
+        return {"outcome": "test_error", "message": f"the test itself failed: {described}"[:MAX_REPR],
+                "line": line}
+
+
+def _is_pytest_failure(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith("_pytest") and type(exc).__name__ in ("Failed", "OutcomeException")
+
+
+def _error(info: dict[str, Any]) -> dict[str, Any]:
+    return {"type": str(info.get("type")), "message": str(info.get("message", ""))[:MAX_REPR],
+            "line": info.get("line"), "trace": str(info.get("trace", ""))}
+
+
+def _test_line(exc: BaseException, filename: str) -> int | None:
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _show(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<unrepresentable: {type(exc).__name__}>"
+    return text if len(text) <= MAX_REPR else text[: MAX_REPR - 3] + "..."
+
+
+def _message(msg: Any, src: str) -> str:
+    return f"{src}: {msg}" if msg is not None else src
+
+
+_OPS = {"Eq": "==", "NotEq": "!=", "Lt": "<", "LtE": "<=", "Gt": ">", "GtE": ">=", "Is": "is",
+        "IsNot": "is not", "In": "in", "NotIn": "not in"}
+
+
+class _AssertRewriter(ast.NodeTransformer):
+    """Rewrites ``assert a OP b`` so a failure can report both sides."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def visit_Assert(self, node: ast.Assert) -> list[ast.stmt]:
+        src = (ast.get_source_segment(self.source, node.test) or "assertion").strip()
+        msg = node.msg or ast.Constant(None)
+        test = node.test
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            op = test.ops[0]
+            stmts = _parse(node,
+                "__orps_c0 = __orps_calls()\n__orps_l = L\n__orps_c1 = __orps_calls()\n__orps_r = R\n"
+                "if not (__orps_l OP __orps_r):\n"
+                "    __orps_fail(__orps_l, __orps_r, NAME, MSG, SRC,\n"
+                "                __orps_c1 > __orps_c0 or __orps_calls() == __orps_c1)\n")
+            _fill(stmts, {"L": test.left, "R": test.comparators[0], "MSG": msg,
+                          "NAME": ast.Constant(type(op).__name__), "SRC": ast.Constant(src)}, op)
+        else:
+            stmts = _parse(node, "__orps_c0 = __orps_calls()\nif not (T):\n    __orps_fail_plain(MSG, SRC, __orps_c0)\n")
+            _fill(stmts, {"T": test, "MSG": msg, "SRC": ast.Constant(src)}, None)
+        return stmts
+
+
+def _parse(where: ast.stmt, template: str) -> list[ast.stmt]:
+    """The template's statements, every node placed at ``where`` so tracebacks point there."""
+    body = ast.parse(template.replace("OP", "==")).body
+    for stmt in body:
+        for child in ast.walk(stmt):
+            if hasattr(child, "lineno"):
+                ast.copy_location(child, where)
+    return body
+
+
+def _fill(stmts: list[ast.stmt], values: dict[str, ast.expr], op: ast.cmpop | None) -> None:
+    class _Sub(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.expr:
+            return values.get(node.id, node)
+
+        def visit_Compare(self, node: ast.Compare) -> ast.expr:
+            self.generic_visit(node)
+            if op is not None and isinstance(node.left, ast.Name) and node.left.id == "__orps_l":
+                node.ops = [op]
+            return node
+
+    for i, stmt in enumerate(stmts):
+        stmts[i] = _Sub().visit(stmt)

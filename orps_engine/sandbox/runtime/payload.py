@@ -1,0 +1,206 @@
+"""The sandboxed process: confine itself, then run one role and exit.
+
+Roles: ``program`` runs a whole file on stdin/stdout; ``solution`` loads a module and answers
+the checker's requests; ``checker`` runs one test against the solution (see ``checker``).
+Confinement happens before any untrusted byte is compiled, and a failure there is reported as
+a setup error (the harness's fault), never as the solution's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+import tempfile
+import types
+from typing import Any, NoReturn
+
+from . import confine, rpc
+
+SETUP_FD, GO_FD = 5, 6
+SETUP_FAILED = 111
+
+
+def enter(job: dict[str, Any], fd_map: dict[int, int], uid: int | None) -> NoReturn:
+    """Become the sandboxed process. ``fd_map`` maps target fd numbers to inherited fds."""
+    try:
+        os.setsid()
+        confine.die_with_parent(signal.SIGKILL)
+        _arrange_fds(fd_map)
+        _confine(job, uid)
+    except BaseException as exc:  # anything here is our failure, reported as such
+        _report_setup(f"{type(exc).__name__}: {exc}".encode())
+        os._exit(SETUP_FAILED)
+    # What the setup itself cost, measured before any untrusted code runs: the warden
+    # subtracts it, so a run's figures are the solution's own.
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _report_setup(f"ok {usage.ru_utime + usage.ru_stime:.6f} {usage.ru_maxrss}".encode())
+    os.read(GO_FD, 1)
+    os.close(GO_FD)
+    _reset_stdio()
+    role = job["role"]
+    if role == "program":
+        code = run_program(job)
+    elif role == "solution":
+        code = serve_solution(job)
+    else:
+        from . import checker
+
+        code = checker.main(job)
+    rpc.flush_stdio()
+    os._exit(code)
+
+
+def _report_setup(message: bytes) -> None:
+    try:
+        os.write(SETUP_FD, message)
+        os.close(SETUP_FD)
+    except OSError:
+        pass
+
+
+def _arrange_fds(fd_map: dict[int, int]) -> None:
+    import fcntl
+
+    staged = {target: fcntl.fcntl(source, fcntl.F_DUPFD_CLOEXEC, 64) for target, source in fd_map.items()}
+    for target, fd in staged.items():
+        os.dup2(fd, target, inheritable=target <= 2)
+        os.close(fd)
+    keep = set(fd_map)
+    for fd in _open_fds():
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _open_fds() -> list[int]:
+    return [int(name) for name in os.listdir("/proc/self/fd") if name.isdigit()]
+
+
+def _confine(job: dict[str, Any], uid: int | None) -> None:
+    workdir = job["workdir"]
+    os.chdir(workdir)
+    os.environ.update({"HOME": workdir, "TMPDIR": workdir})
+    tempfile.tempdir = workdir
+    confine.set_limits(job["limits"])
+    note = confine.landlock(job["read_paths"], [workdir, "/dev/null"])
+    if uid is not None:
+        confine.drop_privileges(uid, keep_read_search=note is None)
+    confine.prctl(confine.PR_SET_DUMPABLE, 0)
+    sys.path[:0] = job.get("sys_path", [])
+
+
+def _reset_stdio() -> None:
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8", errors="replace")
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", write_through=False)
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", line_buffering=True)
+
+
+def _compile(job: dict[str, Any]) -> types.CodeType:
+    import linecache
+
+    source, filename = job["source"], job["filename"]
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return compile(source, filename, "exec", dont_inherit=True)
+
+
+def run_program(job: dict[str, Any]) -> int:
+    """Run the file as ``__main__``; an uncaught exception is described on fd 3."""
+    filename = job["filename"]
+    module = types.ModuleType("__main__")
+    module.__file__ = filename
+    sys.modules["__main__"] = module
+    sys.argv = [filename]
+    try:
+        exec(_compile(job), module.__dict__)
+    except SystemExit as exc:
+        return _exit_status(exc.code)
+    except BaseException as exc:
+        _describe_crash(exc, filename)
+        return 1
+    return 0
+
+
+def _exit_status(code: Any) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _describe_crash(exc: BaseException, filename: str) -> None:
+    import traceback
+
+    rpc.flush_stdio()
+    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    info = {"type": type(exc).__name__, "message": str(exc)[:rpc.MAX_TEXT],
+            "line": rpc.user_frame_line(exc, filename)}
+    try:
+        os.write(3, json.dumps(info).encode())
+    except OSError:
+        pass
+
+
+class _Tee(io.TextIOBase):
+    """stdout for the solution role: everything still goes to fd 1 (where the warden counts it
+    against the output limit), and a copy rides back with each reply for doctests."""
+
+    def __init__(self, limit: int) -> None:
+        self._out = sys.stdout
+        self._parts: list[str] = []
+        self._room = limit
+
+    def write(self, text: str) -> int:
+        self._out.write(text)
+        if self._room > 0:
+            self._parts.append(text[: self._room])
+            self._room -= len(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def drain(self) -> str:
+        self._out.flush()
+        text = "".join(self._parts)
+        self._parts.clear()
+        return text
+
+
+def serve_solution(job: dict[str, Any]) -> int:
+    filename, name = job["filename"], job["module"]
+    tee = _Tee(int(job["limits"]["output_bytes"]))
+    sys.stdout = tee
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    sys.modules[name] = module
+    state: dict[str, Any] = {}
+
+    def load() -> types.ModuleType:
+        if "error" in state:
+            raise state["error"]
+        if not state:
+            state["loaded"] = True
+            try:
+                exec(_compile(job), module.__dict__)
+            except BaseException as exc:
+                state["error"] = exc
+                raise
+        return module
+
+    sock = socket.socket(fileno=3)
+    endpoint = rpc.Endpoint(sock, serve_ops=rpc.SOLUTION_OPS, module_loader=load,
+                            error_line=lambda exc: rpc.user_frame_line(exc, filename),
+                            drain_output=tee.drain)
+    endpoint.serve_forever()
+    return 0

@@ -1,0 +1,444 @@
+"""A small object broker between the checker and the solution, one socket, both directions.
+
+The checker runs the user's tests; every name the tests take from the solution's module is a
+``Remote`` proxy, so calling it runs the real function in the solution's process and brings
+back plain data (see ``codec``). Each side serves only the operations it allows: the
+solution lets the checker call, read attributes, index and iterate; the checker lets the
+solution only *call* what the tests handed it (a lambda, a key function), so solution code
+can never walk the checker's frames or globals to find expected values.
+
+Equality never crosses the boundary: comparing a proxy sends nothing (the other operand could
+be an expected value). Proxies compare by the structure of the remote object instead.
+"""
+
+from __future__ import annotations
+
+import builtins
+import socket
+import sys
+import time
+import traceback
+import types
+from typing import Any, Callable
+
+from . import codec, wire
+
+SOLUTION_OPS = frozenset({"module", "getattr", "setattr", "delattr", "call", "getitem", "setitem",
+                          "delitem", "len", "iter", "next", "bool", "repr", "str", "snapshot",
+                          "isinstance"})
+CHECKER_OPS = frozenset({"call"})
+_MUTABLE = (list, dict, set, bytearray)
+MAX_TEXT = 2000
+
+
+class RemoteError(Exception):
+    """An exception raised in the peer whose type cannot be rebuilt here."""
+
+
+class ProtocolError(Exception):
+    """The peer broke the protocol (or went away)."""
+
+
+class Remote:
+    """Proxy for an object that lives in the peer's process."""
+
+    __slots__ = ("_orps_ep", "_orps_id")
+
+    def __init__(self, endpoint: Endpoint, ident: int) -> None:
+        object.__setattr__(self, "_orps_ep", endpoint)
+        object.__setattr__(self, "_orps_id", ident)
+
+    def _op(self, op: str, **fields: Any) -> Any:
+        return self._orps_ep.request(op, obj=self._orps_id, **fields)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__") and name not in _FORWARDED_DUNDERS:
+            raise AttributeError(name)
+        return self._op("getattr", name=name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._op("setattr", name=name, value=self._orps_ep.codec.encode(value))
+
+    def __delattr__(self, name: str) -> None:
+        self._op("delattr", name=name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._orps_ep.call(self._orps_id, args, kwargs)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._op("getitem", key=self._orps_ep.codec.encode(key))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        enc = self._orps_ep.codec.encode
+        self._op("setitem", key=enc(key), value=enc(value))
+
+    def __delitem__(self, key: Any) -> None:
+        self._op("delitem", key=self._orps_ep.codec.encode(key))
+
+    def __len__(self) -> int:
+        return int(self._op("len"))
+
+    def __iter__(self) -> Any:
+        return _RemoteIterator(self._op("iter"))
+
+    def __bool__(self) -> bool:
+        return bool(self._op("bool"))
+
+    def __repr__(self) -> str:
+        try:
+            return str(self._op("repr"))[:MAX_TEXT]
+        except Exception:
+            return f"<solution object #{self._orps_id}>"
+
+    def __str__(self) -> str:
+        return str(self._op("str"))
+
+    def __eq__(self, other: object) -> bool:
+        return structurally_equal(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not structurally_equal(self, other)
+
+    def __hash__(self) -> int:
+        return hash(("orps-remote", self._orps_id))
+
+    def __instancecheck__(self, instance: Any) -> bool:
+        ep = self._orps_ep
+        return bool(ep.request("isinstance", obj=self._orps_id, value=ep.codec.encode(instance)))
+
+
+_FORWARDED_DUNDERS = frozenset({"__name__", "__qualname__", "__doc__", "__module__", "__dict__",
+                                "__class__"})
+
+
+class _RemoteIterator:
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+
+    def __iter__(self) -> _RemoteIterator:
+        return self
+
+    def __next__(self) -> Any:
+        handle = self._handle
+        if not isinstance(handle, Remote):  # the peer's iter() gave back plain data
+            self._handle = iter(handle)
+            return next(self._handle)
+        return handle._orps_ep.request("next", obj=handle._orps_id)
+
+
+def structurally_equal(a: Any, b: Any, _seen: set[tuple[int, int]] | None = None) -> bool:
+    """Compare values that may hold proxies: a proxy equals only a proxy of equal structure."""
+    if not isinstance(a, Remote) and not isinstance(b, Remote):
+        try:
+            return bool(a == b)
+        except Exception:  # e.g. numpy arrays, whose == is elementwise
+            return False
+    if not (isinstance(a, Remote) and isinstance(b, Remote)):
+        return False
+    if a._orps_id == b._orps_id:
+        return True
+    seen = _seen if _seen is not None else set()
+    key = (a._orps_id, b._orps_id)
+    if key in seen:
+        return True
+    seen.add(key)
+    snap_a = a._orps_ep.request("snapshot", obj=a._orps_id)
+    snap_b = b._orps_ep.request("snapshot", obj=b._orps_id)
+    return _same_shape(snap_a, snap_b, seen)
+
+
+def _same_shape(x: Any, y: Any, seen: set[tuple[int, int]]) -> bool:
+    if isinstance(x, Remote) or isinstance(y, Remote):
+        return structurally_equal(x, y, seen)
+    if type(x) is not type(y):
+        return False
+    if isinstance(x, dict):
+        return x.keys() == y.keys() and all(_same_shape(x[k], y[k], seen) for k in x)
+    if isinstance(x, (list, tuple)):
+        return len(x) == len(y) and all(_same_shape(p, q, seen) for p, q in zip(x, y))
+    return structurally_equal(x, y, seen)
+
+
+class Endpoint:
+    """One side of the broker: sends requests, serves the peer's requests meanwhile."""
+
+    def __init__(self, sock: socket.socket, *, serve_ops: frozenset[str],
+                 module_loader: Callable[[], Any] | None = None,
+                 error_line: Callable[[BaseException], int | None] | None = None,
+                 drain_output: Callable[[], str] | None = None,
+                 on_output: Callable[[str], None] | None = None) -> None:
+        self.sock = sock
+        self.serve_ops = serve_ops
+        self._module_loader = module_loader
+        self._error_line = error_line or (lambda exc: None)
+        self._drain_output = drain_output or (lambda: "")
+        self._on_output = on_output or (lambda text: None)
+        self._exports: dict[int, Any] = {}
+        self._export_ids: dict[int, int] = {}
+        self._remotes: dict[int, Remote] = {}
+        self._next_id = 0
+        self.calls = 0
+        self.busy_s = 0.0
+        self.last_result: Any = None
+        self.codec = codec.Codec(export=self._export, resolve=self._resolve, remote=self._remote,
+                                 remote_id=self._remote_id)
+
+    # -- handles ----------------------------------------------------------------------------
+    def _export(self, obj: Any) -> int:
+        ident = self._export_ids.get(id(obj))
+        if ident is None or self._exports.get(ident) is not obj:
+            self._next_id += 1
+            ident = self._next_id
+            self._exports[ident] = obj
+            self._export_ids[id(obj)] = ident
+        return ident
+
+    def _resolve(self, ident: int) -> Any:
+        try:
+            return self._exports[ident]
+        except KeyError:
+            raise codec.CodecError(f"unknown handle {ident}") from None
+
+    def _remote(self, ident: int) -> Remote:
+        proxy = self._remotes.get(ident)
+        if proxy is None:
+            proxy = self._remotes[ident] = Remote(self, ident)
+        return proxy
+
+    def _remote_id(self, obj: Any) -> int | None:
+        if type(obj) is Remote and obj._orps_ep is self:
+            return int(obj._orps_id)
+        return None
+
+    # -- requesting -------------------------------------------------------------------------
+    def call(self, ident: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        enc = self.codec.encode
+        sent_args = [enc(a) for a in args]
+        sent_kwargs = {k: enc(v) for k, v in kwargs.items()}
+        reply = self._roundtrip("call", obj=ident, args=sent_args, kwargs=sent_kwargs)
+        for where, key, value in reply.get("mut", ()):
+            target = args[key] if where == "a" and 0 <= key < len(args) else kwargs.get(str(key))
+            _write_back(target, self.codec.decode(value))
+        self.calls += 1
+        self.last_result = self._unwrap(reply)
+        return self.last_result
+
+    def request(self, op: str, **fields: Any) -> Any:
+        return self._unwrap(self._roundtrip(op, **fields))
+
+    def _roundtrip(self, op: str, **fields: Any) -> dict[str, Any]:
+        self._next_id += 1
+        msg_id = self._next_id
+        started = time.perf_counter()
+        try:
+            wire.send(self.sock, {"id": msg_id, "op": op, **fields})
+            while True:
+                msg = wire.recv(self.sock)
+                if "op" in msg:
+                    self._serve(msg)
+                    continue
+                if msg.get("re") != msg_id:
+                    raise ProtocolError("reply out of order")
+                break
+        except (OSError, wire.WireError) as exc:
+            raise ProtocolError(f"the solution's process went away ({exc})") from None
+        finally:
+            self.busy_s += time.perf_counter() - started
+        if msg.get("out"):
+            self._on_output(msg["out"])
+        return msg
+
+    def _unwrap(self, msg: dict[str, Any]) -> Any:
+        if "exc" in msg:
+            raise rebuild_exception(msg["exc"])
+        return self.codec.decode(msg.get("ok"))
+
+    # -- serving ----------------------------------------------------------------------------
+    def serve_forever(self) -> None:
+        while True:
+            try:
+                msg = wire.recv(self.sock)
+            except (OSError, wire.WireError):
+                return
+            if "op" in msg:
+                self._serve(msg)
+
+    def _serve(self, msg: dict[str, Any]) -> None:
+        reply: dict[str, Any] = {"re": msg.get("id")}
+        try:
+            op = msg.get("op")
+            if op not in self.serve_ops:
+                raise PermissionError(f"operation {op!r} is not allowed across the sandbox")
+            reply.update(getattr(self, "_op_" + str(op))(msg))
+        except BaseException as exc:  # every failure of served code goes back to the peer
+            reply = {"re": msg.get("id"), "exc": self._describe(exc)}
+        out = self._drain_output()
+        if out:
+            reply["out"] = out
+        wire.send(self.sock, reply)
+
+    def _target(self, msg: dict[str, Any]) -> Any:
+        return self._resolve(int(msg["obj"]))
+
+    def _ok(self, value: Any) -> dict[str, Any]:
+        return {"ok": self.codec.encode(value)}
+
+    def _op_module(self, msg: dict[str, Any]) -> dict[str, Any]:
+        assert self._module_loader is not None
+        module = self._module_loader()
+        names = {k: v for k, v in vars(module).items()
+                 if not k.startswith("_") and not isinstance(v, types.ModuleType)}
+        return self._ok({"module": _Export(module), "names": names})
+
+    def _op_call(self, msg: dict[str, Any]) -> dict[str, Any]:
+        fn = self._target(msg)
+        dec = self.codec.decode
+        args = [dec(a) for a in msg.get("args", [])]
+        kwargs = {str(k): dec(v) for k, v in msg.get("kwargs", {}).items()}
+        result = fn(*args, **kwargs)
+        reply = self._ok(result)
+        mutated = [["a", i, enc] for i, (a, sent) in enumerate(zip(args, msg.get("args", [])))
+                   if isinstance(a, _MUTABLE) and (enc := self.codec.encode(a)) != sent]
+        mutated += [["k", k, enc] for k, v in kwargs.items()
+                    if isinstance(v, _MUTABLE) and (enc := self.codec.encode(v)) != msg["kwargs"][k]]
+        if mutated:
+            reply["mut"] = mutated
+        return reply
+
+    def _op_getattr(self, msg: dict[str, Any]) -> dict[str, Any]:
+        return self._ok(getattr(self._target(msg), str(msg["name"])))
+
+    def _op_setattr(self, msg: dict[str, Any]) -> dict[str, Any]:
+        setattr(self._target(msg), str(msg["name"]), self.codec.decode(msg["value"]))
+        return self._ok(None)
+
+    def _op_delattr(self, msg: dict[str, Any]) -> dict[str, Any]:
+        delattr(self._target(msg), str(msg["name"]))
+        return self._ok(None)
+
+    def _op_getitem(self, msg: dict[str, Any]) -> dict[str, Any]:
+        return self._ok(self._target(msg)[self.codec.decode(msg["key"])])
+
+    def _op_setitem(self, msg: dict[str, Any]) -> dict[str, Any]:
+        self._target(msg)[self.codec.decode(msg["key"])] = self.codec.decode(msg["value"])
+        return self._ok(None)
+
+    def _op_delitem(self, msg: dict[str, Any]) -> dict[str, Any]:
+        del self._target(msg)[self.codec.decode(msg["key"])]
+        return self._ok(None)
+
+    def _op_len(self, msg: dict[str, Any]) -> dict[str, Any]:
+        return self._ok(int(len(self._target(msg))))
+
+    def _op_iter(self, msg: dict[str, Any]) -> dict[str, Any]:
+        return self._ok(_Export(iter(self._target(msg))))
+
+    def _op_next(self, msg: dict[str, Any]) -> dict[str, Any]:
+        return self._ok(next(self._target(msg)))
+
+    def _op_bool(self, msg: dict[str, Any]) -> dict[str, Any]:
+        return self._ok(bool(self._target(msg)))
+
+    def _op_repr(self, msg: dict[str, Any]) -> dict[str, Any]:
+        return self._ok(str(repr(self._target(msg)))[:MAX_TEXT])
+
+    def _op_str(self, msg: dict[str, Any]) -> dict[str, Any]:
+        return self._ok(str(str(self._target(msg))))
+
+    def _op_isinstance(self, msg: dict[str, Any]) -> dict[str, Any]:
+        return self._ok(bool(isinstance(self.codec.decode(msg["value"]), self._target(msg))))
+
+    def _op_snapshot(self, msg: dict[str, Any]) -> dict[str, Any]:
+        obj = self._target(msg)
+        kind = type(obj)
+        state: Any
+        if hasattr(obj, "__dict__") and type(obj.__dict__) is dict:
+            state = dict(obj.__dict__)
+        else:
+            slots = [s for c in kind.__mro__ for s in getattr(c, "__slots__", ()) if hasattr(obj, s)]
+            state = {s: getattr(obj, s) for s in slots} if slots else {"$id": id(obj)}
+        name = f"{getattr(kind, '__module__', '?')}.{getattr(kind, '__qualname__', '?')}"
+        return self._ok([name, state])
+
+    def _describe(self, exc: BaseException) -> dict[str, Any]:
+        kind = type(exc)
+        plain = all(type(a) in (str, int, bool, type(None)) for a in exc.args)
+        return {"type": kind.__name__, "module": getattr(kind, "__module__", ""),
+                "message": _safe_str(exc)[:MAX_TEXT], "args": list(exc.args) if plain else None, "line": self._error_line(exc),
+                "trace": "".join(traceback.format_exception(kind, exc, exc.__traceback__))[-4000:]}
+
+
+class _Export:
+    """Marks a value that must travel as a handle even if it looks like data."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _encode_export(c: codec.Codec, obj: _Export, depth: int) -> Any:
+    return {"$h": c._export(obj.value)}
+
+
+codec._ENCODERS[_Export] = _encode_export
+
+
+def _write_back(target: Any, value: Any) -> None:
+    """Mirror an in-place change the solution made to an argument the tests passed."""
+    if isinstance(target, list):
+        target[:] = value
+    elif isinstance(target, (dict, set)):
+        target.clear()
+        target.update(value)
+    elif isinstance(target, bytearray):
+        target[:] = value
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        return "<unprintable message>"
+
+
+_NOT_REBUILT = (SystemExit, KeyboardInterrupt, GeneratorExit)
+
+
+def rebuild_exception(info: dict[str, Any]) -> BaseException:
+    """Turn the peer's exception description into a local exception the tests can catch."""
+    name = str(info.get("type", "Exception"))
+    module = str(info.get("module", ""))
+    message = str(info.get("message", ""))
+    exc: BaseException
+    cls = getattr(builtins, name, None) if module == "builtins" else None
+    if isinstance(cls, type) and issubclass(cls, BaseException) and not issubclass(cls, _NOT_REBUILT):
+        args = info.get("args")
+        try:
+            exc = cls(*args) if isinstance(args, list) else cls(message)
+        except Exception:
+            exc = cls(message) if cls is not StopIteration else StopIteration()
+    else:
+        local = type(name, (RemoteError,), {"__module__": module or "solution"})
+        exc = local(message)
+    exc.orps_remote = info  # type: ignore[attr-defined]
+    return exc
+
+
+def user_frame_line(exc: BaseException, filename: str) -> int | None:
+    """The deepest line of ``filename`` in the traceback (or the SyntaxError's own line)."""
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
+        return exc.lineno
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def flush_stdio() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
