@@ -35,7 +35,8 @@ def doctest_cases(node: ast.FunctionDef | ast.AsyncFunctionDef, path: Path) -> t
         examples = _examples(node)
     except ValueError as exc:  # doctest's own complaint about inconsistent indentation
         raise InputError(f"malformed doctest in {node.name}: {exc}", path=path, line=start_line) from None
-    cases, context = [], []
+    cases: list[TestCase] = []
+    context: list[str] = []
     for example in examples:
         if example.want or example.exc_msg is not None:
             flags = 0

@@ -33,20 +33,21 @@ def array_element_lines(text: str, key: str) -> list[int]:
             if i < len(text) and text[i] == ",":
                 i = _skip(text, i + 1)
         return lines
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, RecursionError):
         return []
 
 
 def key_line(text: str, key: str) -> int | None:
     try:
         start = _top_level_value_index(text, key)
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, RecursionError):
         return None
     return None if start is None else _line(text, start)
 
 
 def _top_level_value_index(text: str, key: str) -> int | None:
-    i = _skip(text, 0)
+    """Where the value of ``key`` starts: its last occurrence, the one ``json`` keeps."""
+    found, i = None, _skip(text, 0)
     if text[i] != "{":
         return None
     i = _skip(text, i + 1)
@@ -55,9 +56,9 @@ def _top_level_value_index(text: str, key: str) -> int | None:
         i = _skip(text, i)
         i = _skip(text, i + 1)  # the colon
         if name == key:
-            return i
+            found = i
         _value, i = _DECODER.raw_decode(text, i)
         i = _skip(text, i)
         if i < len(text) and text[i] == ",":
             i = _skip(text, i + 1)
-    return None
+    return found

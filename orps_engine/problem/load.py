@@ -74,6 +74,8 @@ def _doctests_or_oj(path: Path, source: str, function: str | None) -> Problem:
     if folder is not None and function is None:
         return _program(path, source, folder, ojdir.oj_cases(folder))
     if function is not None and tree is not None:
+        if function not in _top_level_names(tree):
+            raise _not_defined(function, path)
         raise InputError(f"no tests found for {function}: no sidecar and no doctest examples", path=path,
                          hint=_NO_TESTS_HINT)
     if syntax_error is not None:
@@ -109,9 +111,33 @@ def _check_function_exists(problem: Problem) -> None:
     tree, _error = _parse(problem.source, problem.path)
     if tree is None:
         return  # the syntax error will be reported as the solution's runtime error
-    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    names |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
-    if problem.function not in names:
-        raise InputError(f"function {problem.function!r} is not defined at the top level of the file",
-                         path=problem.path, hint="check --function or the tests' entry_point")
+    if problem.function not in _top_level_names(tree):
+        raise _not_defined(problem.function, problem.path)
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    """Names the module defines at import time (also under top-level if/try/with blocks)."""
+    names: set[str] = set()
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {alias.asname or alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                pending.extend(getattr(node, field, []))
+        elif isinstance(node, ast.ExceptHandler):
+            pending.extend(node.body)
+    return names
+
+
+def _not_defined(function: str, path: Path) -> InputError:
+    """Said before "no tests found": a misspelt --function is the likelier mistake."""
+    return InputError(f"function {function!r} is not defined at the top level of the file", path=path,
+                      hint="check --function or the tests' entry_point")
 

@@ -9,6 +9,7 @@ Either may set ``"compare"`` (stdio only): tokens, lines, exact, or float[:toler
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from . import jsonpos
 from .model import Problem, Target, TestCase, TestKind
 
 COMPARE_MODES = ("tokens", "lines", "exact", "float")
+MAX_TIME_LIMIT_MS = 24 * 3600 * 1000  # a day
+MAX_MEMORY_LIMIT_MB = 1024 * 1024  # a terabyte
 _FLOAT_MODE = re.compile(r"^float(:(\d+(\.\d*)?|\.\d+)(e-?\d+)?)?$")
 
 
@@ -29,6 +32,8 @@ def load_json_tests(tests_path: Path, solution: Path, source: str, function: str
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=tests_path, line=exc.lineno,
                          hint="fix the JSON syntax at that line") from None
+    except RecursionError:  # nested deeper than the parser's stack allows
+        raise InputError("not valid JSON: nested too deeply", path=tests_path) from None
     if not isinstance(data, dict):
         raise InputError("expected a JSON object with \"tests\" or \"asserts\"", path=tests_path, line=1)
     limits = _limits(data, tests_path, text)
@@ -45,7 +50,7 @@ def load_json_tests(tests_path: Path, solution: Path, source: str, function: str
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # a BOM is not part of the JSON
     except FileNotFoundError:
         raise InputError("tests file not found", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -60,14 +65,16 @@ def _limits(data: dict[str, Any], path: Path, text: str) -> dict[str, Any]:
     out: dict[str, Any] = {"time_limit_s": DEFAULT_TIME_LIMIT_S, "memory_limit_mb": DEFAULT_MEMORY_LIMIT_MB}
     if "timeLimit" in data:
         value = data["timeLimit"]
-        if not _is_number(value) or value <= 0:
-            raise _field_error(path, text, "timeLimit", "expected a positive number of milliseconds")
+        if not _in_range(value, MAX_TIME_LIMIT_MS):
+            raise _field_error(path, text, "timeLimit",
+                               f"expected a positive number of milliseconds, at most {MAX_TIME_LIMIT_MS}")
         out["time_limit_s"] = float(value) / 1000
     if "memoryLimit" in data:
         value = data["memoryLimit"]
-        if not _is_number(value) or value <= 0:
-            raise _field_error(path, text, "memoryLimit", "expected a positive number of megabytes")
-        out["memory_limit_mb"] = int(value)
+        if not _in_range(value, MAX_MEMORY_LIMIT_MB):
+            raise _field_error(path, text, "memoryLimit",
+                               f"expected a positive number of megabytes, at most {MAX_MEMORY_LIMIT_MB}")
+        out["memory_limit_mb"] = math.ceil(value)  # 0.5 MB is a limit, not none at all
     compare = data.get("compare", "tokens")
     if not isinstance(compare, str) or not (compare in COMPARE_MODES or _FLOAT_MODE.match(compare)):
         raise _field_error(path, text, "compare", "expected tokens, lines, exact or float[:tolerance]")
@@ -75,8 +82,10 @@ def _limits(data: dict[str, Any], path: Path, text: str) -> dict[str, Any]:
     return out
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _in_range(value: Any, maximum: int) -> bool:
+    """A positive number up to ``maximum``: JSON's NaN, Infinity and huge values would reach the
+    rlimits and deadlines as numbers they cannot hold."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= maximum
 
 
 def _program_problem(data: dict[str, Any], text: str, path: Path, solution: Path, source: str,
@@ -84,8 +93,8 @@ def _program_problem(data: dict[str, Any], text: str, path: Path, solution: Path
     if data.get("interactive"):
         raise _field_error(path, text, "interactive", "interactive problems are not supported")
     for key in ("input", "output"):
-        spec = data.get(key)
-        if isinstance(spec, dict) and spec.get("type", "stdin" if key == "input" else "stdout") not in ("stdin", "stdout"):
+        spec, default = data.get(key), "stdin" if key == "input" else "stdout"
+        if isinstance(spec, dict) and spec.get("type", default) not in ("stdin", "stdout"):
             raise _field_error(path, text, key, f"only stdin/stdout problems are supported, not {spec.get('type')!r}")
     tests = data["tests"]
     if not isinstance(tests, list):
@@ -137,8 +146,8 @@ def _check_syntax(code: str, path: Path, text: str, key: str, line: int | None) 
     try:
         compile(code, f"<{key}>", "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
     except SyntaxError as exc:
-        raise _field_error(path, text, key, f"not valid Python: {exc.msg} (line {exc.lineno} of the code)",
-                           line) from None
+        where = f" (line {exc.lineno} of the code)" if exc.lineno else ""
+        raise _field_error(path, text, key, f"not valid Python: {exc.msg}{where}", line) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise _field_error(path, text, key, f"not valid Python: {exc}", line) from None
 

@@ -36,7 +36,8 @@ def format_suite(problem: Problem, suite: SuiteResult) -> str:
 
 def _failure(result: ExecutionResult, test: TestCase | None) -> str:
     where = f" ({test.path.name}:{test.line})" if test and test.path and test.line else ""
-    lines = [f"test {result.test_id}{where}: {result.verdict.value}" + (f" - {result.detail}" if result.detail else "")]
+    explained = f" - {result.detail}" if result.detail and result.error is None else ""
+    lines = [f"test {result.test_id}{where}: {result.verdict.value}{explained}"]
     if test is not None:
         lines += _block("input", test.shown_input)
     if result.error is not None:
@@ -58,7 +59,8 @@ def _block(label: str, text: str) -> list[str]:
 def _comparison(expected: str, actual: str) -> list[str]:
     exp_lines, act_lines = expected.rstrip("\n").splitlines(), actual.rstrip("\n").splitlines()
     if len(exp_lines) <= 1 and len(act_lines) <= 1:
-        return [f"  expected: {_cut(expected.strip()) or '(empty)'}", f"  actual:   {_cut(actual.strip()) or '(empty)'}"]
+        return [f"  expected: {_cut(expected.strip()) or '(empty)'}",
+                f"  actual:   {_cut(actual.strip()) or '(empty)'}"]
     diff = list(difflib.unified_diff(exp_lines, act_lines, "expected", "actual", lineterm="", n=1))
     return ["  diff:"] + [f"    {line}" for line in _clip(diff)]
 

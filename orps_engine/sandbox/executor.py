@@ -21,9 +21,10 @@ import sys
 import sysconfig
 import tempfile
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .. import config
 from ..errors import HarnessError
@@ -339,7 +340,7 @@ def _read_paths(solution_dir: Path | None) -> list[str]:
 def modules_to_preload(*sources: str) -> list[str]:
     """Top-level modules the code imports that are safe to import ahead: the standard library
     (minus modules with side effects) and installed packages, never the user's own files."""
-    stdlib = getattr(sys, "stdlib_module_names", frozenset())
+    stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
     site = tuple(p for p in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")} if p)
     names: set[str] = set()
     for source in sources:

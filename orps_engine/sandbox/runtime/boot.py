@@ -22,6 +22,6 @@ def _load_runtime() -> None:
 if __name__ == "__main__":
     sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != os.path.dirname(os.path.abspath(__file__))]
     _load_runtime()
-    from _orps_runtime import zygote  # noqa: E402
+    from _orps_runtime import zygote  # type: ignore[import-not-found]
 
     zygote.main()

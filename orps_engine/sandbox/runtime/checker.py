@@ -51,7 +51,7 @@ class Checker:
         self.test = spec["test"]
         self.ep = endpoint
         self.out = io.StringIO()
-        endpoint._on_output = self.out.write
+        endpoint.on_output = self._capture
         self.touched = False
 
     def run(self) -> dict[str, Any]:
@@ -69,6 +69,9 @@ class Checker:
             return self._classify(exc)
         return {"outcome": "pass"}
 
+    def _capture(self, text: str) -> None:
+        self.out.write(text)
+
     # -- binding the solution -----------------------------------------------------------------
     def _bind_solution(self) -> dict[str, Any]:
         listing = self.ep.request("module")
@@ -77,7 +80,7 @@ class Checker:
         proxy = types.ModuleType(name)
         proxy.__dict__.update(listing["names"])
         remote_module = listing["module"]
-        proxy.__getattr__ = lambda attr: getattr(remote_module, attr)  # type: ignore[attr-defined]
+        setattr(proxy, "__getattr__", lambda attr: getattr(remote_module, attr))  # noqa: B010 (PEP 562)
         sys.modules[name] = proxy
         globs: dict[str, Any] = {"__name__": "__orps_test__", "__builtins__": builtins}
         globs.update(listing["names"])
@@ -223,7 +226,8 @@ class _AssertRewriter(ast.NodeTransformer):
             _fill(stmts, {"L": test.left, "R": test.comparators[0], "MSG": msg,
                           "NAME": ast.Constant(type(op).__name__), "SRC": ast.Constant(src)}, op)
         else:
-            stmts = _parse(node, "__orps_c0 = __orps_calls()\nif not (T):\n    __orps_fail_plain(MSG, SRC, __orps_c0)\n")
+            stmts = _parse(node, "__orps_c0 = __orps_calls()\nif not (T):\n"
+                                 "    __orps_fail_plain(MSG, SRC, __orps_c0)\n")
             _fill(stmts, {"T": test, "MSG": msg, "SRC": ast.Constant(src)}, None)
         return stmts
 

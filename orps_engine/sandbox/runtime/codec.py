@@ -16,7 +16,8 @@ import fractions
 import math
 import sys
 from collections import Counter, OrderedDict, defaultdict, deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MAX_DEPTH = 400
 
@@ -141,7 +142,7 @@ _ENCODERS: dict[type, Callable[[Codec, Any, int], Any]] = {
 def _factory_name(factory: Any) -> str | None:
     if factory is None:
         return None
-    name = getattr(factory, "__name__", None)
+    name = str(getattr(factory, "__name__", ""))
     return name if _BUILTIN_FACTORIES.get(name) is factory else "?"
 
 
@@ -149,7 +150,7 @@ def _decode_namedtuple(c: Codec, body: Any, d: int) -> Any:
     from collections import namedtuple
 
     name, fields, values = body
-    cls = namedtuple(str(name), [str(f) for f in fields])
+    cls = namedtuple(str(name), [str(f) for f in fields])  # type: ignore[misc]
     return cls(*c._items(values, d))
 
 

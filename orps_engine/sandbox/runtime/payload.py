@@ -21,18 +21,35 @@ from typing import Any, NoReturn
 
 from . import confine, rpc
 
-SETUP_FD, GO_FD = 5, 6
+SETUP_FD, GO_FD, STATUS_FD = 5, 6, 7
 SETUP_FAILED = 111
 
 
 def enter(job: dict[str, Any], fd_map: dict[int, int], uid: int | None) -> NoReturn:
-    """Become the sandboxed process. ``fd_map`` maps target fd numbers to inherited fds."""
+    """Become the sandbox: confine this process, then fork the run.
+
+    This process stays behind as the PID namespace's init (a *reaper*): init is immune to
+    signals it has no handler for, which would change how a run behaves (SIGXFSZ, SIGTERM
+    to itself, abort), so the run is its child. When the run ends, the reaper kills and reaps
+    whatever the run left, so their CPU time is counted too, and reports the run's status.
+    ``fd_map`` maps target fd numbers to inherited fds.
+    """
     try:
         os.setsid()
         confine.die_with_parent(signal.SIGKILL)
         _arrange_fds(fd_map)
-        _confine(job, uid)
+        _prepare(job)
+        run_pid = os.fork()
     except BaseException as exc:  # anything here is our failure, reported as such
+        _report_setup(f"{type(exc).__name__}: {exc}".encode())
+        os._exit(SETUP_FAILED)
+    if run_pid:
+        _reap(run_pid, uid)
+    try:
+        confine.die_with_parent(signal.SIGKILL)
+        os.close(STATUS_FD)
+        _confine(job, uid)
+    except BaseException as exc:
         _report_setup(f"{type(exc).__name__}: {exc}".encode())
         os._exit(SETUP_FAILED)
     # What the setup itself cost, measured before any untrusted code runs: the warden
@@ -55,6 +72,45 @@ def enter(job: dict[str, Any], fd_map: dict[int, int], uid: int | None) -> NoRet
     os._exit(code)
 
 
+def _reap(run_pid: int, uid: int | None) -> NoReturn:
+    for fd in _open_fds():
+        if fd != STATUS_FD:
+            _close(fd)
+    if uid is not None:
+        confine.drop_privileges(uid, keep_read_search=False)
+    confine.prctl(confine.PR_SET_DUMPABLE, 0)
+    status = None
+    while status is None:
+        try:
+            pid, wait_status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        if pid == run_pid:
+            status = wait_status
+    if os.getpid() == 1:  # the namespace's init: -1 means everything else in the namespace
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    try:
+        os.write(STATUS_FD, f"{status} {usage.ru_utime + usage.ru_stime:.6f}".encode())
+    finally:
+        os._exit(0)
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
 def _report_setup(message: bytes) -> None:
     try:
         os.write(SETUP_FD, message)
@@ -73,26 +129,29 @@ def _arrange_fds(fd_map: dict[int, int]) -> None:
     keep = set(fd_map)
     for fd in _open_fds():
         if fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+            _close(fd)
 
 
 def _open_fds() -> list[int]:
     return [int(name) for name in os.listdir("/proc/self/fd") if name.isdigit()]
 
 
-def _confine(job: dict[str, Any], uid: int | None) -> None:
+def _prepare(job: dict[str, Any]) -> None:
+    """What the reaper and the run share: working directory, environment, rlimits."""
     workdir = job["workdir"]
     os.chdir(workdir)
     os.environ.update({"HOME": workdir, "TMPDIR": workdir})
     tempfile.tempdir = workdir
     confine.set_limits(job["limits"])
-    note = confine.landlock(job["read_paths"], [workdir, "/dev/null"])
+
+
+def _confine(job: dict[str, Any], uid: int | None) -> None:
+    """The run's own restrictions, applied in the run itself (so /proc/self is its own)."""
+    note = confine.landlock(job["read_paths"], [job["workdir"], "/dev/null"])
     if uid is not None:
         confine.drop_privileges(uid, keep_read_search=note is None)
     confine.prctl(confine.PR_SET_DUMPABLE, 0)
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it; a judge wants the kill
     sys.path[:0] = job.get("sys_path", [])
 
 

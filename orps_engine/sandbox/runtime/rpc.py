@@ -19,7 +19,8 @@ import sys
 import time
 import traceback
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import codec, wire
 
@@ -172,7 +173,7 @@ class Endpoint:
         self._module_loader = module_loader
         self._error_line = error_line or (lambda exc: None)
         self._drain_output = drain_output or (lambda: "")
-        self._on_output = on_output or (lambda text: None)
+        self.on_output = on_output or (lambda text: None)
         self._exports: dict[int, Any] = {}
         self._export_ids: dict[int, int] = {}
         self._remotes: dict[int, Remote] = {}
@@ -233,7 +234,7 @@ class Endpoint:
         try:
             wire.send(self.sock, {"id": msg_id, "op": op, **fields})
             while True:
-                msg = wire.recv(self.sock)
+                msg: dict[str, Any] = wire.recv(self.sock)
                 if "op" in msg:
                     self._serve(msg)
                     continue
@@ -245,7 +246,7 @@ class Endpoint:
         finally:
             self.busy_s += time.perf_counter() - started
         if msg.get("out"):
-            self._on_output(msg["out"])
+            self.on_output(msg["out"])
         return msg
 
     def _unwrap(self, msg: dict[str, Any]) -> Any:
@@ -328,7 +329,7 @@ class Endpoint:
         return self._ok(None)
 
     def _op_len(self, msg: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(int(len(self._target(msg))))
+        return self._ok(len(self._target(msg)))
 
     def _op_iter(self, msg: dict[str, Any]) -> dict[str, Any]:
         return self._ok(_Export(iter(self._target(msg))))
@@ -364,7 +365,8 @@ class Endpoint:
         kind = type(exc)
         plain = all(type(a) in (str, int, bool, type(None)) for a in exc.args)
         return {"type": kind.__name__, "module": getattr(kind, "__module__", ""),
-                "message": _safe_str(exc)[:MAX_TEXT], "args": list(exc.args) if plain else None, "line": self._error_line(exc),
+                "message": _safe_str(exc)[:MAX_TEXT], "args": list(exc.args) if plain else None,
+                "line": self._error_line(exc),
                 "trace": "".join(traceback.format_exception(kind, exc, exc.__traceback__))[-4000:]}
 
 

@@ -63,9 +63,9 @@ class Zygote:
 
     def loop(self) -> None:
         while True:
-            readable, _, _ = select.select([self.ctl, *self.wardens], [], [])
+            readable, _, _ = select.select([self.ctl.fileno(), *self.wardens], [], [])
             for ready in readable:
-                if ready is self.ctl:
+                if ready == self.ctl.fileno():
                     if not self._accept_job():
                         self._shutdown()
                         return
@@ -142,10 +142,10 @@ class Warden:
         in_namespace = confine.unshare(confine.CLONE_NEWPID)
         if in_namespace is not None:
             self.notes.append(f"no PID namespace ({in_namespace}): leftover processes are killed by group")
-        pipes = {name: os.pipe() for name in ("out", "err", "info", "setup", "go")}
+        pipes = {name: os.pipe() for name in ("out", "err", "info", "setup", "go", "status")}
         stdin = os.open(self.job["stdin"], os.O_RDONLY) if self.job.get("stdin") else os.open(os.devnull, os.O_RDONLY)
         fd_map = {0: stdin, 1: pipes["out"][1], 2: pipes["err"][1], payload.SETUP_FD: pipes["setup"][1],
-                  payload.GO_FD: pipes["go"][0]}
+                  payload.GO_FD: pipes["go"][0], payload.STATUS_FD: pipes["status"][1]}
         if self.job["role"] == "program":
             fd_map[3] = pipes["info"][1]
         for target, fd in zip((3, 4), self.fds):
@@ -153,7 +153,8 @@ class Warden:
         pid = os.fork()
         if pid == 0:
             payload.enter(self.job, fd_map, self.job.get("uid"))
-        for fd in [stdin, *self.fds] + [pipes[n][1] for n in ("out", "err", "info", "setup")] + [pipes["go"][0]]:
+        for fd in [stdin, *self.fds] + [pipes[n][1] for n in ("out", "err", "info", "setup", "status")] + [
+                pipes["go"][0]]:
             os.close(fd)
         setup = self._read_setup(pipes["setup"][0], pid)
         fields = setup.split()
@@ -169,12 +170,17 @@ class Warden:
         os.close(pipes["go"][1])
         outcome = self._watch(pid, started, pipes, in_namespace is None)
         status, usage = outcome.pop("wait")
+        reported = outcome.pop("status").split()
+        reaper_cpu_ms = 0.0
+        if len(reported) == 2 and reported[0] != b"None":  # the reaper saw the run end
+            status, reaper_cpu_ms = int(reported[0]), float(reported[1]) * 1000
         instructions = confine.read_counter(counter) if counter is not None else None
+        own_cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000 - setup_cpu_ms - reaper_cpu_ms
         return {
             **outcome,
             "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
             "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-            "cpu_ms": round(max(0.0, (usage.ru_utime + usage.ru_stime) * 1000 - setup_cpu_ms), 3),
+            "cpu_ms": round(max(0.0, own_cpu_ms), 3),
             "maxrss_kb": usage.ru_maxrss,
             "baseline_kb": baseline_kb,
             "peak_kb": max(0, usage.ru_maxrss - baseline_kb),
@@ -200,7 +206,7 @@ class Warden:
                by_group: bool) -> dict[str, Any]:
         out_limit = int(self.limits["output_bytes"])
         deadline = started + float(self.limits["wall_s"])
-        streams = {pipes["out"][0]: bytearray(), pipes["err"][0]: bytearray(), pipes["info"][0]: bytearray()}
+        streams = {pipes[name][0]: bytearray() for name in ("out", "err", "info", "status")}
         out_fd, err_fd = pipes["out"][0], pipes["err"][0]
         pidfd = os.pidfd_open(pid)
         timed_out = output_exceeded = False
@@ -256,6 +262,7 @@ class Warden:
             "stdout": streams[out_fd].decode("utf-8", errors="replace"),
             "stderr": streams[err_fd][-STDERR_KEEP:].decode("utf-8", errors="replace"),
             "info": _parse_info(bytes(streams[pipes["info"][0]])),
+            "status": bytes(streams[pipes["status"][0]]),
         }
 
     @staticmethod
