@@ -11,7 +11,6 @@ import asyncio
 import math
 import signal
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from .problem import Problem, Target, TestCase, TestKind
@@ -23,10 +22,13 @@ ProgressCallback = Callable[[int, int, ExecutionResult], None]
 
 def open_sandbox(problem: Problem, *extra_sources: str) -> Sandbox:
     """A sandbox warmed up for this problem: the libraries it imports already loaded."""
-    sources = [problem.source, problem.setup, *extra_sources]
-    sources += [t.source or "" for t in problem.tests]
     folder = problem.path.parent if problem.path.parent.is_dir() else None
-    return Sandbox(solution_dir=folder, preload=modules_to_preload(*sources))
+    return Sandbox(solution_dir=folder, preload=_imports(problem, *extra_sources))
+
+
+def _imports(problem: Problem, *extra_sources: str) -> list[str]:
+    sources = [problem.source, problem.setup, *extra_sources, *(t.source or "" for t in problem.tests)]
+    return modules_to_preload(*sources)
 
 
 def run_tests(problem: Problem, *, sandbox: Sandbox | None = None,
@@ -34,6 +36,8 @@ def run_tests(problem: Problem, *, sandbox: Sandbox | None = None,
     """Run every test of ``problem`` (in order, one at a time, so timings do not interfere)."""
     own = sandbox is None
     box = open_sandbox(problem) if sandbox is None else sandbox
+    if not own:
+        box.preload(_imports(problem))
     try:
         results = []
         for i, test in enumerate(problem.tests):
@@ -231,6 +235,3 @@ def _floats_match(expected: list[str], actual: list[str], tolerance: float) -> b
             return False
     return True
 
-
-def solution_folder(path: Path) -> Path | None:
-    return path.parent if path.parent.is_dir() else None

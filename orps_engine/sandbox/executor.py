@@ -142,10 +142,26 @@ class Sandbox:
         self.landlock_abi = int(ready.get("landlock_abi", 0))
         self.zygote_pid = int(ready.get("pid", 0))
         self.preloaded = tuple(ready.get("preloaded", ()))
+        self._asked = set(preload)
         if self.landlock_abi < 1:
             self.notes += ("Landlock unavailable: sandboxed code can read any file its uid can",)
         if self.uid is None:
             self.notes += ("not running as root: sandboxed code runs as your own user",)
+
+    def preload(self, modules: Iterable[str]) -> None:
+        """Import more libraries in the zygote, so a sandbox can serve other problems warm."""
+        wanted = sorted(set(modules) - self._asked)
+        if not wanted:
+            return
+        with self._lock:
+            self._asked.update(wanted)
+            self._sock.settimeout(START_TIMEOUT_S)
+            try:
+                wire.send(self._sock, {"op": "preload", "modules": wanted})
+                reply = wire.recv(self._sock)
+            except (OSError, wire.WireError) as exc:
+                raise HarnessError(f"the sandbox went away: {exc}; {self._zygote_log()}") from None
+            self.preloaded += tuple(reply.get("preloaded", ()))
 
     def close(self) -> None:
         if self._closed:

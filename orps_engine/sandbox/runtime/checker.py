@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import doctest
 import io
 import socket
 import sys
@@ -108,6 +107,8 @@ class Checker:
 
     # -- doctests -----------------------------------------------------------------------------
     def _run_doctest(self, globs: dict[str, Any]) -> dict[str, Any]:
+        import doctest  # here, not at the top: it costs the zygote's start ~12 ms
+
         test, filename = self.test, self.test["filename"]
         for source in test.get("context", []):
             try:
