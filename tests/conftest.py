@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.scripted_model import ScriptedModel
+
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
 DATASETS = Path(os.environ.get("ORPS_DATASETS", REPO.parent / "shared" / "datasets"))
@@ -51,3 +53,11 @@ def write(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return make
+
+
+
+@pytest.fixture
+def scripted_model() -> Iterator[ScriptedModel]:
+    """A started local OpenAI-compatible server; script it with ``.on``, ``.fail``, ...; read ``.requests``."""
+    with ScriptedModel() as model:
+        yield model

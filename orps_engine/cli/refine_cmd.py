@@ -1,0 +1,174 @@
+"""``orps refine FILE``: search for a better version of FILE's target with the ORPS method.
+
+Prints the best candidate as a diff, its critique and a before/after table. The file is only
+changed with --write, after saving FILE.orig. Exit codes: 0 done (improved or not), 2 bad input
+or configuration, 3 the model could not be reached at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..config import PRESETS, Settings, resolve_settings
+from ..errors import InputError
+from ..model import ChatModel, OpenAIChatModel, Recorder, Recording, ReplayChatModel
+from ..problem import Problem, load_problem
+from ..report.refine import format_refine, refine_document, refined_source
+from ..search import Event, RefineResult, refine
+
+RECORDING_NOTE = "Model exchanges of an orps refine, recorded with --record; replay them with --replay."
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("refine", help="search for a better version with a model (ORPS)",
+                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file", type=Path, help="the solution (.py)")
+    parser.add_argument("--function", metavar="NAME", help="the function to refine (default: the tested one)")
+    parser.add_argument("--tests", type=Path, metavar="PATH", help="tests file or folder (as for orps test)")
+    parser.add_argument("--model", help="model name (or ORPS_MODEL, or model in [tool.orps])")
+    parser.add_argument("--base-url", dest="base_url", metavar="URL",
+                        help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (or OPENAI_BASE_URL)")
+    parser.add_argument("--preset", choices=sorted(PRESETS), help="interactive (N=4, K=2, R=2) or paper (20, 3, 5)")
+    parser.add_argument("--samples", type=int, metavar="N", help="programmer samples per node and round")
+    parser.add_argument("--beam", type=int, metavar="K", help="candidates kept after each round")
+    parser.add_argument("--rounds", type=int, metavar="R", help="refinement rounds after round 0")
+    parser.add_argument("--temperature", type=float)
+    parser.add_argument("--max-in-flight", dest="max_in_flight", type=int, metavar="N", help="model calls at once")
+    parser.add_argument("--timeout", dest="timeout_s", type=float, metavar="S", help="seconds per model call")
+    parser.add_argument("--max-retries", dest="max_retries", type=int, metavar="N")
+    parser.add_argument("--prompt-budget", dest="prompt_budget", type=int, metavar="CHARS")
+    parser.add_argument("--repeats", type=int, metavar="N", help="runs each when measuring the final delta")
+    record = parser.add_mutually_exclusive_group()
+    record.add_argument("--record", type=Path, metavar="FILE", help="write every model exchange to FILE (JSONL)")
+    record.add_argument("--replay", type=Path, metavar="FILE", help="answer from a recording, with no network")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--write", action="store_true", help="replace the target in FILE (saving FILE.orig first)")
+    parser.set_defaults(handler=run)
+
+
+_SETTING_FLAGS = ("model", "base_url", "preset", "samples", "beam", "rounds", "temperature", "max_in_flight",
+                  "timeout_s", "max_retries", "prompt_budget", "repeats")
+
+
+def run(args: argparse.Namespace) -> int:
+    problem = load_problem(args.file, tests=args.tests, function=args.function)
+    flags = {name: getattr(args, name) for name in _SETTING_FLAGS}
+    recording = Recording.load(args.replay) if args.replay else None
+    if recording is not None:  # replay with the settings it was recorded with, unless told otherwise
+        recorded = recording.header.get("settings", {})
+        flags = {**{k: v for k, v in recorded.items() if k in _SETTING_FLAGS}, **{k: v for k, v in flags.items()
+                                                                              if v is not None}}
+    settings = resolve_settings(flags, os.environ, problem.path.parent)
+    model, recorder = _model(args, settings, problem, recording)
+    progress = _Progress(sys.stderr)
+    try:
+        result = asyncio.run(_refine(problem, settings, model, progress.update))
+    finally:
+        progress.close()
+        if recorder is not None:
+            recorder.close()
+    if recording is not None and recording.header.get("fingerprint") != fingerprint(problem):
+        result.warnings.append("the file or its tests changed since the recording was made")
+    if args.write and result.improved:
+        result.warnings.append(_write(problem, refined_source(result)))
+    print(json.dumps(refine_document(result), indent=2) if args.json else format_refine(result))
+    return 0
+
+
+async def _refine(problem: Problem, settings: Settings, model: ChatModel, on_event: Any) -> RefineResult:
+    try:
+        return await refine(problem, settings, model, on_event=on_event)
+    finally:
+        await model.close()
+
+
+def _model(args: argparse.Namespace, settings: Settings, problem: Problem,
+           recording: Recording | None) -> tuple[ChatModel, Recorder | None]:
+    if recording is not None:
+        return ReplayChatModel(args.replay, recording=recording), None
+    recorder = None
+    if args.record:
+        header = {"note": RECORDING_NOTE, "file": problem.path.name, "function": problem.function,
+                  "model": settings.model, "fingerprint": fingerprint(problem),
+                  "settings": {k: getattr(settings, k) for k in ("samples", "beam", "rounds", "temperature")}}
+        recorder = Recorder(args.record, header)
+    return OpenAIChatModel(settings, recorder=recorder), recorder
+
+
+def fingerprint(problem: Problem) -> str:
+    """Identifies the code and tests a recording was made against."""
+    digest = hashlib.sha256(problem.source.encode())
+    for test in problem.tests:
+        digest.update(repr((test.input, test.expected, test.source, test.want)).encode())
+    return digest.hexdigest()[:16]
+
+
+def _write(problem: Problem, new_source: str) -> str:
+    """Replace FILE's contents, keeping the original as FILE.orig (or FILE.orig.N if taken)."""
+    path = problem.path
+    try:
+        current = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read before writing: {exc.strerror}", path=path) from None
+    if current != problem.source:
+        raise InputError("the file changed while the refine ran; nothing was written", path=path,
+                         hint="run the refine again on the current file")
+    backup = path.with_name(path.name + ".orig")
+    n = 1
+    while backup.exists():
+        backup = path.with_name(f"{path.name}.orig.{n}")
+        n += 1
+    backup.write_text(current, encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.orps-tmp")
+    tmp.write_text(new_source, encoding="utf-8")
+    os.replace(tmp, path)
+    return f"wrote the refined code to {path}; the original is saved as {backup}"
+
+
+class _Progress:
+    """A one-line bar on a terminal, plain lines otherwise (both on stderr)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._drawn = False
+
+    def update(self, event: Event) -> None:
+        text = _describe(event)
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+            self._drawn = True
+        elif event.kind != "candidate":
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _describe(event: Event) -> str:
+    best, original = event.best, event.original
+    status = ""
+    if best is not None and best.suite is not None:
+        status = f"best {best.suite.passed}/{best.suite.total}"
+        if original is not None and best is not original and original.cost and best.cost:
+            ratio = original.cost / best.cost if best.cost else 0
+            status += f", {ratio:.1f}x less CPU" if ratio >= 1 else f", {1 / ratio:.1f}x more CPU"
+    if event.kind == "start":
+        return f"original: {status.removeprefix('best ')} tests pass"
+    if event.kind in ("round", "candidate"):
+        width, filled = 20, int(20 * event.done / event.total) if event.total else 0
+        bar = "#" * filled + "-" * (width - filled)
+        return f"Round {event.round + 1}/{event.rounds} [{bar}] {event.done}/{event.total} candidates, {status}"
+    if event.kind == "measure":
+        return event.message
+    return f"done: {status}" + (f" ({event.message})" if event.message else "")

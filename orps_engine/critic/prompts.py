@@ -1,0 +1,144 @@
+"""The prompts of the search: the programmer's task, its trajectory in later rounds, the critic's
+review, and the reminders sent when a reply misses its format.
+
+Prompts are kept under a character budget: the oldest attempts of a trajectory go first, then
+long fields are cut, so a deep search never sends the model more than it was configured for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..problem import Problem, Target, TestKind
+from ..problem.target import signature, statement, target_code
+
+# Strategy hints, one per sample of a round (as in the reference implementation), cycled when
+# a round draws more samples than there are hints.
+STRATEGY_HINTS: tuple[str, ...] = (
+    "Aim for the most time-efficient algorithm: lower the asymptotic complexity first.",
+    "Optimise memory: avoid building large intermediate structures; stream where you can.",
+    "Prefer an iterative formulation (explicit loops or stacks instead of recursion).",
+    "Consider a recursive formulation with memoisation where subproblems repeat.",
+    "Write idiomatic, pythonic code: built-ins, comprehensions and the standard library's fast paths.",
+    "Look for a mathematical insight or closed form that replaces brute force.",
+    "Optimise for large inputs: think about the worst case the tests could grow to.",
+    "Keep it simple and readable; remove redundant work while keeping the behaviour exact.",
+    "Use the right data structure (sets, dicts, heaps, deques, bisect) for each lookup.",
+    "Precompute once and reuse: hoist invariant work out of loops, cache repeated results.",
+    "Check the edge cases (empty input, single element, extremes) before optimising.",
+    "Reduce constant factors: fewer function calls and attribute lookups in hot loops.",
+    "Use a greedy or two-pointer technique if the problem's structure allows it.",
+    "Consider dynamic programming over a well-chosen state.",
+)
+
+PROGRAMMER_SYSTEM = (
+    "You are an expert Python programmer improving existing code. Correctness comes first: the "
+    "code must pass every test. Then make it faster and lighter. Reason step by step about the "
+    "code, the tests and the execution results, then give exactly one ```python code block with "
+    "the complete new version of the target (keep its name and signature; include any imports "
+    "and helper functions it needs in the same block). Write your reasoning before the block."
+)
+CRITIC_SYSTEM = (
+    "You are a strict reviewer of Python code. You see a task, a candidate, and the report of "
+    "actually running the candidate on the tests. Judge correctness first, then efficiency and "
+    "clarity, and name the single most useful next improvement. End with a line `Score: N`, N "
+    "from 1 (poor) to 5 (excellent), and add a line `Final: yes` only if the candidate passes "
+    "every test and you see no significant improvement left."
+)
+CODE_REMINDER = ("Your reply had no ```python code block. Reply again: brief reasoning, then exactly one "
+                 "```python block with the complete code.")
+SCORE_REMINDER = "Your review had no score. Reply again with the review, ending with a line `Score: N` (N from 1 to 5)."
+OMITTED = "[{n} earlier attempt(s) omitted to fit the prompt budget]"
+CUT = "\n[... cut to fit the prompt budget]"
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One step of a trajectory, as the programmer sees it."""
+
+    code: str
+    report: str
+    critique: str
+
+
+def hint(index: int) -> str:
+    return STRATEGY_HINTS[index % len(STRATEGY_HINTS)]
+
+
+def task_text(problem: Problem, budget: int) -> str:
+    sig = signature(problem)
+    goal = (f"Target: the function `{problem.function}`; keep its signature:\n    {sig}"
+            if problem.target is Target.FUNCTION else
+            "Target: the whole program; it reads standard input and writes standard output.")
+    parts = [f"## Problem\n{statement(problem)}", f"## Current code\n```python\n{target_code(problem)}```",
+             f"## {goal}", f"## Public tests\n{_tests(problem, budget // 3)}"]
+    return "\n\n".join(parts)
+
+
+def _tests(problem: Problem, budget: int) -> str:
+    lines = []
+    if problem.setup.strip():
+        lines.append(f"Setup run before each test:\n```python\n{problem.setup.strip()}\n```")
+    for test in problem.tests:
+        if test.kind is TestKind.STDIO:
+            lines.append(f"Test {test.id}: input:\n{_cut(test.input or '', 400)}\nexpected output:\n"
+                         f"{_cut(test.expected or '', 400)}")
+        elif test.kind is TestKind.DOCTEST:
+            shown = test.want or test.exc_msg or ""
+            lines.append(f"Test {test.id}:\n>>> {(test.source or '').strip()}\n{shown}".rstrip())
+        else:
+            lines.append(f"Test {test.id}:\n{(test.source or '').strip()}")
+    return _cut("\n".join(lines), budget)
+
+
+def programmer_messages(problem: Problem, trajectory: list[Attempt], strategy: str,
+                        budget: int) -> list[dict[str, str]]:
+    task = task_text(problem, budget)
+    if not trajectory:
+        user = f"{task}\n\n## Strategy\n{strategy}\n\nWrite the improved version."
+        return _fit([_system(PROGRAMMER_SYSTEM), {"role": "user", "content": user}], budget)
+    steps = list(trajectory)
+    omitted = 0
+    while True:
+        history = "\n\n".join(_attempt(i + omitted, a) for i, a in enumerate(steps))
+        note = OMITTED.format(n=omitted) + "\n\n" if omitted else ""
+        user = (f"{task}\n\n## Your attempts so far, with their execution reports and reviews\n{note}{history}\n\n"
+                f"## Next\nImprove on the latest attempt, guided by its report and review. Strategy: {strategy}")
+        if len(user) + len(PROGRAMMER_SYSTEM) <= budget or len(steps) == 1:
+            break
+        steps.pop(0)  # the oldest goes first; the latest attempt always stays
+        omitted += 1
+    return _fit([_system(PROGRAMMER_SYSTEM), {"role": "user", "content": user}], budget)
+
+
+def _attempt(index: int, attempt: Attempt) -> str:
+    return (f"### Attempt {index + 1}\n```python\n{attempt.code.rstrip()}\n```\nExecution report:\n{attempt.report}\n"
+            f"Review:\n{attempt.critique.strip() or '(none)'}")
+
+
+def critic_messages(problem: Problem, code: str, report: str, budget: int) -> list[dict[str, str]]:
+    user = (f"{task_text(problem, budget // 2)}\n\n## Candidate\n```python\n{code.rstrip()}\n```\n\n"
+            f"## Execution report\n{report}\n\nReview the candidate.")
+    return _fit([_system(CRITIC_SYSTEM), {"role": "user", "content": user}], budget)
+
+
+def with_reminder(messages: list[dict[str, str]], reply: str, reminder: str) -> list[dict[str, str]]:
+    return [*messages, {"role": "assistant", "content": reply[:2000]}, {"role": "user", "content": reminder}]
+
+
+def _system(text: str) -> dict[str, str]:
+    return {"role": "system", "content": text}
+
+
+def _fit(messages: list[dict[str, str]], budget: int) -> list[dict[str, str]]:
+    """Cut the last message so the whole prompt stays within ``budget`` characters."""
+    used = sum(len(m["content"]) for m in messages[:-1])
+    room = max(200, budget - used)
+    last = messages[-1]
+    if len(last["content"]) > room:
+        messages = [*messages[:-1], {"role": last["role"], "content": last["content"][: room - len(CUT)] + CUT}]
+    return messages
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - len(CUT))] + CUT

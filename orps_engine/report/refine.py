@@ -1,0 +1,130 @@
+"""How a refine's result reads: the unified diff, the critique, the before/after table, and the
+``--json`` document (schema in the README)."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from ..critic import cost_ms, instructions, peak_kb
+from ..measure import Change
+from ..problem.target import splice
+from ..results import SuiteResult
+from ..search import Node, RefineResult
+from . import units
+
+
+def refined_source(result: RefineResult) -> str:
+    assert result.best.code is not None
+    return splice(result.problem, result.best.code)
+
+
+def unified_diff(result: RefineResult) -> str:
+    path = str(result.problem.path)
+    before = result.problem.source.splitlines(keepends=True)
+    after = refined_source(result).splitlines(keepends=True)
+    return "".join(difflib.unified_diff(before, after, f"{path} (original)", f"{path} (refined)"))
+
+
+def format_refine(result: RefineResult) -> str:
+    parts = []
+    if result.improved:
+        best = result.best
+        parts.append(f"Best candidate: {best.id} (round {best.round}, critic score {best.critic_score or '-'}/5)")
+        parts.append(unified_diff(result).rstrip("\n"))
+        if best.critique:
+            parts.append("Critique:\n" + _indent(best.critique))
+    else:
+        parts.append("No candidate beat the original: it stays as it is.")
+    parts.append(format_table(result))
+    if result.stopped:
+        parts.append(f"note: {result.stopped}")
+    parts.extend(f"note: {w}" for w in result.warnings)
+    usage = result.usage
+    parts.append(f"{len(result.nodes) - 1} candidates over {result.rounds_run} round(s); model: {usage.calls} calls, "
+                 f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens")
+    return "\n\n".join(parts)
+
+
+def format_table(result: RefineResult) -> str:
+    original, best = result.original, result.best
+    o, b = original.suite, best.suite
+    assert o is not None and b is not None
+    delta = result.delta
+    rows = [("", "original", "refined", "change"),
+            ("tests passed", f"{o.passed}/{o.total}", f"{b.passed}/{b.total}", _passed_change(o, b)),
+            ("CPU time", *_measured(delta.cpu if delta else None, cost_ms(o), cost_ms(b), units.ms)),
+            ("peak memory", *_measured(delta.peak if delta else None, peak_kb(o), peak_kb(b),
+                                       lambda v: units.kb(int(v)))),
+            ("instructions", *_instructions(o, b))]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows)
+
+
+def _passed_change(o: SuiteResult, b: SuiteResult) -> str:
+    diff = b.passed - o.passed
+    return f"+{diff}" if diff > 0 else ("-" if diff == 0 else str(diff))
+
+
+def _measured(change: Change | None, before: float, after: float, fmt: Any) -> tuple[str, str, str]:
+    if change is None:  # nothing changed: the original is the pick
+        return fmt(before), fmt(after), "-"
+    text = "no significant change"
+    if change.significant and change.ratio is not None:
+        text = f"{change.ratio:.2f}x lower" if change.ratio > 1 else f"{1 / change.ratio:.2f}x higher"
+    noise = max(change.before.rel_noise, change.after.rel_noise)
+    return fmt(change.before.median), fmt(change.after.median), f"{text} (noise ±{noise:.0%})"
+
+
+def _instructions(o: SuiteResult, b: SuiteResult) -> tuple[str, str, str]:
+    before, after = instructions(o), instructions(b)
+    if before is None or after is None:
+        return "unavailable", "unavailable", "-"
+    ratio = before / after if after else None
+    return units.count(before), units.count(after), f"{ratio:.2f}x" if ratio else "-"
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.strip().splitlines())
+
+
+# -- JSON ------------------------------------------------------------------------------------------
+def refine_document(result: RefineResult) -> dict[str, Any]:
+    o, b = result.original.suite, result.best.suite
+    assert o is not None and b is not None
+    delta = result.delta
+    return {
+        "file": str(result.problem.path),
+        "function": result.problem.function,
+        "original": {"passed": o.passed, "total": o.total, "cpu_ms": _median(delta.cpu.before if delta else None,
+                                                                              cost_ms(o)),
+                     "peak_kb": int(delta.peak.before.median) if delta else peak_kb(o)},
+        "best": {"code": result.best.code, "passed": b.passed, "total": b.total,
+                 "cpu_ms": _median(delta.cpu.after if delta else None, cost_ms(b)),
+                 "peak_kb": int(delta.peak.after.median) if delta else peak_kb(b),
+                 "critique": result.best.critique or None, "score": result.best.critic_score},
+        "delta": {"cpu_ratio": _round(delta.cpu.ratio) if delta else 1.0,
+                  "peak_ratio": _round(delta.peak.ratio) if delta else 1.0,
+                  "significant": bool(delta and (delta.cpu.significant or delta.peak.significant))},
+        "tree": [_node(n) for n in result.nodes],
+        "usage": {"calls": result.usage.calls, "prompt_tokens": result.usage.prompt_tokens,
+                  "completion_tokens": result.usage.completion_tokens, "wall_s": round(result.usage.wall_s, 3)},
+        "stopped": result.stopped,
+        "parse_failures": result.parse_failures,
+    }
+
+
+def _node(node: Node) -> dict[str, Any]:
+    suite = node.suite
+    return {"id": node.id, "parent": node.parent, "round": node.round,
+            "passed": suite.passed if suite else None, "total": suite.total if suite else None,
+            "critic_score": node.critic_score, "exec_score": round(node.exec_score, 4),
+            "failure": node.failure}
+
+
+def _median(spread: Any, fallback: float) -> float:
+    return round(spread.median if spread is not None else fallback, 3)
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None

@@ -1,0 +1,227 @@
+"""The ORPS search (arXiv 2412.15118): a beam search over reasoning and code, where every
+candidate is run on the tests and a critic grades it from the execution report.
+
+Round 0 draws N programmer samples, each with its own strategy hint; every candidate is run,
+reported and reviewed; the beam keeps the best K by (critic score, execution score). Rounds
+1..R give each beam node N children that see the node's whole trajectory (code, reports,
+reviews). The final pick is made over every candidate of every round *and the original*, so a
+refine never returns something worse than what the user had.
+
+Beyond the reference implementation: the calls of a round run concurrently (bounded by the
+model client), executions run in parallel warm sandboxes with a cache, the search stops early
+when the best candidate passes everything and a round brings no real improvement, replies that
+miss their format are retried once, and a model that stops answering ends the refine with the
+best result so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..config import Settings
+from ..critic import (
+    Attempt,
+    critic_messages,
+    execution_score,
+    hint,
+    parse_critic,
+    parse_programmer,
+    peak_kb,
+    programmer_messages,
+    render_report,
+    with_reminder,
+)
+from ..critic.prompts import CODE_REMINDER, SCORE_REMINDER
+from ..errors import HarnessError, ModelUnreachable
+from ..measure import compare
+from ..model import ChatModel, ModelError
+from ..problem import Problem
+from ..problem.target import splice, target_code
+from .evaluate import Evaluator
+from .tree import ORIGINAL, Delta, Node, RefineResult, better, final_pick
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Progress, for a progress bar or LSP work-done reports."""
+
+    kind: str  # "start", "round", "candidate", "measure", "done"
+    round: int
+    rounds: int
+    done: int = 0
+    total: int = 0
+    best: Node | None = None
+    original: Node | None = None
+    message: str = ""
+
+
+EventCallback = Callable[[Event], None]
+
+
+async def refine(problem: Problem, settings: Settings, model: ChatModel, *,
+                 on_event: EventCallback | None = None, evaluator: Evaluator | None = None) -> RefineResult:
+    """Search for a better version of the problem's target; see the module docstring."""
+    search = _Search(problem, settings, model, on_event or (lambda event: None))
+    own = evaluator is None
+    search.evaluator = evaluator or Evaluator(problem)
+    try:
+        if own:
+            await search.evaluator.start()
+        return await search.run()
+    finally:
+        if own:
+            await search.evaluator.close()
+
+
+class _Search:
+    def __init__(self, problem: Problem, settings: Settings, model: ChatModel, emit: EventCallback) -> None:
+        self.problem, self.settings, self.model, self.emit = problem, settings, model, emit
+        self.evaluator: Evaluator
+        self.nodes: list[Node] = []
+        self.by_id: dict[str, Node] = {}
+
+    async def run(self) -> RefineResult:
+        rounds = self.settings.rounds + 1
+        original = Node(id=ORIGINAL, parent=None, round=-1, code=target_code(self.problem))
+        await self._evaluate(original)
+        self._add(original)
+        self.emit(Event("start", 0, rounds, original=original, best=original))
+        beam: list[Node] = [original]
+        stopped: str | None = None
+        rounds_run = 0
+        for r in range(rounds):
+            slots = [(parent, k, i) for k, parent in enumerate(beam) if not parent.final
+                     for i in range(self.settings.samples)]
+            if not slots:
+                stopped = "every candidate in the beam was judged final"
+                break
+            best_before = final_pick(self.nodes)
+            self.emit(Event("round", r, rounds, 0, len(slots), best=best_before, original=original))
+            children, failure = await self._round(r, slots, rounds)
+            rounds_run += 1
+            for child in children:
+                self._add(child)
+            if failure is not None:
+                if self.model.usage.calls == 0:
+                    raise ModelUnreachable(f"the model could not be reached: {failure}",
+                                           hint="check --base-url, the model name and the API key")
+                stopped = f"the model stopped answering ({failure}); the result is the best so far"
+                break
+            usable = sorted((c for c in children if c.evaluated and c.critic_score is not None),
+                            key=Node.beam_key, reverse=True)
+            beam = usable[: self.settings.beam] or beam
+            best_after = final_pick(self.nodes)
+            if best_after.passes_all and not (best_after is not best_before and better(best_after, best_before)):
+                if r + 1 < rounds:
+                    stopped = f"stopped early after round {r}: all tests pass and the round brought no improvement"
+                break
+        best = final_pick(self.nodes)
+        result = RefineResult(problem=self.problem, original=original, best=best, nodes=self.nodes,
+                              usage=self.model.usage, rounds_run=rounds_run, stopped=stopped)
+        if best is not original:
+            self.emit(Event("measure", rounds_run, rounds, best=best, original=original,
+                            message=f"measuring the pick against the original ({self.settings.repeats} runs each)"))
+            result.delta = await self._measure(original, best)
+        self.emit(Event("done", rounds_run, rounds, best=best, original=original, message=stopped or ""))
+        return result
+
+    def _add(self, node: Node) -> None:
+        self.nodes.append(node)
+        self.by_id[node.id] = node
+
+    # -- a round ------------------------------------------------------------------------------------
+    async def _round(self, r: int, slots: list[tuple[Node, int, int]], rounds: int) -> tuple[list[Node], str | None]:
+        tasks = [asyncio.ensure_future(self._expand(parent, r, k, i)) for parent, k, i in slots]
+        children: list[Node] = []
+        failure: str | None = None
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                try:
+                    child = await next_done
+                except ModelError as exc:
+                    failure = str(exc)
+                    break
+                children.append(child)
+                self.emit(Event("candidate", r, rounds, len(children), len(slots),
+                                best=final_pick([*self.nodes, *children]), original=self.nodes[0]))
+        finally:
+            for task in tasks:
+                task.cancel()
+            done = await asyncio.gather(*tasks, return_exceptions=True)
+        if failure is not None:  # keep what finished before the failure
+            children = [c for c in done if isinstance(c, Node)]
+        return sorted(children, key=lambda n: n.id), failure
+
+    async def _expand(self, parent: Node, r: int, k: int, i: int) -> Node:
+        node = Node(id=f"r{r}.k{k}.s{i}", parent=parent.id, round=r, strategy=hint(i + r))
+        key = f"r{r}/k{k}/s{i}"
+        messages = programmer_messages(self.problem, self._trajectory(parent), node.strategy,
+                                       self.settings.prompt_budget)
+        reply = await self.model.complete(f"{key}/programmer#0", messages, self.settings.temperature)
+        parsed = parse_programmer(reply, self.problem.function)
+        if parsed.problem is not None:
+            reminder = f"{CODE_REMINDER} (The problem with your reply: {parsed.problem}.)"
+            reply = await self.model.complete(f"{key}/programmer#1", with_reminder(messages, reply, reminder),
+                                              self.settings.temperature)
+            parsed = parse_programmer(reply, self.problem.function)
+        node.reasoning = parsed.reasoning
+        if parsed.problem is not None or parsed.code is None:
+            node.failure = f"parse failure: {parsed.problem}"
+            return node
+        node.code = parsed.code
+        await self._evaluate(node)
+        await self._review(node, key)
+        return node
+
+    def _trajectory(self, parent: Node) -> list[Attempt]:
+        chain = []
+        node: Node | None = parent
+        while node is not None and node.id != ORIGINAL:
+            chain.append(Attempt(code=node.code or "", report=node.report, critique=node.critique))
+            node = self.by_id.get(node.parent) if node.parent else None
+        return chain[::-1]
+
+    async def _evaluate(self, node: Node) -> None:
+        assert node.code is not None
+        try:
+            node.suite = await self.evaluator.evaluate(node.code)
+        except HarnessError as exc:
+            if node.id == ORIGINAL:
+                raise
+            node.failure = f"could not be run: {exc}"
+            return
+        node.report = render_report(self.problem, splice(self.problem, node.code), node.suite)
+        node.exec_score = execution_score(node.code, node.suite)
+
+    async def _review(self, node: Node, key: str) -> None:
+        if node.suite is None or node.code is None:
+            return
+        messages = critic_messages(self.problem, node.code, node.report, self.settings.prompt_budget)
+        reply = await self.model.complete(f"{key}/critic#0", messages, self.settings.temperature)
+        review = parse_critic(reply)
+        if review.score is None:
+            reply = await self.model.complete(f"{key}/critic#1", with_reminder(messages, reply, SCORE_REMINDER),
+                                              self.settings.temperature)
+            review = parse_critic(reply)
+        node.critique, node.critic_score, node.final = review.critique, review.score, review.final
+        if review.score is None:
+            node.failure = "parse failure: the review has no score"
+
+    # -- the final delta ------------------------------------------------------------------------------
+    async def _measure(self, original: Node, best: Node) -> Delta:
+        """Run both again, interleaved, so that load changes hit both alike."""
+        assert original.code is not None and best.code is not None
+        sources = (splice(self.problem, original.code), splice(self.problem, best.code))
+        cpu: tuple[list[float], list[float]] = ([], [])
+        peak: tuple[list[float], list[float]] = ([], [])
+        for _ in range(self.settings.repeats):
+            for side, source in enumerate(sources):
+                suite = await self.evaluator.run(source)
+                cpu[side].append(sum(r.cpu_ms or 0.0 for r in suite.results))
+                peak[side].append(float(peak_kb(suite)))
+        return Delta(cpu=compare(*cpu), peak=compare(*peak), repeats=self.settings.repeats)

@@ -1,0 +1,68 @@
+"""Running candidates during a refine: warm sandboxes, one per core, and a cache so that the same
+code is never run twice on the same tests within a refine."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+
+from ..judge import open_sandbox, run_tests
+from ..problem import Problem
+from ..problem.target import splice
+from ..results import SuiteResult
+from ..sandbox import Sandbox
+
+
+class Evaluator:
+    def __init__(self, problem: Problem, size: int | None = None) -> None:
+        self.problem = problem
+        self.size = max(1, size or min(4, os.cpu_count() or 1))
+        self._idle: asyncio.Queue[Sandbox] = asyncio.Queue()
+        self._all: list[Sandbox] = []
+        self._cache: dict[str, asyncio.Future[SuiteResult]] = {}
+        self.runs = 0  # suites actually run (not answered from the cache)
+
+    async def start(self) -> None:
+        boxes = await asyncio.gather(*(asyncio.to_thread(open_sandbox, self.problem) for _ in range(self.size)))
+        for box in boxes:
+            self._all.append(box)
+            self._idle.put_nowait(box)
+
+    async def evaluate(self, code: str) -> SuiteResult:
+        """The suite result of the target replaced by ``code`` (cached by the full source)."""
+        source = splice(self.problem, code)
+        key = hashlib.sha256(source.encode()).hexdigest()
+        cached = self._cache.get(key)
+        if cached is not None:
+            return await asyncio.shield(cached)
+        future: asyncio.Future[SuiteResult] = asyncio.get_running_loop().create_future()
+        self._cache[key] = future
+        try:
+            result = await self.run(source)
+        except asyncio.CancelledError:
+            del self._cache[key]
+            future.cancel()
+            raise
+        except Exception as exc:
+            del self._cache[key]
+            future.set_exception(exc)
+            future.exception()  # whoever waits re-raises it; nobody waiting is fine too
+            raise
+        future.set_result(result)
+        return result
+
+    async def run(self, source: str) -> SuiteResult:
+        """Run the suite on ``source`` now (no cache): for repeated measurements."""
+        box = await self._idle.get()
+        try:
+            self.runs += 1
+            return await asyncio.to_thread(run_tests, self.problem.with_source(source), sandbox=box)
+        except asyncio.CancelledError:
+            box.kill()  # the thread's run ends at once; the sandbox is unusable after
+            raise
+        finally:
+            self._idle.put_nowait(box)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(asyncio.to_thread(box.close) for box in self._all))

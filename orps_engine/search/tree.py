@@ -1,0 +1,105 @@
+"""The search tree's records and the final pick."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..critic import cost_ms, instructions, pass_fraction
+from ..measure import Change, cheaper
+from ..model import Usage
+from ..problem import Problem
+from ..results import SuiteResult
+
+ORIGINAL = "original"
+
+
+@dataclass
+class Node:
+    """One candidate: the original code, or a programmer sample with its run and review."""
+
+    id: str
+    parent: str | None
+    round: int  # -1 for the original
+    code: str | None = None  # the target's code (the function's block, or the whole program)
+    strategy: str = ""
+    reasoning: str = ""
+    suite: SuiteResult | None = None
+    report: str = ""
+    critique: str = ""
+    critic_score: int | None = None
+    exec_score: float = 0.0
+    final: bool = False
+    failure: str | None = None  # why this node has no usable code or review
+
+    @property
+    def evaluated(self) -> bool:
+        return self.suite is not None
+
+    @property
+    def pass_ratio(self) -> float:
+        return pass_fraction(self.suite) if self.suite else 0.0
+
+    @property
+    def passes_all(self) -> bool:
+        return self.suite is not None and self.suite.all_passed
+
+    @property
+    def cost(self) -> float:
+        """Instructions where the CPU counts them, else CPU milliseconds."""
+        if self.suite is None:
+            return float("inf")
+        counted = instructions(self.suite)
+        return float(counted) if counted is not None else cost_ms(self.suite)
+
+    def beam_key(self) -> tuple[int, float]:
+        return (self.critic_score or 0, round(self.exec_score, 3))
+
+
+def better(a: Node, b: Node) -> bool:
+    """Is ``a`` a better final pick than ``b``? Pass ratio, then cost (beyond noise), then score."""
+    if a.pass_ratio != b.pass_ratio:
+        return a.pass_ratio > b.pass_ratio
+    if cheaper(a.cost, b.cost):
+        return True
+    if cheaper(b.cost, a.cost):
+        return False
+    return (round(a.exec_score, 3), a.critic_score or 0) > (round(b.exec_score, 3), b.critic_score or 0)
+
+
+def final_pick(nodes: list[Node]) -> Node:
+    """The best of every evaluated candidate; the original (first) wins every tie."""
+    best = nodes[0]
+    for node in nodes[1:]:
+        if node.evaluated and node.code is not None and better(node, best):
+            best = node
+    return best
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delta:
+    """The pick against the original, measured again with repeats."""
+
+    cpu: Change
+    peak: Change
+    repeats: int
+
+
+@dataclass
+class RefineResult:
+    problem: Problem
+    original: Node
+    best: Node
+    nodes: list[Node]
+    usage: Usage
+    rounds_run: int
+    delta: Delta | None = None
+    stopped: str | None = None  # why the search ended before its last round
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def improved(self) -> bool:
+        return self.best.id != ORIGINAL
+
+    @property
+    def parse_failures(self) -> int:
+        return sum(1 for n in self.nodes if n.failure and n.failure.startswith("parse failure"))
