@@ -89,11 +89,13 @@ def resolve_settings(flags: Mapping[str, Any], env: Mapping[str, str], root: Pat
                                     "model": env.get(ENV_MODEL)}.items() if v}
     flag_values = {k: v for k, v in flags.items() if v is not None}
     layers = [(str(file_path), file_values), ("the environment", env_values), ("the command line", flag_values)]
-    preset = "interactive"
-    for _source, values in layers:
-        preset = str(values.get("preset", preset))
+    preset, preset_source = "interactive", "the defaults"
+    for source, values in layers:
+        if "preset" in values:
+            preset, preset_source = values["preset"], source
     if preset not in PRESETS:
-        raise InputError(f"unknown preset {preset!r}", hint=f"choose one of: {', '.join(PRESETS)}")
+        raise InputError(f"unknown preset {preset!r} (from {preset_source})",
+                         hint=f"choose one of: {', '.join(PRESETS)}")
     merged: dict[str, Any] = {"preset": preset, **PRESETS[preset]}
     for source, values in layers:
         for key, value in values.items():
@@ -129,7 +131,8 @@ def _file_settings(root: Path) -> tuple[dict[str, Any], Path | None]:
     for candidate in (folder, *folder.parents):
         pyproject = candidate / "pyproject.toml"
         if pyproject.is_file():
-            table = _load_toml(pyproject).get("tool", {}).get("orps")
+            tool = _load_toml(pyproject).get("tool")
+            table = tool.get("orps") if isinstance(tool, dict) else None
             if table is not None:
                 return _normalise(table, pyproject), pyproject
         orps_toml = candidate / "orps.toml"

@@ -50,6 +50,7 @@ CODE_REMINDER = ("Your reply had no ```python code block. Reply again: brief rea
 SCORE_REMINDER = "Your review had no score. Reply again with the review, ending with a line `Score: N` (N from 1 to 5)."
 OMITTED = "[{n} earlier attempt(s) omitted to fit the prompt budget]"
 CUT = "\n[... cut to fit the prompt budget]"
+KEEP_TAIL = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +132,16 @@ def _system(text: str) -> dict[str, str]:
 
 
 def _fit(messages: list[dict[str, str]], budget: int) -> list[dict[str, str]]:
-    """Cut the last message so the whole prompt stays within ``budget`` characters."""
+    """Cut the middle of the last message so the whole prompt stays within ``budget``
+    characters: its end (the instruction, the strategy, the latest review) always survives."""
     used = sum(len(m["content"]) for m in messages[:-1])
-    room = max(200, budget - used)
+    room = max(2 * KEEP_TAIL, budget - used)
     last = messages[-1]
-    if len(last["content"]) > room:
-        messages = [*messages[:-1], {"role": last["role"], "content": last["content"][: room - len(CUT)] + CUT}]
+    content = last["content"]
+    if len(content) > room:
+        head = room - KEEP_TAIL - len(CUT)
+        content = content[:head] + CUT + "\n" + content[-(KEEP_TAIL - 1):]
+        messages = [*messages[:-1], {"role": last["role"], "content": content}]
     return messages
 
 

@@ -63,14 +63,20 @@ def better(a: Node, b: Node) -> bool:
         return True
     if cheaper(b.cost, a.cost):
         return False
-    return (round(a.exec_score, 3), a.critic_score or 0) > (round(b.exec_score, 3), b.critic_score or 0)
+    if round(a.exec_score, 3) != round(b.exec_score, 3):
+        return round(a.exec_score, 3) > round(b.exec_score, 3)
+    # The critic breaks a last tie only between two reviewed candidates: the original has no
+    # review, and must not lose to its own copy.
+    return a.critic_score is not None and b.critic_score is not None and a.critic_score > b.critic_score
 
 
 def final_pick(nodes: list[Node]) -> Node:
-    """The best of every evaluated candidate; the original (first) wins every tie."""
+    """The best of every evaluated candidate; the original (first) wins every tie, and a
+    candidate that only repeats the original's code is never an improvement."""
     best = nodes[0]
+    original = (best.code or "").strip()
     for node in nodes[1:]:
-        if node.evaluated and node.code is not None and better(node, best):
+        if node.evaluated and node.code is not None and node.code.strip() != original and better(node, best):
             best = node
     return best
 
