@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,8 @@ def _write(problem: Problem, new_source: str) -> str:
     """Replace FILE's contents, keeping the original as FILE.orig (or FILE.orig.N if taken)."""
     path = problem.path
     try:
-        current = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", newline="") as fh:
+            current = fh.read()
     except OSError as exc:
         raise InputError(f"cannot read before writing: {exc.strerror}", path=path) from None
     if current != problem.source:
@@ -125,9 +127,11 @@ def _write(problem: Problem, new_source: str) -> str:
     while backup.exists():
         backup = path.with_name(f"{path.name}.orig.{n}")
         n += 1
-    backup.write_text(current, encoding="utf-8")
+    shutil.copy2(path, backup)
     tmp = path.with_name(f".{path.name}.orps-tmp")
-    tmp.write_text(new_source, encoding="utf-8")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(new_source)
+    shutil.copymode(path, tmp)
     os.replace(tmp, path)
     return f"wrote the refined code to {path}; the original is saved as {backup}"
 

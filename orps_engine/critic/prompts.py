@@ -51,6 +51,7 @@ SCORE_REMINDER = "Your review had no score. Reply again with the review, ending 
 OMITTED = "[{n} earlier attempt(s) omitted to fit the prompt budget]"
 CUT = "\n[... cut to fit the prompt budget]"
 KEEP_TAIL = 600
+MIN_ATTEMPT_SHARE = 1500
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +68,17 @@ def hint(index: int) -> str:
 
 
 def task_text(problem: Problem, budget: int) -> str:
+    """The task, within ``budget`` characters: each section gets its own share, so a long
+    docstring or test list never pushes out what follows it."""
     sig = signature(problem)
     goal = (f"Target: the function `{problem.function}`; keep its signature:\n    {sig}"
             if problem.target is Target.FUNCTION else
             "Target: the whole program; it reads standard input and writes standard output.")
-    parts = [f"## Problem\n{statement(problem)}", f"## Current code\n```python\n{target_code(problem)}```",
+    code = target_code(problem)
+    about = statement(problem)
+    if problem.target is Target.FUNCTION and about.strip() and about.strip().splitlines()[-1] in code:
+        about = "(described by the docstring in the current code)"  # do not send it twice
+    parts = [f"## Problem\n{_cut(about, budget // 6)}", f"## Current code\n```python\n{_cut(code, budget // 3)}```",
              f"## {goal}", f"## Public tests\n{_tests(problem, budget // 3)}"]
     return "\n\n".join(parts)
 
@@ -94,37 +101,41 @@ def _tests(problem: Problem, budget: int) -> str:
 
 def programmer_messages(problem: Problem, trajectory: list[Attempt], strategy: str,
                         budget: int) -> list[dict[str, str]]:
-    task = task_text(problem, budget)
+    room = max(0, budget - len(PROGRAMMER_SYSTEM))
+    task = task_text(problem, room // 2 if trajectory else room)
     if not trajectory:
         user = f"{task}\n\n## Strategy\n{strategy}\n\nWrite the improved version."
         return _fit([_system(PROGRAMMER_SYSTEM), {"role": "user", "content": user}], budget)
-    steps = list(trajectory)
-    omitted = 0
-    while True:
-        history = "\n\n".join(_attempt(i + omitted, a) for i, a in enumerate(steps))
-        note = OMITTED.format(n=omitted) + "\n\n" if omitted else ""
-        user = (f"{task}\n\n## Your attempts so far, with their execution reports and reviews\n{note}{history}\n\n"
-                f"## Next\nImprove on the latest attempt, guided by its report and review. Strategy: {strategy}")
-        if len(user) + len(PROGRAMMER_SYSTEM) <= budget or len(steps) == 1:
-            break
-        steps.pop(0)  # the oldest goes first; the latest attempt always stays
-        omitted += 1
+    # Half the room is history: the latest attempts, each with a fair share; the oldest go first.
+    keep = max(1, (room // 2) // MIN_ATTEMPT_SHARE)
+    omitted = max(0, len(trajectory) - keep)
+    steps = trajectory[omitted:]
+    share = (room // 2) // len(steps)
+    history = "\n\n".join(_attempt(i + omitted, a, share) for i, a in enumerate(steps))
+    note = OMITTED.format(n=omitted) + "\n\n" if omitted else ""
+    user = (f"{task}\n\n## Your attempts so far, with their execution reports and reviews\n{note}{history}\n\n"
+            f"## Next\nImprove on the latest attempt, guided by its report and review. Strategy: {strategy}")
     return _fit([_system(PROGRAMMER_SYSTEM), {"role": "user", "content": user}], budget)
 
 
-def _attempt(index: int, attempt: Attempt) -> str:
-    return (f"### Attempt {index + 1}\n```python\n{attempt.code.rstrip()}\n```\nExecution report:\n{attempt.report}\n"
-            f"Review:\n{attempt.critique.strip() or '(none)'}")
+def _attempt(index: int, attempt: Attempt, budget: int) -> str:
+    return (f"### Attempt {index + 1}\n```python\n{_cut(attempt.code.rstrip(), budget // 2)}\n```\n"
+            f"Execution report:\n{_cut(attempt.report, budget // 4)}\n"
+            f"Review:\n{_cut(attempt.critique.strip() or '(none)', budget // 4)}")
 
 
 def critic_messages(problem: Problem, code: str, report: str, budget: int) -> list[dict[str, str]]:
-    user = (f"{task_text(problem, budget // 2)}\n\n## Candidate\n```python\n{code.rstrip()}\n```\n\n"
-            f"## Execution report\n{report}\n\nReview the candidate.")
+    room = max(0, budget - len(CRITIC_SYSTEM))
+    user = (f"{task_text(problem, room // 3)}\n\n## Candidate\n```python\n{_cut(code.rstrip(), room // 3)}\n```\n\n"
+            f"## Execution report\n{_cut(report, room // 4)}\n\nReview the candidate.")
     return _fit([_system(CRITIC_SYSTEM), {"role": "user", "content": user}], budget)
 
 
-def with_reminder(messages: list[dict[str, str]], reply: str, reminder: str) -> list[dict[str, str]]:
-    return [*messages, {"role": "assistant", "content": reply[:2000]}, {"role": "user", "content": reminder}]
+def with_reminder(messages: list[dict[str, str]], reply: str, reminder: str, budget: int) -> list[dict[str, str]]:
+    """The conversation so far, the reply that missed its format (cut to fit), and a reminder."""
+    room = budget - sum(len(m["content"]) for m in messages) - len(reminder)
+    echoed = _cut(reply, max(len(CUT) + 40, room))
+    return [*messages, {"role": "assistant", "content": echoed}, {"role": "user", "content": reminder}]
 
 
 def _system(text: str) -> dict[str, str]:

@@ -42,7 +42,8 @@ def read_solution(path: Path) -> str:
     if not path.is_file():
         raise InputError("not a file", path=path, hint="pass the solution's .py file")
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", newline="") as fh:  # keep CRLF: --write must too
+            return fh.read()
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", path=path) from None
     except OSError as exc:

@@ -34,12 +34,15 @@ def target_code(problem: Problem) -> str:
 
 
 def splice(problem: Problem, replacement: str) -> str:
-    """The whole file with the target replaced; every other byte as it was."""
+    """The whole file with the target replaced; every other byte as it was, and the new lines
+    ending the way the file's lines end."""
+    newline = "\r\n" if "\r\n" in problem.source else "\n"
+    block = "\n".join(replacement.splitlines()) + "\n"
+    block = block.replace("\n", newline) if newline != "\n" else block
     if problem.target is Target.PROGRAM or not problem.function:
-        return replacement if replacement.endswith("\n") else replacement + "\n"
+        return block
     first, last = target_span(problem.source, problem.function)
     lines = problem.source.splitlines(keepends=True)
-    block = replacement if replacement.endswith("\n") else replacement + "\n"
     return "".join(lines[: first - 1]) + block + "".join(lines[last:])
 
 

@@ -166,8 +166,8 @@ class _Search:
         parsed = parse_programmer(reply, self.problem.function)
         if parsed.problem is not None:
             reminder = f"{CODE_REMINDER} (The problem with your reply: {parsed.problem}.)"
-            reply = await self.model.complete(f"{key}/programmer#1", with_reminder(messages, reply, reminder),
-                                              self.settings.temperature)
+            retry = with_reminder(messages, reply, reminder, self.settings.prompt_budget)
+            reply = await self.model.complete(f"{key}/programmer#1", retry, self.settings.temperature)
             parsed = parse_programmer(reply, self.problem.function)
         node.reasoning = parsed.reasoning
         if parsed.problem is not None or parsed.code is None:
@@ -205,7 +205,8 @@ class _Search:
         reply = await self.model.complete(f"{key}/critic#0", messages, self.settings.temperature)
         review = parse_critic(reply)
         if review.score is None:
-            reply = await self.model.complete(f"{key}/critic#1", with_reminder(messages, reply, SCORE_REMINDER),
+            reply = await self.model.complete(f"{key}/critic#1", with_reminder(messages, reply, SCORE_REMINDER,
+                                                                               self.settings.prompt_budget),
                                               self.settings.temperature)
             review = parse_critic(reply)
         node.critique, node.critic_score, node.final = review.critique, review.score, review.final
