@@ -51,7 +51,6 @@ SCORE_REMINDER = "Your review had no score. Reply again with the review, ending 
 OMITTED = "[{n} earlier attempt(s) omitted to fit the prompt budget]"
 CUT = "\n[... cut to fit the prompt budget]"
 KEEP_TAIL = 600
-MIN_ATTEMPT_SHARE = 1500
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +105,18 @@ def programmer_messages(problem: Problem, trajectory: list[Attempt], strategy: s
     if not trajectory:
         user = f"{task}\n\n## Strategy\n{strategy}\n\nWrite the improved version."
         return _fit([_system(PROGRAMMER_SYSTEM), {"role": "user", "content": user}], budget)
-    # Half the room is history: the latest attempts, each with a fair share; the oldest go first.
-    keep = max(1, (room // 2) // MIN_ATTEMPT_SHARE)
-    omitted = max(0, len(trajectory) - keep)
-    steps = trajectory[omitted:]
-    share = (room // 2) // len(steps)
-    history = "\n\n".join(_attempt(i + omitted, a, share) for i, a in enumerate(steps))
+    # Half the room is history: the latest attempt always (cut to half of it if need be), then
+    # older ones while they fit, each cut to a quarter; the oldest go first.
+    room_history = room // 2
+    parts: list[str] = []
+    for index in range(len(trajectory) - 1, -1, -1):
+        cap = room_history // 2 if not parts else room_history // 4
+        text = _attempt(index, trajectory[index], cap)
+        if parts and sum(map(len, parts)) + len(text) > room_history:
+            break
+        parts.insert(0, text)
+    omitted = len(trajectory) - len(parts)
+    history = "\n\n".join(parts)
     note = OMITTED.format(n=omitted) + "\n\n" if omitted else ""
     user = (f"{task}\n\n## Your attempts so far, with their execution reports and reviews\n{note}{history}\n\n"
             f"## Next\nImprove on the latest attempt, guided by its report and review. Strategy: {strategy}")

@@ -401,7 +401,9 @@ async def test_a_server_that_never_answers_is_unreachable(write: Write, scripted
 
     assert caught.value.exit_code == 3
     assert "HTTP 500" in str(caught.value)
-    assert len(scripted_model.requests) == 2 * 2  # two samples, one retry each
+    # Both samples start at once; the first to spend its retry ends the refine and cancels the
+    # other, which may or may not have sent its own retry by then.
+    assert 3 <= len(scripted_model.requests) <= 2 * 2
 
 
 async def test_a_model_that_stops_answering_ends_with_the_best_so_far(write: Write,
