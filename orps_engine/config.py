@@ -82,13 +82,15 @@ _FILE_ALIASES = {"timeout": "timeout_s", "base-url": "base_url", "max-in-flight"
                  "max-retries": "max_retries", "prompt-budget": "prompt_budget"}
 
 
-def resolve_settings(flags: Mapping[str, Any], env: Mapping[str, str], root: Path | None) -> Settings:
-    """Merge the sources; raise InputError naming the source of any bad value."""
+def resolve_settings(flags: Mapping[str, Any], env: Mapping[str, str], root: Path | None, *,
+                     flag_source: str = "the command line") -> Settings:
+    """Merge the sources; raise InputError naming the source of any bad value. ``flags`` are the
+    highest layer: command-line flags, or an editor's settings (named by ``flag_source``)."""
     file_values, file_path = _file_settings(root) if root is not None else ({}, None)
     env_values = {k: v for k, v in {"base_url": env.get(ENV_BASE_URL), "api_key": env.get(ENV_API_KEY),
                                     "model": env.get(ENV_MODEL)}.items() if v}
     flag_values = {k: v for k, v in flags.items() if v is not None}
-    layers = [(str(file_path), file_values), ("the environment", env_values), ("the command line", flag_values)]
+    layers = [(str(file_path), file_values), ("the environment", env_values), (flag_source, flag_values)]
     preset, preset_source = "interactive", "the defaults"
     for source, values in layers:
         if "preset" in values:

@@ -1,7 +1,14 @@
-"""``python -m orps_server``: the language server is not part of this release yet."""
+"""``python -m orps_server [--tcp HOST:PORT]``: the orps language server (stdio by default)."""
 
-import sys
+import argparse
 
-print("orps: the language server is not implemented yet (planned: Roadmap 3/8); "
-      "use the `orps test` command meanwhile", file=sys.stderr)
-sys.exit(2)
+from .server import start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="orps_server", description="The orps language server.")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    start(parser.parse_args().tcp)
+
+
+main()

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import OrpsError
-from . import refine_cmd, test_cmd
+from . import refine_cmd, serve_cmd, test_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     test_cmd.register(commands)
     refine_cmd.register(commands)
+    serve_cmd.register(commands)
     return parser
 
 

@@ -21,7 +21,7 @@ from ..config import PRESETS, Settings, resolve_settings
 from ..errors import InputError
 from ..model import ChatModel, OpenAIChatModel, Recorder, Recording, ReplayChatModel
 from ..problem import Problem, load_problem
-from ..report.refine import format_refine, refine_document, refined_source
+from ..report.refine import format_refine, progress_text, refine_document, refined_source
 from ..search import Event, RefineResult, refine
 
 RECORDING_NOTE = "Model exchanges of an orps refine, recorded with --record; replay them with --replay."
@@ -160,19 +160,7 @@ class _Progress:
 
 
 def _describe(event: Event) -> str:
-    best, original = event.best, event.original
-    status = ""
-    if best is not None and best.suite is not None:
-        status = f"best {best.suite.passed}/{best.suite.total}"
-        if original is not None and best is not original and original.cost and best.cost:
-            ratio = original.cost / best.cost if best.cost else 0
-            status += f", {ratio:.1f}x less CPU" if ratio >= 1 else f", {1 / ratio:.1f}x more CPU"
-    if event.kind == "start":
-        return f"original: {status.removeprefix('best ')} tests pass"
     if event.kind in ("round", "candidate"):
         width, filled = 20, int(20 * event.done / event.total) if event.total else 0
-        bar = "#" * filled + "-" * (width - filled)
-        return f"Round {event.round + 1}/{event.rounds} [{bar}] {event.done}/{event.total} candidates, {status}"
-    if event.kind == "measure":
-        return event.message
-    return f"done: {status}" + (f" ({event.message})" if event.message else "")
+        return f"[{'#' * filled}{'-' * (width - filled)}] " + progress_text(event)
+    return progress_text(event)

@@ -10,7 +10,7 @@ from ..critic import cost_ms, instructions, peak_kb
 from ..measure import Change
 from ..problem.target import splice
 from ..results import SuiteResult
-from ..search import Node, RefineResult
+from ..search import Event, Node, RefineResult
 from . import units
 
 
@@ -128,3 +128,42 @@ def _median(spread: Any, fallback: float) -> float:
 
 def _round(value: float | None) -> float | None:
     return round(value, 3) if value is not None else None
+
+
+# -- one-liners for progress and editors --------------------------------------------------------------
+def progress_text(event: Event) -> str:
+    """``Round 2/3, best 12/12, 1.8x less CPU``: what a progress bar says about the search."""
+    status = _best_status(event.best, event.original)
+    if event.kind == "start":
+        return f"original: {status.removeprefix('best ')}"
+    if event.kind in ("round", "candidate"):
+        return f"Round {event.round + 1}/{event.rounds}, {event.done}/{event.total} candidates, {status}"
+    if event.kind == "measure":
+        return event.message
+    return f"done: {status}" + (f" ({event.message})" if event.message else "")
+
+
+def _best_status(best: Node | None, original: Node | None) -> str:
+    if best is None or best.suite is None:
+        return "no result yet"
+    status = f"best {best.suite.passed}/{best.suite.total}"
+    if original is not None and best is not original and original.cost and best.cost:
+        ratio = original.cost / best.cost
+        status += f", {ratio:.1f}x less CPU" if ratio >= 1 else f", {1 / ratio:.1f}x more CPU"
+    return status
+
+
+def refine_line(result: RefineResult) -> str:
+    """``ORPS refinement: 12/12 passed, CPU 2.1x lower``: the hint an editor shows on the function."""
+    best = result.best.suite
+    assert best is not None
+    if not result.improved:
+        return f"ORPS refinement: no candidate beat the original ({best.passed}/{best.total} passed)"
+    parts = [f"{best.passed}/{best.total} passed"]
+    delta = result.delta
+    if delta is not None and delta.cpu.significant and delta.cpu.ratio:
+        ratio = delta.cpu.ratio
+        parts.append(f"CPU {ratio:.1f}x lower" if ratio > 1 else f"CPU {1 / ratio:.1f}x higher")
+    elif delta is not None:
+        parts.append("no significant CPU change")
+    return "ORPS refinement: " + ", ".join(parts)

@@ -1,0 +1,141 @@
+"""What an editor shows of a test run or a refine, as plain text and line numbers.
+
+The language server turns these into diagnostics, inlay hints, lenses and hovers; keeping the
+wording and the arithmetic here means it is tested without an editor (and reads the same as
+the CLI).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..problem import Problem, Target, TestCase
+from ..results import ExecutionResult, SuiteResult, Verdict
+from . import units
+
+NEAR_LIMIT = 0.8  # a test using this share of a limit earns a note
+_NAMED = {Verdict.TLE: "time limit exceeded", Verdict.MLE: "memory limit exceeded",
+          Verdict.OLE: "output limit exceeded", Verdict.RE: "runtime error", Verdict.WA: "wrong answer",
+          Verdict.HARNESS: "could not be judged"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Note:
+    """A message for one place: ``path`` and 1-based ``line``; ``severity`` is error, warning,
+    information or hint."""
+
+    path: Path
+    line: int
+    message: str
+    severity: str
+    test_id: str | None = None
+
+
+def def_line(problem: Problem) -> int:
+    """The line of the tested function's ``def`` (1 for a whole program)."""
+    if problem.target is Target.PROGRAM or not problem.function:
+        return 1
+    try:
+        tree = ast.parse(problem.source)
+    except (SyntaxError, ValueError):
+        return 1
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == problem.function:
+            return node.lineno
+    return 1
+
+
+def suite_line(suite: SuiteResult) -> str:
+    """``12/12 passed, 1.3 ms, 12 MB``: the slowest CPU time and the largest peak."""
+    cpu = max((r.cpu_ms for r in suite.results if r.cpu_ms is not None), default=None)
+    peak = max((r.peak_kb for r in suite.results if r.peak_kb is not None), default=None)
+    return f"{suite.passed}/{suite.total} passed, {units.ms(cpu)}, {units.kb(peak)}"
+
+
+def result_label(result: ExecutionResult) -> str:
+    return f"{result.verdict.value} {units.ms(result.cpu_ms)}"
+
+
+def failure_text(result: ExecutionResult) -> str:
+    """One line for one failed test: ``test 3 expected 5, got 4`` or ``test 3: TLE (...)``."""
+    if result.verdict is Verdict.WA and result.expected is not None and result.actual is not None:
+        return f"test {result.test_id} expected {_short(result.expected)}, got {_short(result.actual)}"
+    if result.error is not None:
+        return f"test {result.test_id}: {result.error}"
+    name = _NAMED.get(result.verdict, result.verdict.value)
+    detail = f" ({result.detail})" if result.detail else ""
+    return f"test {result.test_id}: {result.verdict.value}, {name}{detail}"
+
+
+def summary(suite: SuiteResult) -> str:
+    """``2 of 12 tests fail: test 3 expected 5, got 4``."""
+    failed = [r for r in suite.results if not r.verdict.passed]
+    if not failed:
+        return f"all {suite.total} tests pass"
+    return f"{len(failed)} of {suite.total} tests fail: {failure_text(failed[0])}"
+
+
+def failure_notes(problem: Problem, suite: SuiteResult) -> list[Note]:
+    """Errors at each failing test's line (sidecar or doctest), the summary on the ``def`` line,
+    and runtime errors at the line of the user's file where they were raised."""
+    tests = {t.id: t for t in problem.tests}
+    notes: list[Note] = []
+    for result in suite.results:
+        if result.verdict.passed:
+            continue
+        test = tests.get(result.test_id)
+        path, line = _where(problem, test)
+        notes.append(Note(path=path, line=line, message=failure_text(result), severity="error",
+                          test_id=result.test_id))
+        if result.error is not None and result.error.line is not None:
+            notes.append(Note(path=problem.path, line=result.error.line, severity="error", test_id=result.test_id,
+                              message=f"{result.error.type}: {result.error.message} (test {result.test_id})"))
+    if suite.failed:
+        notes.append(Note(path=problem.path, line=def_line(problem), message=summary(suite), severity="error"))
+    return notes
+
+
+def efficiency_notes(problem: Problem, suite: SuiteResult) -> list[Note]:
+    """Where efficiency matters: tests near the time or memory limit, and the slowest test."""
+    tests = {t.id: t for t in problem.tests}
+    notes = []
+    limit_ms, limit_kb = problem.time_limit_s * 1000, problem.memory_limit_mb * 1024
+    for result in suite.results:
+        path, line = _where(problem, tests.get(result.test_id))
+        if result.verdict.passed and result.cpu_ms is not None and result.cpu_ms >= NEAR_LIMIT * limit_ms:
+            notes.append(Note(path=path, line=line, severity="information", test_id=result.test_id,
+                              message=f"test {result.test_id} uses {result.cpu_ms / limit_ms:.0%} of the "
+                                      f"{problem.time_limit_s:g} s time limit ({units.ms(result.cpu_ms)})"))
+        if result.verdict.passed and result.peak_kb is not None and result.peak_kb >= NEAR_LIMIT * limit_kb:
+            notes.append(Note(path=path, line=line, severity="information", test_id=result.test_id,
+                              message=f"test {result.test_id} uses {result.peak_kb / limit_kb:.0%} of the "
+                                      f"{problem.memory_limit_mb} MB memory limit"))
+    timed = [r for r in suite.results if r.cpu_ms is not None]
+    if len(timed) > 1:
+        slowest = max(timed, key=lambda r: r.cpu_ms or 0.0)
+        notes.append(Note(path=problem.path, line=def_line(problem), severity="hint", test_id=slowest.test_id,
+                          message=f"slowest test: {slowest.test_id} ({units.ms(slowest.cpu_ms)} CPU)"))
+    return notes
+
+
+def _where(problem: Problem, test: TestCase | None) -> tuple[Path, int]:
+    if test is not None and test.path is not None and test.line is not None:
+        return test.path, test.line
+    return problem.path, def_line(problem)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def hover_markdown(problem: Problem, suite: SuiteResult, critique: str | None = None) -> str:
+    rows = ["| test | verdict | CPU | memory |", "|---|---|---|---|"]
+    rows += [f"| {r.test_id} | {r.verdict.value} | {units.ms(r.cpu_ms)} | {units.kb(r.peak_kb)} |"
+             for r in suite.results]
+    parts = [f"**orps**: {suite_line(suite)}", "\n".join(rows)]
+    if critique:
+        parts.append("**Latest ORPS critique**\n\n" + critique.strip())
+    return "\n\n".join(parts)
