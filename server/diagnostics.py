@@ -63,6 +63,11 @@ async def refresh_configuration(ls: OrpsServer) -> None:
     ls.log_line(f"orps settings: {settings.describe(ls.values())}")
 
 
+@server.feature(types.SHUTDOWN)
+async def shutdown(ls: OrpsServer, params: None) -> None:
+    await ls.close_all()
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 async def did_open(ls: OrpsServer, params: types.DidOpenTextDocumentParams) -> None:
     schedule(ls, params.text_document.uri, on_save=True)
@@ -111,10 +116,12 @@ async def _run(ls: OrpsServer, state: DocState, generation: int, debounce: float
     await asyncio.sleep(debounce)
     text, _version = ls.text(state.uri)
     try:
-        problem = load_problem(state.path).with_source(text)
+        problem = settings.with_limits(load_problem(state.path).with_source(text), ls.values())
     except InputError as exc:
         if exc.path is not None and exc.path.resolve() != state.path.resolve():
-            raise  # a malformed tests file: a diagnostic on that file
+            state.problem = state.suite = None
+            publish(ls, state, [])  # the old results no longer hold
+            raise  # a malformed tests file: a diagnostic on that file (see OrpsServer.report)
         ls.log_line(f"{state.path.name}: {exc}")  # no tests, or not a solution: nothing to show
         state.problem = state.suite = None
         publish(ls, state, [])
@@ -133,7 +140,9 @@ async def _run(ls: OrpsServer, state: DocState, generation: int, debounce: float
         return
     state.problem, state.suite = problem, suite
     publish(ls, state, failure_notes(problem, suite) + efficiency_notes(problem, suite))
-    ls.workspace_inlay_hint_refresh(None) if _can_refresh_hints(ls) else None
+    ls.notify_status(state)
+    if _can_refresh_hints(ls):
+        ls.workspace_inlay_hint_refresh(None)
 
 
 def _can_refresh_hints(ls: OrpsServer) -> bool:

@@ -36,6 +36,7 @@ async def refine_command(ls: OrpsServer, *args: Any) -> dict[str, Any] | None:
         raise InputError(f"not a Python file: {uri}")
     text, version = ls.text(uri)
     problem = load_problem(state.path, function=function or _function_at(text, position)).with_source(text)
+    problem = settings.with_limits(problem, ls.values())
     target = problem.function or "the program"
     if state.refine is not None and state.refine.task is not None and not state.refine.task.done():
         ls.show(f"orps: a refine of {state.refine.function} is already running")
@@ -48,6 +49,7 @@ async def refine_command(ls: OrpsServer, *args: Any) -> dict[str, Any] | None:
     token = await _progress(ls, f"ORPS refine: {target}")
     refine_state.token = token
     refine_state.task = asyncio.create_task(_search(ls, problem, model, token))
+    ls.notify_status(state, refining=True)
     try:
         result = await refine_state.task
     except asyncio.CancelledError:
@@ -65,6 +67,7 @@ async def refine_command(ls: OrpsServer, *args: Any) -> dict[str, Any] | None:
         raise
     finally:
         await model.close()
+        ls.notify_status(state, refining=False)
     refine_state.result = result
     _end(ls, token, refine_line(result))
     if state.problem is not None:

@@ -87,6 +87,18 @@ class OrpsServer(LanguageServer):
         log.info("%s", message)
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
+    def notify_status(self, state: DocState, refining: bool | None = None) -> None:
+        """``orps/status``: what a status bar shows for the file (clients may ignore it)."""
+        from orps_engine.report.editor import suite_line
+
+        suite = state.suite
+        running = refining if refining is not None else bool(
+            state.refine and state.refine.task and not state.refine.task.done())
+        self.protocol.notify("orps/status", {
+            "uri": state.uri, "summary": suite_line(suite) if suite else None,
+            "passed": suite.passed if suite else None, "total": suite.total if suite else None,
+            "refining": running})
+
     def report(self, exc: BaseException, doing: str) -> None:
         """The one place errors become messages: an OrpsError with a file becomes a diagnostic
         there; anything else a message to the user and a log entry. Never re-raised."""

@@ -26,8 +26,15 @@ def test_every_python_package_is_listed_in_pyproject() -> None:
     assert listed == found
 
 
-def test_server_module_says_it_is_not_there_yet() -> None:
-    out = subprocess.run([sys.executable, "-m", "orps_server"], capture_output=True, text=True)
-    assert out.returncode == 2
-    assert "not implemented yet" in out.stderr
-    assert "Traceback" not in out.stderr
+def test_server_starts_from_both_entry_points() -> None:
+    for command in ([sys.executable, "-m", "orps_server", "--help"], [sys.executable, "-m", "orps_engine", "serve",
+                                                                       "--help"]):
+        out = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert "--tcp" in out.stdout
+
+
+def test_engine_api_does_not_load_the_server_unless_serving() -> None:
+    code = "import sys, orps_engine.cli\nprint('orps_server' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
