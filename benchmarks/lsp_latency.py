@@ -18,15 +18,16 @@ a. save -> diagnostics: ``--saves`` times (default 20), one after the other, a `
    the median includes that wait; it is printed again with the debounce subtracted. The
    ``didOpen`` run is timed apart: it also starts the document's sandbox.
 b. hover on the ``def`` line: ``--hovers`` requests (default 20), one at a time, ``--gap``
-   seconds apart (default 0.05), first with the server idle (the baseline), then while an
-   ``orps.refine`` command runs against the tests' scripted OpenAI-compatible server
-   (``tests/fixtures/scripted_model.ScriptedModel``, started in this process with ``--latency``
-   seconds per call, default 0.3; ``initializationOptions``: model ``scripted``, its
-   ``baseUrl``, apiKey ``sk-bench``, samples 4, rounds 2). The refine is kept busy for all its
-   rounds: every programmer reply is a distinct, equally wrong variant (a ``# variant N``
-   comment), so each candidate really runs its 20 tests in the sandbox and none passes them
-   all, which would stop the search early; every review answers ``Score: 3``. Only hovers sent
-   after the refine's progress began and answered before the command returned are counted.
+   seconds apart (default 0.3, so that they spread over most of the refine), first with the
+   server idle (the baseline), then while an ``orps.refine`` command runs against the tests'
+   scripted OpenAI-compatible server (``tests/fixtures/scripted_model.ScriptedModel``, started
+   in this process with ``--latency`` seconds per call, default 0.3; ``initializationOptions``:
+   model ``scripted``, its ``baseUrl``, apiKey ``sk-bench``, samples 4, rounds 2). The refine
+   is kept busy for all its rounds: every programmer reply is a distinct, equally wrong variant
+   (a ``# variant N`` comment), so each candidate really runs its 20 tests in the sandbox and
+   none passes them all, which would stop the search early; every review answers ``Score: 3``.
+   Only hovers sent after the refine's progress began and answered before the command returned
+   are counted.
 
 Times are wall-clock seconds in this process, request sent to answer handled, so they include
 the client's own JSON work; the scripted model's handler threads share this process's GIL,
@@ -59,8 +60,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script: the fixture lives in the repository's tests/
     sys.path.insert(0, str(REPO))
 
-from orps_engine.critic.prompts import CRITIC_SYSTEM, PROGRAMMER_SYSTEM  # noqa: E402
 from orps_server.diagnostics import DEBOUNCE_S  # noqa: E402
+
+from orps_engine.critic.prompts import CRITIC_SYSTEM, PROGRAMMER_SYSTEM  # noqa: E402
 from tests.fixtures.scripted_model import MODEL_NAME, Body, ScriptedModel  # noqa: E402
 
 SOLUTION = '''def count_vowels(text):
@@ -137,6 +139,10 @@ class Bench:
 
         @client.feature(types.WINDOW_LOG_MESSAGE)
         def on_log(ls: LanguageClient, params: types.LogMessageParams) -> None:
+            pass
+
+        @client.feature("orps/status")  # the server's status-bar notification; not timed here
+        def on_status(ls: LanguageClient, params: Any) -> None:
             pass
 
     def expect_diagnostics(self, uri: str) -> asyncio.Future[float]:
@@ -266,7 +272,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=20, help="saves timed (default 20)")
     parser.add_argument("--hovers", type=int, default=20, help="hovers timed, idle and during the refine (default 20)")
-    parser.add_argument("--gap", type=float, default=0.05, help="seconds between hovers (default 0.05)")
+    parser.add_argument("--gap", type=float, default=0.3, help="seconds between hovers (default 0.3)")
     parser.add_argument("--latency", type=float, default=0.3, help="scripted model seconds per call (default 0.3)")
     args = parser.parse_args()
 

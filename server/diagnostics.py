@@ -166,6 +166,7 @@ def publish(ls: OrpsServer, state: DocState, notes: list[Note]) -> None:
             lines_of[uri] = _lines(ls, uri, note.path)
         code = "refinement" if note.severity == "hint" and note.message.startswith("ORPS") else "test"
         by_uri[uri].append(convert.diagnostic(note, lines_of[uri], code))
+    by_uri.setdefault(convert.uri_of(state.path), [])  # always: a run's end is news even when all pass
     for uri in state.published | set(by_uri):
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=by_uri.get(uri, [])))
     state.published = set(by_uri)

@@ -37,11 +37,17 @@ def instructions(suite: SuiteResult) -> int | None:
     return sum(c for c in counts if c is not None) if counts and all(c is not None for c in counts) else None
 
 
+def static_score(code: str) -> float:
+    """The static half of the execution score: smaller, simpler code scores higher. Unlike the
+    dynamic half it is free of measurement noise, so it can break ties between timings."""
+    metrics = static_metrics(code)
+    return (_term(metrics.lines_of_code, LOC_SCALE) + _term(metrics.complexity, COMPLEXITY_SCALE)) / 2
+
+
 def execution_score(code: str, suite: SuiteResult) -> float:
     """S = p * (1 + 0.5 * static + 0.5 * dynamic): p the pass fraction, each half the mean of
     1/(1 + x/scale) over its figures, so smaller code and cheaper runs score higher."""
-    metrics = static_metrics(code)
-    static = (_term(metrics.lines_of_code, LOC_SCALE) + _term(metrics.complexity, COMPLEXITY_SCALE)) / 2
+    static = static_score(code)
     dynamic = (_term(cost_ms(suite), CPU_MS_SCALE) + _term(peak_kb(suite), PEAK_KB_SCALE)) / 2
     return pass_fraction(suite) * (1 + 0.5 * static + 0.5 * dynamic)
 

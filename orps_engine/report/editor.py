@@ -48,7 +48,7 @@ def def_line(problem: Problem) -> int:
 
 
 def suite_line(suite: SuiteResult) -> str:
-    """``12/12 passed, 1.3 ms, 12 MB``: the slowest CPU time and the largest peak."""
+    """``12/12 passed, 1.3 ms, 12.0 MB``: the slowest CPU time and the largest peak."""
     cpu = max((r.cpu_ms for r in suite.results if r.cpu_ms is not None), default=None)
     peak = max((r.peak_kb for r in suite.results if r.peak_kb is not None), default=None)
     return f"{suite.passed}/{suite.total} passed, {units.ms(cpu)}, {units.kb(peak)}"
@@ -61,7 +61,10 @@ def result_label(result: ExecutionResult) -> str:
 def failure_text(result: ExecutionResult) -> str:
     """One line for one failed test: ``test 3 expected 5, got 4`` or ``test 3: TLE (...)``."""
     if result.verdict is Verdict.WA and result.expected is not None and result.actual is not None:
-        return f"test {result.test_id} expected {_short(result.expected)}, got {_short(result.actual)}"
+        expected, actual = _short(result.expected), _short(result.actual)
+        if expected == actual:  # they differ only in whitespace: show it
+            expected, actual = repr(result.expected)[:60], repr(result.actual)[:60]
+        return f"test {result.test_id} expected {expected}, got {actual}"
     if result.error is not None:
         return f"test {result.test_id}: {result.error}"
     name = _NAMED.get(result.verdict, result.verdict.value)
@@ -91,7 +94,7 @@ def failure_notes(problem: Problem, suite: SuiteResult) -> list[Note]:
                           test_id=result.test_id))
         if result.error is not None and result.error.line is not None:
             notes.append(Note(path=problem.path, line=result.error.line, severity="error", test_id=result.test_id,
-                              message=f"{result.error.type}: {result.error.message} (test {result.test_id})"))
+                              message=f"{_error_text(result)} (test {result.test_id})"))
     if suite.failed:
         notes.append(Note(path=problem.path, line=def_line(problem), message=summary(suite), severity="error"))
     return notes
@@ -120,6 +123,11 @@ def efficiency_notes(problem: Problem, suite: SuiteResult) -> list[Note]:
     return notes
 
 
+def _error_text(result: ExecutionResult) -> str:
+    assert result.error is not None
+    return f"{result.error.type}: {result.error.message}" if result.error.message else result.error.type
+
+
 def _where(problem: Problem, test: TestCase | None) -> tuple[Path, int]:
     if test is not None and test.path is not None and test.line is not None:
         return test.path, test.line
@@ -128,6 +136,8 @@ def _where(problem: Problem, test: TestCase | None) -> tuple[Path, int]:
 
 def _short(text: str, limit: int = 60) -> str:
     flat = " ".join(text.split())
+    if not flat:
+        return "(empty)"
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 

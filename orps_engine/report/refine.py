@@ -7,7 +7,7 @@ import difflib
 from typing import Any
 
 from ..critic import cost_ms, instructions, peak_kb
-from ..measure import Change
+from ..measure import Change, cheaper
 from ..problem.target import splice
 from ..results import SuiteResult
 from ..search import Event, Node, RefineResult
@@ -148,8 +148,10 @@ def _best_status(best: Node | None, original: Node | None) -> str:
         return "no result yet"
     status = f"best {best.suite.passed}/{best.suite.total}"
     if original is not None and best is not original and original.cost and best.cost:
-        ratio = original.cost / best.cost
-        status += f", {ratio:.1f}x less CPU" if ratio >= 1 else f", {1 / ratio:.1f}x more CPU"
+        if cheaper(best.cost, original.cost):
+            status += f", {original.cost / best.cost:.1f}x less CPU"
+        elif cheaper(original.cost, best.cost):
+            status += f", {best.cost / original.cost:.1f}x more CPU"
     return status
 
 

@@ -78,6 +78,14 @@ async def refine(problem: Problem, settings: Settings, model: ChatModel, *,
             await search.evaluator.close()
 
 
+def _worth_it(original: Node, best: Node, delta: Delta) -> bool:
+    """A pick is an improvement if it passes more tests, or is cheaper beyond measured noise."""
+    if best.pass_ratio > original.pass_ratio:
+        return True
+    return any(change.significant and change.ratio is not None and change.ratio > 1
+               for change in (delta.cpu, delta.peak))
+
+
 class _Search:
     def __init__(self, problem: Problem, settings: Settings, model: ChatModel, emit: EventCallback) -> None:
         self.problem, self.settings, self.model, self.emit = problem, settings, model, emit
@@ -127,6 +135,11 @@ class _Search:
             self.emit(Event("measure", rounds_run, rounds, best=best, original=original,
                             message=f"measuring the pick against the original ({self.settings.repeats} runs each)"))
             result.delta = await self._measure(original, best)
+            if not _worth_it(original, best, result.delta):
+                result.warnings.append(f"the best candidate ({best.id}) passes no more tests and, measured again, "
+                                       "is not significantly cheaper: the original stays")
+                result.best, result.delta = original, None
+                best = original
         self.emit(Event("done", rounds_run, rounds, best=best, original=original, message=stopped or ""))
         return result
 

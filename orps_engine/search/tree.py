@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..critic import cost_ms, instructions, pass_fraction
+from ..critic import cost_ms, instructions, pass_fraction, static_score
 from ..measure import Change, cheaper
 from ..model import Usage
 from ..problem import Problem
@@ -56,15 +56,19 @@ class Node:
 
 
 def better(a: Node, b: Node) -> bool:
-    """Is ``a`` a better final pick than ``b``? Pass ratio, then cost (beyond noise), then score."""
+    """Is ``a`` a better final pick than ``b``? Pass ratio, then cost (beyond noise), then the
+    static score, then the critic's score."""
     if a.pass_ratio != b.pass_ratio:
         return a.pass_ratio > b.pass_ratio
     if cheaper(a.cost, b.cost):
         return True
     if cheaper(b.cost, a.cost):
         return False
-    if round(a.exec_score, 3) != round(b.exec_score, 3):
-        return round(a.exec_score, 3) > round(b.exec_score, 3)
+    # Costs tie within noise: prefer the smaller, simpler code (the static half of the score;
+    # the whole score would let the same noisy timing decide after all).
+    static_a, static_b = static_score(a.code or ""), static_score(b.code or "")
+    if round(static_a, 4) != round(static_b, 4):
+        return static_a > static_b
     # The critic breaks a last tie only between two reviewed candidates: the original has no
     # review, and must not lose to its own copy.
     return a.critic_score is not None and b.critic_score is not None and a.critic_score > b.critic_score

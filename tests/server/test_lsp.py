@@ -1,0 +1,754 @@
+"""End to end: the real language server (``python -m orps_server``) in a subprocess, driven by a
+pytest-lsp client over stdio, in pygls's e2e style.
+
+Waits are on notifications (``wait_for_notification``); the only loops are bounded ones that wait
+for a condition the notifications make true. Refines run against ``scripted_model``, a real local
+OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from lsprotocol import types
+from pygls.exceptions import JsonRpcRequestCancelled
+from pygls.protocol import default_converter
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp.client import register_lsp_features
+
+from tests.fixtures.scripted_model import ScriptedModel
+
+SERVER = [sys.executable, "-m", "orps_server"]
+API_KEY = "sk-test-SENTINEL-123"
+WAIT_S = 20.0  # the most any single wait may take before the test fails
+
+# --- the documents under test ---------------------------------------------------------------------
+
+VERDICTS_PY = '''\
+"""One function, one way to fail per test."""
+
+
+def judge(x):
+    if x == 1:
+        return 6
+    if x == 2:
+        raise ValueError("two is not allowed")
+    if x == 3:
+        while True:
+            pass
+    if x == 4:
+        big = [0] * (10 ** 9)
+        return len(big)
+    if x == 5:
+        print("y" * (9 * 1024 * 1024))
+    return x
+'''
+VERDICTS_ASSERTS = ["assert judge(0) == 0", "assert judge(1) == 1", "assert judge(2) == 2",
+                    "assert judge(3) == 3", "assert judge(4) == 4", "assert judge(5) == 5"]
+
+ADD_PY = '''\
+"""Adds two numbers (wrongly)."""
+
+
+def add(a, b):
+    return a - b
+
+
+def unrelated():
+    return 0
+'''
+ADD_ASSERTS = ["assert add(1, 2) == 3", "assert add(0, 0) == 0", "assert add(5, 0) == 5"]
+
+DOCTEST_PY = '''\
+def digit_sum(n: int) -> int:
+    """Sum of the decimal digits of n (n >= 0).
+
+    >>> digit_sum(0)
+    0
+    >>> digit_sum(12345)
+    14
+    >>> digit_sum(7)
+    7
+    """
+    return sum(int(c) for c in str(n))
+'''
+
+PRIMES_PY = '''\
+"""Sum of the primes below n: correct, but slow."""
+import math
+
+LIMIT = 3000
+
+
+def sum_primes_below(n: int) -> int:
+    total = 0
+    for candidate in range(2, n):
+        is_prime = True
+        for divisor in range(2, candidate):
+            if candidate % divisor == 0:
+                is_prime = False
+                break
+        if is_prime:
+            total += candidate
+    return total
+
+
+def root_of_limit() -> float:
+    return math.sqrt(LIMIT)
+'''
+PRIMES_ASSERTS = ["assert sum_primes_below(2) == 0", "assert sum_primes_below(10) == 17",
+                  "assert sum_primes_below(100) == 1060", "assert sum_primes_below(1000) == 76127",
+                  "assert sum_primes_below(3000) == 593823"]
+FAST_CODE = '''\
+def sum_primes_below(n: int) -> int:
+    if n < 3:
+        return 0
+    sieve = bytearray([1]) * n
+    sieve[0] = sieve[1] = 0
+    for i in range(2, int(n ** 0.5) + 1):
+        if sieve[i]:
+            sieve[i * i::i] = bytearray(len(range(i * i, n, i)))
+    return sum(i for i in range(n) if sieve[i])
+'''
+CRITIQUE = "A sieve of Eratosthenes replaces the quadratic trial division (critique-marker-7f3a)."
+
+
+def script_refine(model: ScriptedModel, latency_s: float = 0.0) -> ScriptedModel:
+    """Every programmer answers with the sieve; the critic likes code that passes everything."""
+    model.latency_s = latency_s
+    model.on("Review the candidate",
+             lambda body: f"{CRITIQUE}\nScore: 5" if "Pass rate: 5/5" in body["messages"][-1]["content"]
+             else "It fails tests.\nScore: 1")
+    model.default(f"Use a sieve.\n```python\n{FAST_CODE}```")
+    return model
+
+
+def refine_options(model: ScriptedModel) -> dict[str, Any]:
+    return {"model": "scripted", "baseUrl": model.base_url, "apiKey": API_KEY, "samples": 2, "rounds": 1,
+            "beam": 1, "repeats": 2, "maxRetries": 0, "timeout": 30}
+
+
+# --- the client --------------------------------------------------------------------------------------
+
+
+class Client(LanguageClient):
+    """pytest-lsp's client, also keeping the server's stderr, applyEdit requests and hint refreshes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stderr_chunks: list[str] = []
+        self.applied_edits: list[types.ApplyWorkspaceEditParams] = []
+        self.hint_refreshes = 0
+        self.statuses: list[Any] = []
+        self.versions: dict[str, int] = {}
+
+    async def start_io(self, cmd: str, *args: Any, **kwargs: Any) -> None:
+        await super().start_io(cmd, *args, **kwargs)
+        # pytest-lsp forwards the server's stderr to ours; this forwarder also keeps the text.
+        if self._stderr_forwarder is not None:
+            self._stderr_forwarder.cancel()
+            self._stderr_forwarder = asyncio.create_task(self._tee_stderr())
+
+    async def _tee_stderr(self) -> None:
+        assert self._server is not None and self._server.stderr is not None
+        while (line := await self._server.stderr.readline()) != b"":
+            self.stderr_chunks.append(line.decode("utf-8", "replace"))
+            sys.stderr.buffer.write(line)
+
+    @property
+    def stderr_text(self) -> str:
+        return "".join(self.stderr_chunks)
+
+    async def finish_stderr(self) -> None:
+        """After the server exited: read its stderr to the end."""
+        if self._stderr_forwarder is not None:
+            await asyncio.wait_for(asyncio.shield(self._stderr_forwarder), WAIT_S)
+
+
+def make_client() -> Client:
+    client = Client(converter_factory=default_converter)
+    register_lsp_features(client)
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        client.applied_edits.append(params)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    @client.feature("orps/status")
+    def status(params: Any) -> None:
+        client.statuses.append(params)
+
+    @client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
+    def inlay_hint_refresh(params: None) -> None:
+        client.hint_refreshes += 1
+
+    return client
+
+
+def capabilities() -> types.ClientCapabilities:
+    """VS Code's (pytest-lsp ships 1.65's), plus inlay hints with refresh, which later versions have."""
+    caps = client_capabilities("visual-studio-code")
+    assert caps.workspace is not None and caps.text_document is not None
+    caps.workspace.inlay_hint = types.InlayHintWorkspaceClientCapabilities(refresh_support=True)
+    caps.text_document.inlay_hint = types.InlayHintClientCapabilities()
+    return caps
+
+
+@dataclass
+class Launcher:
+    started: list[Client]
+
+    async def start(self, options: dict[str, Any] | None = None,
+                    configuration: dict[str, Any] | None = None) -> Client:
+        """A fresh server subprocess, initialized with VS Code's capabilities and ``options``."""
+        client = await ClientServerConfig(server_command=SERVER, client_factory=make_client).start()
+        assert isinstance(client, Client)
+        self.started.append(client)
+        if configuration is not None:
+            client.set_configuration(configuration)
+        await client.initialize_session(types.InitializeParams(
+            capabilities=capabilities(), initialization_options=options or {}))
+        return client
+
+    async def stop(self, client: Client) -> None:
+        """Shut the server down, wait for it to exit and read the rest of its stderr."""
+        if client in self.started:
+            self.started.remove(client)
+            await asyncio.wait_for(client.shutdown_session(), WAIT_S)
+            await client.finish_stderr()
+            await client.stop()
+
+
+@pytest_asyncio.fixture
+async def lsp() -> AsyncIterator[Launcher]:
+    launcher = Launcher(started=[])
+    yield launcher
+    for client in list(launcher.started):
+        await launcher.stop(client)
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+async def wait_until(client: Client, method: str, condition: Callable[[], Any], what: str,
+                     timeout: float = WAIT_S) -> Any:
+    """Wait for notifications of ``method`` until ``condition()`` is truthy; return its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        # Registered before the check, so a notification between the two is never missed. Never
+        # cancelled: pytest-lsp sets the result of whatever future is registered.
+        future = asyncio.wrap_future(client.protocol.wait_for_notification(method))
+        value = condition()
+        if value:
+            return value
+        left = deadline - time.monotonic()
+        if left <= 0:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.wait([future], timeout=left)
+
+
+async def poll_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_S) -> None:
+    """A bounded wait for a condition no notification announces (the scripted model's requests)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def wait_for_diagnostics(client: Client, uri: str, condition: Callable[[Sequence[types.Diagnostic]], Any],
+                               what: str, timeout: float = WAIT_S) -> Sequence[types.Diagnostic]:
+    def check() -> Any:
+        if uri in client.diagnostics and condition(client.diagnostics[uri]):
+            return client.diagnostics[uri] or [None]  # an empty list (all clear) is a success too
+        return None
+
+    found = await wait_until(client, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, check,
+                             f"diagnostics on {uri} ({what}); have {client.diagnostics.get(uri)}", timeout)
+    return [d for d in found if d is not None]
+
+
+def write_problem(folder: Path, stem: str, source: str, asserts: list[str], **extra: Any) -> tuple[Path, Path]:
+    """``stem.py`` and its sidecar ``stem.tests.json`` (one assert per line)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    py, tests = folder / f"{stem}.py", folder / f"{stem}.tests.json"
+    py.write_text(source, encoding="utf-8")
+    tests.write_text(json.dumps({**extra, "asserts": asserts}, indent=2) + "\n", encoding="utf-8")
+    return py, tests
+
+
+def open_document(client: Client, path: Path, language: str = "python") -> str:
+    uri = path.resolve().as_uri()
+    client.versions[uri] = 1
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=uri, language_id=language, version=1, text=path.read_text(encoding="utf-8"))))
+    return uri
+
+
+def change_document(client: Client, uri: str, text: str) -> int:
+    """Replace the whole text (the server syncs incrementally, which accepts a rangeless change)."""
+    client.versions[uri] += 1
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=client.versions[uri]),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+    return client.versions[uri]
+
+
+def line_of(text: str, needle: str) -> int:
+    """The 0-based line of the first line containing ``needle``."""
+    for number, line in enumerate(text.splitlines()):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in the text")
+
+
+def at_line(diagnostics: Sequence[types.Diagnostic], line: int) -> list[types.Diagnostic]:
+    return [d for d in diagnostics if d.range.start.line == line]
+
+
+def whole_range(range_: types.Range) -> tuple[int, int, int, int]:
+    return range_.start.line, range_.start.character, range_.end.line, range_.end.character
+
+
+def apply_text_edits(text: str, edits: Sequence[types.TextEdit]) -> str:
+    """Apply LSP text edits (ASCII text: UTF-16 offsets are character offsets)."""
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(position: types.Position) -> int:
+        if position.line >= len(lines):
+            return len(text)
+        return starts[position.line] + position.character
+
+    for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+    return text
+
+
+async def code_actions(client: Client, uri: str, line: int) -> list[types.CodeAction | types.Command]:
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)),
+        context=types.CodeActionContext(diagnostics=[])))
+    return list(actions or [])
+
+
+def apply_action(actions: Sequence[types.CodeAction | types.Command]) -> types.CodeAction | None:
+    found = [a for a in actions if a.title.startswith("Apply ORPS refinement")]
+    assert len(found) <= 1, found
+    assert all(isinstance(a, types.CodeAction) for a in found), found
+    return found[0] if found else None
+
+
+async def execute(client: Client, command: str, *arguments: Any, msg_id: str | None = None) -> Any:
+    params = types.ExecuteCommandParams(command=command, arguments=list(arguments))
+    return await client.protocol.send_request_async(types.WORKSPACE_EXECUTE_COMMAND, params, msg_id=msg_id)
+
+
+async def progress_begun(client: Client) -> types.ProgressToken:
+    """The token of the first work-done progress that has begun."""
+
+    def begun() -> Any:
+        for token, reports in client.progress_reports.items():
+            if any(isinstance(r, types.WorkDoneProgressBegin) for r in reports):
+                return token
+        return None
+
+    return await wait_until(client, types.PROGRESS, begun, "a work-done progress to begin")
+
+
+def progress_end(client: Client, token: types.ProgressToken) -> types.WorkDoneProgressEnd | None:
+    ends = [r for r in client.progress_reports.get(token, []) if isinstance(r, types.WorkDoneProgressEnd)]
+    return ends[0] if ends else None
+
+
+async def open_and_wait(client: Client, py: Path, what: str = "the first test run") -> str:
+    """Open ``py`` and wait until its first run published diagnostics for it."""
+    uri = open_document(client, py)
+    await wait_for_diagnostics(client, uri, lambda _d: True, what)
+    return uri
+
+
+# --- 1, 3, 4, 5: test runs, inlay hints, code lenses, hover ------------------------------------------
+
+
+async def test_sidecar_failures_become_diagnostics(lsp: Launcher, tmp_path: Path) -> None:
+    client = await lsp.start()
+    py, tests = write_problem(tmp_path / "work", "verdicts", VERDICTS_PY, VERDICTS_ASSERTS,
+                              entry_point="judge", timeLimit=300, memoryLimit=64)
+    uri, tests_uri = open_document(client, py), tests.resolve().as_uri()
+    json_text = tests.read_text()
+
+    test_diagnostics = await wait_for_diagnostics(client, tests_uri, lambda d: len(d) == 5, "5 failing tests")
+    py_diagnostics = await wait_for_diagnostics(client, uri, lambda d: len(d) > 0, "the summary")
+
+    assert {d.source for d in [*test_diagnostics, *py_diagnostics]} == {"orps"}
+    by_test = {line_of(json_text, a): a for a in VERDICTS_ASSERTS}
+    expected = {
+        "assert judge(1) == 1": r"^test 2 expected 1, got 6$",
+        "assert judge(2) == 2": r"^test 3: ValueError: two is not allowed",
+        "assert judge(3) == 3": r"^test 4: TLE, time limit exceeded",
+        "assert judge(4) == 4": r"^test 5: MLE, memory limit exceeded",
+        "assert judge(5) == 5": r"^test 6: OLE, output limit exceeded",
+    }
+    for diagnostic in test_diagnostics:
+        assert diagnostic.severity == types.DiagnosticSeverity.Error, diagnostic
+        assert diagnostic.range.start.line in by_test, (diagnostic, by_test)
+        pattern = expected[by_test[diagnostic.range.start.line]]
+        assert re.search(pattern, diagnostic.message), (pattern, diagnostic.message)
+    assert not at_line(test_diagnostics, line_of(json_text, "assert judge(0) == 0"))  # the passing test
+
+    def_line = line_of(VERDICTS_PY, "def judge")
+    summary = [d for d in at_line(py_diagnostics, def_line) if d.severity == types.DiagnosticSeverity.Error]
+    assert [d.message for d in summary] == ["5 of 6 tests fail: test 2 expected 1, got 6"]
+    raised = at_line(py_diagnostics, line_of(VERDICTS_PY, "raise ValueError"))
+    assert [(d.severity, d.message) for d in raised] == [
+        (types.DiagnosticSeverity.Error, "ValueError: two is not allowed (test 3)")]
+    assert raised[0].range.start.character == 8  # the statement, not its indentation
+
+
+async def test_sidecar_inlay_hints_lenses_hover_and_run_tests(lsp: Launcher, tmp_path: Path) -> None:
+    client = await lsp.start()
+    py, tests = write_problem(tmp_path / "work", "adder", ADD_PY, ADD_ASSERTS, entry_point="add")
+    uri = open_document(client, py)
+    tests_uri = open_document(client, tests, language="json")
+    json_text = tests.read_text()
+    await wait_for_diagnostics(client, uri, lambda d: any("1 of 3 tests fail" in x.message for x in d), "the summary")
+    def_line = line_of(ADD_PY, "def add")
+    everything = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=200, character=0))
+
+    # 3. inlay hints: the suite after the def line, one per test in the sidecar
+    hints = await client.text_document_inlay_hint_async(types.InlayHintParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=everything))
+    assert hints is not None and len(hints) == 1, hints
+    assert hints[0].position == types.Position(line=def_line, character=len(ADD_PY.splitlines()[def_line]))
+    assert re.fullmatch(r"\s*2/3 passed, [\d.]+ m?s, [\d.]+ [KMG]?B", str(hints[0].label)), hints[0].label
+    test_hints = await client.text_document_inlay_hint_async(types.InlayHintParams(
+        text_document=types.TextDocumentIdentifier(uri=tests_uri), range=everything))
+    labels = {h.position.line: str(h.label).strip() for h in test_hints or []}
+    assert set(labels) == {line_of(json_text, a) for a in ADD_ASSERTS}, labels
+    assert re.fullmatch(r"WA [\d.]+ m?s", labels[line_of(json_text, ADD_ASSERTS[0])]), labels
+    assert re.fullmatch(r"AC [\d.]+ m?s", labels[line_of(json_text, ADD_ASSERTS[1])]), labels
+    for hint in test_hints or []:  # at the end of the assert's line
+        assert hint.position.character == len(json_text.splitlines()[hint.position.line]), hint
+    outside = await client.text_document_inlay_hint_async(types.InlayHintParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=types.Position(line=def_line + 1, character=0),
+                          end=types.Position(line=def_line + 5, character=0))))
+    assert not outside  # only hints in the asked range
+
+    # 4. code lenses above the tested def
+    lenses = await client.text_document_code_lens_async(types.CodeLensParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert lenses is not None
+    assert [(lens.command.title, lens.command.command) for lens in lenses if lens.command] == [
+        ("Run tests", "orps.runTests"), ("Refine with ORPS", "orps.refine")]
+    assert {lens.range.start.line for lens in lenses} == {def_line}
+
+    # 5. hover: a markdown table on the def line, nothing elsewhere
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=def_line, character=5)))
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    assert hover.contents.kind == types.MarkupKind.Markdown
+    text = hover.contents.value
+    assert "| test | verdict | CPU | memory |" in text and "|---|---|---|---|" in text, text
+    assert re.search(r"^\| 1 \| WA \|", text, re.M) and re.search(r"^\| 2 \| AC \|", text, re.M), text
+    assert "2/3 passed" in text
+    assert await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=def_line + 1, character=5))) is None
+
+    # 4. executing the lens's command republishes, from the editor's (unsaved) text
+    fixed = ADD_PY.replace("return a - b", "return a + b")
+    change_document(client, uri, fixed)
+    run = lenses[0].command
+    assert run is not None
+    await execute(client, run.command, *(run.arguments or []))
+    fixed_diagnostics = await wait_for_diagnostics(
+        client, uri, lambda d: d and not [x for x in d if x.severity == types.DiagnosticSeverity.Error],
+        "the fixed file's errors to clear")
+    assert [d.message for d in fixed_diagnostics if not d.message.startswith("slowest test:")] == []
+    await wait_for_diagnostics(client, tests_uri, lambda d: not d, "the sidecar's diagnostics to clear")
+    hints = await client.text_document_inlay_hint_async(types.InlayHintParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=everything))
+    assert hints and str(hints[0].label).strip().startswith("3/3 passed"), hints
+    assert client.hint_refreshes >= 2  # the server asked the editor to refresh its hints after each run
+
+
+# --- 2, 3: doctests ---------------------------------------------------------------------------------
+
+
+async def test_doctest_failure_and_hints(lsp: Launcher, tmp_path: Path) -> None:
+    client = await lsp.start()
+    folder = tmp_path / "work"
+    folder.mkdir()
+    py = folder / "digits.py"
+    py.write_text(DOCTEST_PY)
+    uri = open_document(client, py)
+    diagnostics = await wait_for_diagnostics(client, uri, lambda d: any("fail" in x.message for x in d), "a failure")
+
+    example = line_of(DOCTEST_PY, ">>> digit_sum(12345)")
+    failing = [d for d in at_line(diagnostics, example) if d.severity == types.DiagnosticSeverity.Error]
+    assert [d.message for d in failing] == ["test 2 expected 14, got 15"], diagnostics
+    assert failing[0].source == "orps"
+    summary = at_line(diagnostics, line_of(DOCTEST_PY, "def digit_sum"))
+    assert "1 of 3 tests fail: test 2 expected 14, got 15" in [d.message for d in summary], summary
+
+    hints = await client.text_document_inlay_hint_async(types.InlayHintParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=50, character=0))))
+    labels = {h.position.line: str(h.label).strip() for h in hints or []}
+    assert re.fullmatch(r"2/3 passed, .+", labels.get(0, "")), labels
+    assert labels.get(line_of(DOCTEST_PY, ">>> digit_sum(0)"), "").startswith("AC "), labels
+    assert labels.get(example, "").startswith("WA "), labels
+    assert labels.get(line_of(DOCTEST_PY, ">>> digit_sum(7)"), "").startswith("AC "), labels
+
+
+# --- 9: a malformed tests file ----------------------------------------------------------------------
+
+
+async def test_malformed_tests_file(lsp: Launcher, tmp_path: Path) -> None:
+    client = await lsp.start()
+    folder = tmp_path / "work"
+    folder.mkdir()
+    py, tests = folder / "broken.py", folder / "broken.tests.json"
+    py.write_text(ADD_PY)
+    tests.write_text('{\n  "asserts": [\n    "assert add(1, 2) == 3",\n    oops\n  ]\n}\n')
+    uri, tests_uri = open_document(client, py), tests.resolve().as_uri()
+
+    found = await wait_for_diagnostics(client, tests_uri, lambda d: len(d) > 0, "the JSON error")
+    assert len(found) == 1, found
+    assert found[0].severity == types.DiagnosticSeverity.Error and found[0].source == "orps"
+    assert found[0].range.start.line == 3, found[0]  # the line with `oops`
+    assert "JSON" in found[0].message, found[0].message
+
+    # The server keeps working: requests are answered, and a fix + save clears the diagnostic.
+    assert not await client.text_document_code_lens_async(types.CodeLensParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+    tests.write_text(json.dumps({"entry_point": "add", "asserts": ADD_ASSERTS}, indent=2))
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    await wait_for_diagnostics(client, tests_uri, lambda d: len(d) == 1 and "expected 3, got -1" in d[0].message,
+                               "the JSON error to give way to the failing test")
+    await wait_for_diagnostics(client, uri, lambda d: any("1 of 3 tests fail" in x.message for x in d), "the summary")
+
+
+# --- 6, 10: a refine against the scripted model ----------------------------------------------------------
+
+
+async def test_refine_progress_hint_actions_and_edit(lsp: Launcher, tmp_path: Path,
+                                                     scripted_model: ScriptedModel) -> None:
+    script_refine(scripted_model, latency_s=0.05)
+    client = await lsp.start(refine_options(scripted_model))
+    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
+                                  entry_point="sum_primes_below", timeLimit=5000)
+    uri = await open_and_wait(client, py)
+    def_line = line_of(PRIMES_PY, "def sum_primes_below")
+
+    result = await asyncio.wait_for(execute(client, "orps.refine", uri, "sum_primes_below"), WAIT_S)
+    assert isinstance(result, dict) or hasattr(result, "improved"), result
+    result = result if isinstance(result, dict) else vars(result)
+    assert result.get("improved") is True, result
+    assert re.fullmatch(r"ORPS refinement: 5/5 passed, CPU [\d.]+x lower", result["summary"]), result
+
+    # work-done progress: created, begun, reported, ended with the summary
+    assert len(client.progress_reports) == 1, client.progress_reports
+    reports = next(iter(client.progress_reports.values()))
+    kinds = [type(r).__name__ for r in reports]
+    assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd", kinds
+    assert "WorkDoneProgressReport" in kinds, kinds
+    assert reports[0].cancellable is True
+    assert reports[-1].message == result["summary"]
+
+    # a Hint on the def line
+    diagnostics = await wait_for_diagnostics(
+        client, uri, lambda d: any(x.message.startswith("ORPS refinement:") for x in d), "the refinement hint")
+    hint = [d for d in diagnostics if d.message.startswith("ORPS refinement:")]
+    assert [(d.severity, d.range.start.line, d.message, d.source) for d in hint] == [
+        (types.DiagnosticSeverity.Hint, def_line, result["summary"], "orps")]
+
+    # codeAction lists the apply action without an edit; resolve builds it
+    actions = await code_actions(client, uri, def_line)
+    apply = apply_action(actions)
+    assert apply is not None, [a.title for a in actions]
+    assert apply.title == f"Apply ORPS refinement ({result['summary'].removeprefix('ORPS refinement: ')})"
+    assert apply.edit is None and apply.disabled is None
+    assert {"Show ORPS critique", "Review ORPS refinement side by side"} <= {a.title for a in actions}
+    resolved = await client.code_action_resolve_async(apply)
+    assert resolved.disabled is None and resolved.edit is not None, resolved
+    changes = resolved.edit.document_changes or []
+    assert len(changes) == 1 and isinstance(changes[0], types.TextDocumentEdit), changes
+    assert changes[0].text_document.uri == uri and changes[0].text_document.version == client.versions[uri]
+    edits = changes[0].edits
+    assert len(edits) == 1
+    first = def_line
+    last = line_of(PRIMES_PY, "    return total")
+    assert whole_range(edits[0].range) == (first, 0, last + 1, 0), edits[0].range
+    new_text = apply_text_edits(PRIMES_PY, edits)
+    assert FAST_CODE in new_text
+    old_lines, new_lines = PRIMES_PY.splitlines(), new_text.splitlines()
+    fast_lines = FAST_CODE.splitlines()
+    assert new_lines[:first] == old_lines[:first]
+    assert new_lines[first:first + len(fast_lines)] == fast_lines
+    assert new_lines[first + len(fast_lines):] == old_lines[last + 1:]
+
+    # hover now carries the critique
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=def_line, character=4)))
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    assert "| test | verdict | CPU | memory |" in hover.contents.value
+    assert "Latest ORPS critique" in hover.contents.value and CRITIQUE in hover.contents.value, hover.contents.value
+
+    # the critique and the proposal open as documents
+    await execute(client, "orps.showCritique", uri)
+    await execute(client, "orps.showProposal", uri)
+    shown = [Path(d.uri.removeprefix("file://")) for d in client.shown_documents]
+    assert len(shown) == 2, client.shown_documents
+    assert CRITIQUE in shown[0].read_text() and FAST_CODE in shown[1].read_text()
+
+    # 10. the key went to the model but never to the editor, nor to the server's stderr
+    await lsp.stop(client)
+    assert scripted_model.calls() > 0
+    said = [m.message for m in [*client.log_messages, *client.messages]]
+    assert said, "the server logged nothing at all"
+    assert not [m for m in said if API_KEY in m], "the API key was sent to the editor in a message"
+    assert client.stderr_text, "no stderr captured"
+    leaked = [line for line in client.stderr_text.splitlines() if API_KEY in line]
+    if leaked:
+        where = leaked[0].index(API_KEY)
+        pytest.fail(f"the API key is in the server's stderr ({len(leaked)} line(s)), e.g. "
+                    f"{leaked[0][:100]!r} ... {leaked[0][max(0, where - 60):where + 40]!r}")
+
+
+# --- 7: cancelling a refine ----------------------------------------------------------------------------
+
+
+async def test_cancel_refine_by_progress(lsp: Launcher, tmp_path: Path, scripted_model: ScriptedModel) -> None:
+    script_refine(scripted_model, latency_s=2.0)  # a full refine: 3+ model round trips, over 6 s
+    client = await lsp.start(refine_options(scripted_model))
+    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
+                                  entry_point="sum_primes_below", timeLimit=5000)
+    uri = await open_and_wait(client, py)
+    def_line = line_of(PRIMES_PY, "def sum_primes_below")
+
+    started = time.monotonic()
+    refine = asyncio.ensure_future(execute(client, "orps.refine", uri, {"line": def_line + 2, "character": 4}))
+    token = await progress_begun(client)
+    await poll_until(lambda: scripted_model.calls() > 0, "the first model call")
+    cancelled_at = time.monotonic()
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    result = await asyncio.wait_for(refine, WAIT_S)
+    took = time.monotonic() - cancelled_at
+
+    result = result if isinstance(result, dict) else vars(result)
+    assert result == {"cancelled": True}
+    assert took < 1.5, f"the refine took {took:.1f} s to stop after the cancel"
+    assert time.monotonic() - started < 5.0
+    end = progress_end(client, token)
+    assert end is not None and end.message == "cancelled", client.progress_reports[token]
+    assert apply_action(await code_actions(client, uri, def_line)) is None
+    assert not any(d.message.startswith("ORPS") for d in client.diagnostics.get(uri, []))
+
+
+async def test_cancel_refine_by_cancel_request(lsp: Launcher, tmp_path: Path,
+                                               scripted_model: ScriptedModel) -> None:
+    """pygls clients do not send $/cancelRequest when an awaited request is cancelled (the future is
+    only dropped), so the test sends it itself, as an editor does."""
+    script_refine(scripted_model, latency_s=1.0)  # a full refine: over 3 s
+    client = await lsp.start(refine_options(scripted_model))
+    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
+                                  entry_point="sum_primes_below", timeLimit=5000)
+    uri = await open_and_wait(client, py)
+    def_line = line_of(PRIMES_PY, "def sum_primes_below")
+
+    refine = asyncio.ensure_future(execute(client, "orps.refine", uri, "sum_primes_below", msg_id="refine-1"))
+    token = await progress_begun(client)
+    await poll_until(lambda: scripted_model.calls() > 0, "the first model call")
+    cancelled_at = time.monotonic()
+    client.cancel_request(types.CancelParams(id="refine-1"))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wait_for(refine, WAIT_S)
+
+    # The request is answered at once; the search itself must stop too: its progress ends as
+    # cancelled (a search left running ends it later with its result, and offers it).
+    await wait_until(client, types.PROGRESS, lambda: progress_end(client, token), "the progress to end")
+    took = time.monotonic() - cancelled_at
+    end = progress_end(client, token)
+    assert end is not None
+    assert end.message == "cancelled" and took < 1.5, (
+        f"after $/cancelRequest the search went on: its progress ended {took:.1f} s later with {end.message!r}")
+    assert apply_action(await code_actions(client, uri, def_line)) is None
+
+
+# --- 8: editing during a refine -------------------------------------------------------------------------
+
+
+async def _refine_with_edit(client: Client, model: ScriptedModel, uri: str, edited: str) -> dict[str, Any]:
+    """Start a refine, replace the document's text once the model is being asked, and wait for the result."""
+    refine = asyncio.ensure_future(execute(client, "orps.refine", uri, "sum_primes_below"))
+    await progress_begun(client)
+    await poll_until(lambda: model.calls() > 0, "the first model call")
+    assert not refine.done()
+    change_document(client, uri, edited)
+    result = await asyncio.wait_for(refine, WAIT_S)
+    result = result if isinstance(result, dict) else vars(result)
+    assert result.get("improved") is True, result
+    return result
+
+
+async def test_edit_of_the_function_during_refine_disables_apply(lsp: Launcher, tmp_path: Path,
+                                                                 scripted_model: ScriptedModel) -> None:
+    script_refine(scripted_model, latency_s=0.5)
+    client = await lsp.start(refine_options(scripted_model))
+    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
+                                  entry_point="sum_primes_below", timeLimit=5000)
+    uri = await open_and_wait(client, py)
+    def_line = line_of(PRIMES_PY, "def sum_primes_below")
+
+    edited = PRIMES_PY.replace("    total = 0\n", "    total = 0  # my own change\n")
+    await _refine_with_edit(client, scripted_model, uri, edited)
+
+    apply = apply_action(await code_actions(client, uri, def_line))
+    assert apply is not None
+    assert apply.disabled is not None and "changed since the refine began" in apply.disabled.reason, apply
+    resolved = await client.code_action_resolve_async(apply)
+    assert resolved.edit is None, resolved.edit
+    assert resolved.disabled is not None and resolved.disabled.reason
+
+
+async def test_edit_elsewhere_during_refine_still_applies(lsp: Launcher, tmp_path: Path,
+                                                          scripted_model: ScriptedModel) -> None:
+    script_refine(scripted_model, latency_s=0.5)
+    client = await lsp.start(refine_options(scripted_model))
+    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
+                                  entry_point="sum_primes_below", timeLimit=5000)
+    uri = await open_and_wait(client, py)
+
+    edited = "# a comment added at the top\n# and another\n" + PRIMES_PY
+    await _refine_with_edit(client, scripted_model, uri, edited)
+    def_line = line_of(edited, "def sum_primes_below")
+    last = line_of(edited, "    return total")
+
+    apply = apply_action(await code_actions(client, uri, def_line))
+    assert apply is not None and apply.disabled is None, apply
+    resolved = await client.code_action_resolve_async(apply)
+    assert resolved.disabled is None and resolved.edit is not None, resolved
+    changes = resolved.edit.document_changes or []
+    assert len(changes) == 1 and isinstance(changes[0], types.TextDocumentEdit)
+    assert changes[0].text_document.version == client.versions[uri] == 2
+    (edit,) = changes[0].edits
+    assert whole_range(edit.range) == (def_line, 0, last + 1, 0), edit.range
+    new_text = apply_text_edits(edited, [edit])
+    assert new_text == edited.replace(edited[edited.index("def sum_primes_below"):edited.index("\n\n\ndef root")],
+                                      FAST_CODE.rstrip("\n"))
