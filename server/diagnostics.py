@@ -75,7 +75,16 @@ async def did_open(ls: OrpsServer, params: types.DidOpenTextDocumentParams) -> N
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 async def did_save(ls: OrpsServer, params: types.DidSaveTextDocumentParams) -> None:
-    schedule(ls, params.text_document.uri, on_save=True)
+    uri = params.text_document.uri
+    if uri.endswith(".py"):
+        schedule(ls, uri, on_save=True)
+        return
+    saved = convert.path_of(uri)  # a tests file: rerun the solutions it belongs to
+    for state in list(ls.docs.values()):
+        sidecar = state.path.with_name(state.path.stem + ".tests.json")
+        tests = state.problem.tests if state.problem else ()
+        if saved in (sidecar, *(t.path for t in tests)) or (saved and saved.parent == state.path.parent / "test"):
+            schedule(ls, state.uri, on_save=True)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)

@@ -48,6 +48,7 @@ async def refine_command(ls: OrpsServer, *args: Any) -> dict[str, Any] | None:
     state.refine = refine_state
     token = await _progress(ls, f"ORPS refine: {target}")
     refine_state.token = token
+    refine_state.request_id = ls.protocol.msg_id
     refine_state.task = asyncio.create_task(_search(ls, problem, model, token))
     ls.notify_status(state, refining=True)
     try:

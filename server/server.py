@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from orps_engine import __version__
 from orps_engine.errors import OrpsError
@@ -40,6 +41,7 @@ class RefineState:
     function_source: str  # the function as it was when the refine began (the stale check)
     task: asyncio.Task[RefineResult] | None = None
     token: str | None = None
+    request_id: Any = None  # the orps.refine request: $/cancelRequest for it cancels the search
     result: RefineResult | None = None
     error: str | None = None
 
@@ -57,9 +59,21 @@ class DocState:
     generation: int = 0  # bumps with every run, so a late result never overwrites a newer one
 
 
+class OrpsProtocol(LanguageServerProtocol):
+    """pygls cancels only a command's reply on ``$/cancelRequest``; cancel the search too."""
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        super()._handle_cancel_notification(msg_id)
+        server = self._server
+        for state in getattr(server, "docs", {}).values():
+            refine = state.refine
+            if refine is not None and refine.request_id == msg_id and refine.task is not None:
+                refine.task.cancel()
+
+
 class OrpsServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("orps", __version__)
+        super().__init__("orps", __version__, protocol_cls=OrpsProtocol)
         self.docs: dict[str, DocState] = {}
         self.init_options: dict[str, Any] = {}
         self.client_settings: dict[str, Any] = {}
@@ -147,12 +161,36 @@ def guarded(doing: str, default: Any = None) -> Callable[[Handler[T]], Handler[T
     return wrap
 
 
+class _Redact(logging.Filter):
+    """Belt and braces: whatever a library logs, the API key never reaches the log."""
+
+    def __init__(self, ls: OrpsServer) -> None:
+        super().__init__()
+        self.ls = ls
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import os
+
+        secrets = [s for s in (self.ls.api_key, os.environ.get("OPENAI_API_KEY")) if s and len(s) >= 8]
+        if secrets:
+            text = record.getMessage()
+            if any(s in text for s in secrets):
+                for secret in secrets:
+                    text = text.replace(secret, "[redacted]")
+                record.msg, record.args = text, None
+        return True
+
+
 server = OrpsServer()
 
 
 def start(tcp: str | None = None) -> None:
     """Serve on stdio, or on ``HOST:PORT``."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    handler = logging.StreamHandler()  # stderr: stdout carries the protocol
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.addFilter(_Redact(server))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    logging.getLogger("pygls").setLevel(logging.WARNING)  # at INFO it logs whole messages
     from . import actions, diagnostics, refine, views  # noqa: F401  (registers the handlers)
 
     if tcp:

@@ -8,6 +8,7 @@ Either may set ``"compare"`` (stdio only): tokens, lines, exact, or float[:toler
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import re
@@ -138,7 +139,8 @@ def _function_problem(data: dict[str, Any], text: str, path: Path, solution: Pat
         _check_syntax(statement, path, text, f"asserts[{i}]", line)
         cases.append(TestCase(id=str(i + 1), kind=TestKind.ASSERT, path=path, line=line, source=statement))
     return Problem(path=solution, source=source, target=Target.FUNCTION, tests=tuple(cases),
-                   function=function or entry, module=module_name(solution), setup=setup, setup_path=path,
+                   function=function or entry or _called_function(source, [setup, *asserts]),
+                   module=module_name(solution), setup=setup, setup_path=path,
                    origin=str(path), name=_opt_str(data, "name"), url=_opt_str(data, "url"), **limits)
 
 
@@ -150,6 +152,26 @@ def _check_syntax(code: str, path: Path, text: str, key: str, line: int | None) 
         raise _field_error(path, text, key, f"not valid Python: {exc.msg}{where}", line) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise _field_error(path, text, key, f"not valid Python: {exc}", line) from None
+
+
+def _called_function(source: str, snippets: list[str]) -> str | None:
+    """Without an entry_point: the one top-level function of the solution that the tests call
+    (or the file's only function), so editors know where the tested code is."""
+    try:
+        defined = [n.name for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    called: set[str] = set()
+    for snippet in snippets:
+        try:
+            tree = ast.parse(snippet)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        called |= {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    tested = [name for name in defined if name in called]
+    if len(tested) == 1:
+        return tested[0]
+    return defined[0] if len(defined) == 1 else None
 
 
 def _opt_str(data: dict[str, Any], key: str) -> str | None:

@@ -87,7 +87,7 @@ PRIMES_PY = '''\
 """Sum of the primes below n: correct, but slow."""
 import math
 
-LIMIT = 3000
+LIMIT = 5000
 
 
 def sum_primes_below(n: int) -> int:
@@ -108,7 +108,7 @@ def root_of_limit() -> float:
 '''
 PRIMES_ASSERTS = ["assert sum_primes_below(2) == 0", "assert sum_primes_below(10) == 17",
                   "assert sum_primes_below(100) == 1060", "assert sum_primes_below(1000) == 76127",
-                  "assert sum_primes_below(3000) == 593823"]
+                  "assert sum_primes_below(5000) == 1548136"]
 FAST_CODE = '''\
 def sum_primes_below(n: int) -> int:
     if n < 3:
@@ -208,14 +208,11 @@ def capabilities() -> types.ClientCapabilities:
 class Launcher:
     started: list[Client]
 
-    async def start(self, options: dict[str, Any] | None = None,
-                    configuration: dict[str, Any] | None = None) -> Client:
+    async def start(self, options: dict[str, Any] | None = None) -> Client:
         """A fresh server subprocess, initialized with VS Code's capabilities and ``options``."""
         client = await ClientServerConfig(server_command=SERVER, client_factory=make_client).start()
         assert isinstance(client, Client)
         self.started.append(client)
-        if configuration is not None:
-            client.set_configuration(configuration)
         await client.initialize_session(types.InitializeParams(
             capabilities=capabilities(), initialization_options=options or {}))
         return client
@@ -268,14 +265,11 @@ async def poll_until(condition: Callable[[], Any], what: str, timeout: float = W
 
 async def wait_for_diagnostics(client: Client, uri: str, condition: Callable[[Sequence[types.Diagnostic]], Any],
                                what: str, timeout: float = WAIT_S) -> Sequence[types.Diagnostic]:
-    def check() -> Any:
-        if uri in client.diagnostics and condition(client.diagnostics[uri]):
-            return client.diagnostics[uri] or [None]  # an empty list (all clear) is a success too
-        return None
-
-    found = await wait_until(client, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, check,
-                             f"diagnostics on {uri} ({what}); have {client.diagnostics.get(uri)}", timeout)
-    return [d for d in found if d is not None]
+    """Wait until the last diagnostics published for ``uri`` satisfy ``condition``; return them."""
+    await wait_until(client, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+                     lambda: uri in client.diagnostics and condition(client.diagnostics[uri]),
+                     f"diagnostics on {uri} ({what}); have {client.diagnostics.get(uri)}", timeout)
+    return client.diagnostics[uri]
 
 
 def write_problem(folder: Path, stem: str, source: str, asserts: list[str], **extra: Any) -> tuple[Path, Path]:
@@ -484,6 +478,7 @@ async def test_sidecar_inlay_hints_lenses_hover_and_run_tests(lsp: Launcher, tmp
     hints = await client.text_document_inlay_hint_async(types.InlayHintParams(
         text_document=types.TextDocumentIdentifier(uri=uri), range=everything))
     assert hints and str(hints[0].label).strip().startswith("3/3 passed"), hints
+    assert (client.statuses[-1].uri, client.statuses[-1].passed) == (uri, 3), client.statuses
     assert client.hint_refreshes >= 2  # the server asked the editor to refresh its hints after each run
 
 
@@ -552,13 +547,12 @@ async def test_refine_progress_hint_actions_and_edit(lsp: Launcher, tmp_path: Pa
     script_refine(scripted_model, latency_s=0.05)
     client = await lsp.start(refine_options(scripted_model))
     py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
-                                  entry_point="sum_primes_below", timeLimit=5000)
+                               entry_point="sum_primes_below", timeLimit=5000)
     uri = await open_and_wait(client, py)
     def_line = line_of(PRIMES_PY, "def sum_primes_below")
 
     result = await asyncio.wait_for(execute(client, "orps.refine", uri, "sum_primes_below"), WAIT_S)
-    assert isinstance(result, dict) or hasattr(result, "improved"), result
-    result = result if isinstance(result, dict) else vars(result)
+    assert isinstance(result, dict), result
     assert result.get("improved") is True, result
     assert re.fullmatch(r"ORPS refinement: 5/5 passed, CPU [\d.]+x lower", result["summary"]), result
 
@@ -577,6 +571,8 @@ async def test_refine_progress_hint_actions_and_edit(lsp: Launcher, tmp_path: Pa
     hint = [d for d in diagnostics if d.message.startswith("ORPS refinement:")]
     assert [(d.severity, d.range.start.line, d.message, d.source) for d in hint] == [
         (types.DiagnosticSeverity.Hint, def_line, result["summary"], "orps")]
+
+    assert [s.refining for s in client.statuses if s.uri == uri][-2:] == [True, False], client.statuses
 
     # codeAction lists the apply action without an edit; resolve builds it
     actions = await code_actions(client, uri, def_line)
@@ -602,6 +598,8 @@ async def test_refine_progress_hint_actions_and_edit(lsp: Launcher, tmp_path: Pa
     assert new_lines[:first] == old_lines[:first]
     assert new_lines[first:first + len(fast_lines)] == fast_lines
     assert new_lines[first + len(fast_lines):] == old_lines[last + 1:]
+
+    assert client.applied_edits == []  # the server never edits by itself
 
     # hover now carries the critique
     hover = await client.text_document_hover_async(types.HoverParams(
@@ -638,7 +636,7 @@ async def test_cancel_refine_by_progress(lsp: Launcher, tmp_path: Path, scripted
     script_refine(scripted_model, latency_s=2.0)  # a full refine: 3+ model round trips, over 6 s
     client = await lsp.start(refine_options(scripted_model))
     py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
-                                  entry_point="sum_primes_below", timeLimit=5000)
+                               entry_point="sum_primes_below", timeLimit=5000)
     uri = await open_and_wait(client, py)
     def_line = line_of(PRIMES_PY, "def sum_primes_below")
 
@@ -651,10 +649,9 @@ async def test_cancel_refine_by_progress(lsp: Launcher, tmp_path: Path, scripted
     result = await asyncio.wait_for(refine, WAIT_S)
     took = time.monotonic() - cancelled_at
 
-    result = result if isinstance(result, dict) else vars(result)
     assert result == {"cancelled": True}
-    assert took < 1.5, f"the refine took {took:.1f} s to stop after the cancel"
-    assert time.monotonic() - started < 5.0
+    assert took < 3.0, f"the refine took {took:.1f} s to stop after the cancel"
+    assert time.monotonic() - started < 6.0
     end = progress_end(client, token)
     assert end is not None and end.message == "cancelled", client.progress_reports[token]
     assert apply_action(await code_actions(client, uri, def_line)) is None
@@ -665,10 +662,10 @@ async def test_cancel_refine_by_cancel_request(lsp: Launcher, tmp_path: Path,
                                                scripted_model: ScriptedModel) -> None:
     """pygls clients do not send $/cancelRequest when an awaited request is cancelled (the future is
     only dropped), so the test sends it itself, as an editor does."""
-    script_refine(scripted_model, latency_s=1.0)  # a full refine: over 3 s
+    script_refine(scripted_model, latency_s=1.5)  # a full refine: 3+ model round trips, over 4.5 s
     client = await lsp.start(refine_options(scripted_model))
     py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
-                                  entry_point="sum_primes_below", timeLimit=5000)
+                               entry_point="sum_primes_below", timeLimit=5000)
     uri = await open_and_wait(client, py)
     def_line = line_of(PRIMES_PY, "def sum_primes_below")
 
@@ -686,7 +683,7 @@ async def test_cancel_refine_by_cancel_request(lsp: Launcher, tmp_path: Path,
     took = time.monotonic() - cancelled_at
     end = progress_end(client, token)
     assert end is not None
-    assert end.message == "cancelled" and took < 1.5, (
+    assert end.message == "cancelled" and took < 2.5, (
         f"after $/cancelRequest the search went on: its progress ended {took:.1f} s later with {end.message!r}")
     assert apply_action(await code_actions(client, uri, def_line)) is None
 
@@ -702,17 +699,16 @@ async def _refine_with_edit(client: Client, model: ScriptedModel, uri: str, edit
     assert not refine.done()
     change_document(client, uri, edited)
     result = await asyncio.wait_for(refine, WAIT_S)
-    result = result if isinstance(result, dict) else vars(result)
-    assert result.get("improved") is True, result
+    assert isinstance(result, dict) and result.get("improved") is True, result
     return result
 
 
 async def test_edit_of_the_function_during_refine_disables_apply(lsp: Launcher, tmp_path: Path,
                                                                  scripted_model: ScriptedModel) -> None:
-    script_refine(scripted_model, latency_s=0.5)
+    script_refine(scripted_model, latency_s=0.3)
     client = await lsp.start(refine_options(scripted_model))
     py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
-                                  entry_point="sum_primes_below", timeLimit=5000)
+                               entry_point="sum_primes_below", timeLimit=5000)
     uri = await open_and_wait(client, py)
     def_line = line_of(PRIMES_PY, "def sum_primes_below")
 
@@ -729,10 +725,10 @@ async def test_edit_of_the_function_during_refine_disables_apply(lsp: Launcher, 
 
 async def test_edit_elsewhere_during_refine_still_applies(lsp: Launcher, tmp_path: Path,
                                                           scripted_model: ScriptedModel) -> None:
-    script_refine(scripted_model, latency_s=0.5)
+    script_refine(scripted_model, latency_s=0.3)
     client = await lsp.start(refine_options(scripted_model))
     py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
-                                  entry_point="sum_primes_below", timeLimit=5000)
+                               entry_point="sum_primes_below", timeLimit=5000)
     uri = await open_and_wait(client, py)
 
     edited = "# a comment added at the top\n# and another\n" + PRIMES_PY
@@ -752,3 +748,28 @@ async def test_edit_elsewhere_during_refine_still_applies(lsp: Launcher, tmp_pat
     new_text = apply_text_edits(edited, [edit])
     assert new_text == edited.replace(edited[edited.index("def sum_primes_below"):edited.index("\n\n\ndef root")],
                                       FAST_CODE.rstrip("\n"))
+
+
+async def test_refine_hint_sits_on_the_refined_def_without_entry_point(lsp: Launcher, tmp_path: Path,
+                                                                      scripted_model: ScriptedModel) -> None:
+    """Tests without an entry_point, refined from a position in the function (the cursor): the hint
+    belongs on that function's def line, where the apply action's edit starts."""
+    script_refine(scripted_model, latency_s=0.05)
+    client = await lsp.start(refine_options(scripted_model))
+    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS, timeLimit=5000)
+    uri = await open_and_wait(client, py)
+    def_line = line_of(PRIMES_PY, "def sum_primes_below")
+
+    result = await asyncio.wait_for(execute(client, "orps.refine", uri, {"line": def_line + 3, "character": 8}),
+                                    WAIT_S)
+    assert isinstance(result, dict) and result.get("improved") is True, result
+    apply = apply_action(await code_actions(client, uri, def_line))
+    assert apply is not None
+    resolved = await client.code_action_resolve_async(apply)
+    changes = resolved.edit.document_changes if resolved.edit else None
+    assert changes and isinstance(changes[0], types.TextDocumentEdit), resolved
+    assert changes[0].edits[0].range.start.line == def_line
+    diagnostics = await wait_for_diagnostics(
+        client, uri, lambda d: any(x.message.startswith("ORPS refinement:") for x in d), "the refinement hint")
+    lines = [d.range.start.line for d in diagnostics if d.message.startswith("ORPS refinement:")]
+    assert lines == [def_line], f"the refinement hint is on line {lines} (0-based), not on the def (line {def_line})"

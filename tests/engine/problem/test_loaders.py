@@ -434,8 +434,17 @@ def test_sidecar_function_schema_assert_lines_point_at_each_string(write: Write)
 
 def test_sidecar_function_schema_defaults_without_optional_fields(write: Write) -> None:
     loaded = load_function_sidecar(write, json.dumps({"asserts": ["assert add(1, 1) == 2"]}))
-    assert loaded.function is None and loaded.setup == ""
+    assert loaded.function == "add"  # inferred: the solution's one function the asserts call
+    assert loaded.setup == ""
     assert (loaded.time_limit_s, loaded.memory_limit_mb) == (2.0, 512)
+
+
+def test_sidecar_without_entry_point_infers_the_called_function(write: Write) -> None:
+    solution = write("multi.py", "def helper(x):\n    return x\n\ndef main_fn(x):\n    return helper(x) + 1\n")
+    write("multi.tests.json", json.dumps({"asserts": ["assert main_fn(1) == 2"]}))
+    assert load_problem(solution).function == "main_fn"
+    write("multi.tests.json", json.dumps({"asserts": ["assert main_fn(1) == helper(2)"]}))
+    assert load_problem(solution).function is None  # two candidates: no guess
 
 
 def test_sidecar_function_schema_function_flag_overrides_entry_point(write: Write) -> None:
