@@ -14,7 +14,7 @@ from typing import Any
 from lsprotocol import types
 
 from orps_engine.problem import Problem
-from orps_engine.problem.target import splice, target_span
+from orps_engine.problem.target import target_span
 from orps_engine.report.refine import refine_line
 from orps_engine.search import RefineResult
 
@@ -131,13 +131,52 @@ async def show_critique(ls: OrpsServer, *args: Any) -> None:
 @server.command("orps.showProposal")
 @guarded("showing the proposal")
 async def show_proposal(ls: OrpsServer, *args: Any) -> None:
-    state = ls.docs.get(convert.uri_argument(args))
-    result = _result(state)
-    if result is None or result.best.code is None:
+    review = await proposal(ls, *args)
+    if review is None:
         ls.show("orps: no refinement to review for this file")
         return
-    source = splice(result.problem, result.best.code)
-    await _open(ls, _scratch(result.problem, f"proposal{result.problem.path.suffix}", source), source)
+    await _open(ls, Path(review["proposalPath"]), review["proposal"])
+
+
+@server.command("orps.proposal")
+@guarded("preparing the review")
+async def proposal(ls: OrpsServer, *args: Any) -> dict[str, Any] | None:
+    """The whole file as it would be after applying (for a side-by-side review)."""
+    state = ls.docs.get(convert.uri_argument(args))
+    result = _result(state)
+    if state is None or state.refine is None or result is None or result.best.code is None:
+        return None
+    stale = _stale_reason(ls, state)
+    text, _version = ls.text(state.uri)
+    source = text if stale else _with_function(text, state.refine.function, result.best.code)
+    path = _scratch(result.problem, f"proposal{result.problem.path.suffix}", source)
+    return {"uri": state.uri, "proposalUri": convert.uri_of(path), "proposalPath": str(path), "proposal": source,
+            "summary": refine_line(result), "stale": stale, "critique": result.best.critique}
+
+
+@server.command("orps.applyRefinement")
+@guarded("applying the refinement")
+async def apply_refinement(ls: OrpsServer, *args: Any) -> dict[str, Any]:
+    """Apply through workspace/applyEdit (for clients without code actions, e.g. a review's
+    Accept button); the same versioned, re-targeted edit and the same stale check."""
+    state = ls.docs.get(convert.uri_argument(args))
+    result = _result(state)
+    if state is None or result is None:
+        return {"applied": False, "reason": "no refinement to apply"}
+    stale = _stale_reason(ls, state)
+    if stale:
+        ls.show(f"orps: not applied: {stale}", types.MessageType.Warning)
+        return {"applied": False, "reason": stale}
+    answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+        edit=function_edit(ls, state, result), label=APPLY))
+    return {"applied": bool(answer.applied), "reason": answer.failure_reason}
+
+
+def _with_function(text: str, function: str, code: str) -> str:
+    first, last = target_span(text, function)
+    lines = text.splitlines(keepends=True)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    return "".join(lines[: first - 1]) + newline.join(code.splitlines()) + newline + "".join(lines[last:])
 
 
 def _scratch(problem: Problem, suffix: str, text: str) -> Path:
