@@ -1,0 +1,36 @@
+// Arguments for the server's commands and the server process. Pure: unit-tested without VS Code.
+
+export interface Position {
+    line: number;
+    character: number;
+}
+
+export interface RefineArguments {
+    uri: string;
+    position: Position;
+    version: number;
+}
+
+/** `orps.refine` takes one object: the document, the cursor, and the version it was asked on. */
+export function refineArguments(uri: string, position: Position, version: number): [RefineArguments] {
+    return [{ uri, position: { line: position.line, character: position.character }, version }];
+}
+
+export interface ProcessSpec {
+    command: string;
+    args: string[];
+}
+
+/** `[python, ...its own args]` -> the server process: `python ... -m orps_server`. */
+export function serverProcess(interpreter: readonly string[]): ProcessSpec {
+    if (interpreter.length === 0 || !interpreter[0]) {
+        throw new Error('no Python interpreter');
+    }
+    return { command: interpreter[0], args: [...interpreter.slice(1), '-m', 'orps_server'] };
+}
+
+/** Checks that the server can start with this interpreter, without starting it. */
+export function importCheck(interpreter: readonly string[]): ProcessSpec {
+    const server = serverProcess(interpreter);
+    return { command: server.command, args: [...interpreter.slice(1), '-c', 'import orps_server'] };
+}

@@ -1,0 +1,56 @@
+// What the extension tells people. Pure: unit-tested without VS Code.
+
+export interface ServerStatus {
+    uri?: string;
+    summary?: string | null;
+    passed?: number | null;
+    total?: number | null;
+    refining?: boolean;
+}
+
+function quote(path: string): string {
+    return /[\s"'$`\\]/.test(path) ? `"${path.replace(/(["$`\\])/g, '\\$1')}"` : path;
+}
+
+export function installCommand(python: string): string {
+    return `${quote(python)} -m pip install orps`;
+}
+
+export function notInstalledMessage(python: string, detail: string): string {
+    const why = detail.trim().split('\n').pop() ?? '';
+    return (
+        `ORPS: the orps language server is not installed for ${python}` +
+        (why ? ` (${why})` : '') +
+        `. Install it with: ${installCommand(python)}, or choose another interpreter (orps.interpreter).`
+    );
+}
+
+export const UNTRUSTED_MESSAGE =
+    'ORPS runs your code and tests, so it stays off in an untrusted workspace. Trust the workspace to enable it.';
+
+export function statusText(status: ServerStatus | undefined, trusted: boolean): string {
+    if (!trusted) {
+        return '$(shield) ORPS: off (untrusted)';
+    }
+    if (status?.refining) {
+        return '$(sync~spin) ORPS: refining…';
+    }
+    if (status?.summary) {
+        const ok = status.passed !== null && status.passed === status.total;
+        return `${ok ? '$(pass)' : '$(error)'} ORPS: ${status.summary}`;
+    }
+    return '$(beaker) ORPS';
+}
+
+export function refineResultMessage(result: unknown): string {
+    if (result && typeof result === 'object') {
+        const r = result as { cancelled?: boolean; summary?: string };
+        if (r.cancelled) {
+            return 'ORPS: refine cancelled.';
+        }
+        if (r.summary) {
+            return `${r.summary}. See the lightbulb on the function to apply or review it.`;
+        }
+    }
+    return 'ORPS: the refine ended without a result (see the ORPS output).';
+}

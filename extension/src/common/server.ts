@@ -1,0 +1,94 @@
+// Builds and (re)starts the language client, in one place.
+import { execFile } from 'child_process';
+import * as vscode from 'vscode';
+import { LanguageClient, LanguageClientOptions, ServerOptions, State } from 'vscode-languageclient/node';
+import { importCheck, serverProcess } from './args';
+import { CONFIG_SECTION, SECRET_KEY } from './constants';
+import { outputChannel, traceError, traceInfo } from './logging';
+import { installCommand, notInstalledMessage, ServerStatus } from './messages';
+import { interpreter } from './python';
+import { describeSettings, initializationOptions, userSetSettings } from './settings';
+
+export type StatusListener = (status: ServerStatus) => void;
+
+function readSettings(resource?: vscode.Uri) {
+    const config = vscode.workspace.getConfiguration(CONFIG_SECTION, resource);
+    return userSetSettings((key) => config.inspect(key));
+}
+
+function canImport(python: string[]): Promise<string | undefined> {
+    const check = importCheck(python);
+    return new Promise((resolve) => {
+        execFile(check.command, check.args, { timeout: 30000 }, (error, _stdout, stderr) => {
+            resolve(error ? stderr || String(error) : undefined);
+        });
+    });
+}
+
+/** Starts a client, or says why it cannot (and offers the install command). */
+export async function startClient(
+    context: vscode.ExtensionContext,
+    onStatus: StatusListener,
+): Promise<LanguageClient | undefined> {
+    const resource = vscode.window.activeTextEditor?.document.uri;
+    const python = await interpreter(resource);
+    const problem = await canImport(python);
+    if (problem !== undefined) {
+        const message = notInstalledMessage(python[0], problem);
+        traceError(message);
+        const copy = 'Copy Install Command';
+        vscode.window.showErrorMessage(message, copy).then(
+            (choice) => {
+                if (choice === copy) {
+                    void vscode.env.clipboard.writeText(installCommand(python[0]));
+                }
+            },
+            (error) => traceError('showing the install message failed', error),
+        );
+        return undefined;
+    }
+    const settings = readSettings(resource);
+    const apiKey = await context.secrets.get(SECRET_KEY);
+    traceInfo(`starting the orps server with ${python.join(' ')}; settings: ${describeSettings(settings, apiKey)}`);
+    const process = serverProcess(python);
+    const serverOptions: ServerOptions = { command: process.command, args: process.args };
+    const clientOptions: LanguageClientOptions = {
+        documentSelector: [
+            { scheme: 'file', language: 'python' },
+            { scheme: 'file', pattern: '**/*.tests.json' },
+        ],
+        outputChannel: outputChannel(),
+        traceOutputChannel: outputChannel(),
+        initializationOptions: initializationOptions(settings, apiKey),
+        middleware: {
+            workspace: {
+                // Answer workspace/configuration with the values the user set, never the defaults.
+                configuration: (params) =>
+                    params.items.map((item) =>
+                        item.section === CONFIG_SECTION
+                            ? readSettings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined)
+                            : null,
+                    ),
+            },
+        },
+    };
+    const client = new LanguageClient('orps', 'ORPS', serverOptions, clientOptions);
+    client.onDidChangeState((event) => {
+        if (event.newState === State.Stopped) {
+            traceInfo('the orps server stopped');
+        }
+    });
+    await client.start();
+    client.onNotification('orps/status', (status: ServerStatus) => onStatus(status));
+    return client;
+}
+
+export async function stopClient(client: LanguageClient | undefined): Promise<void> {
+    if (client && client.state !== State.Stopped) {
+        try {
+            await client.stop();
+        } catch (error) {
+            traceError('stopping the orps server failed', error);
+        }
+    }
+}

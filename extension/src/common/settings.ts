@@ -1,0 +1,71 @@
+// orps.* settings -> the server's initializationOptions. Pure: no `vscode` import, so it is
+// unit-tested with node's test runner.
+
+/** The settings the server reads (camelCase, as in the manifest). */
+export interface OrpsSettings {
+    model?: string;
+    baseUrl?: string;
+    preset?: string;
+    samples?: number;
+    beam?: number;
+    rounds?: number;
+    timeLimit?: number;
+    memoryLimit?: number;
+    runOnSave?: boolean;
+}
+
+export const SERVER_KEYS: readonly (keyof OrpsSettings)[] = [
+    'model',
+    'baseUrl',
+    'preset',
+    'samples',
+    'beam',
+    'rounds',
+    'timeLimit',
+    'memoryLimit',
+    'runOnSave',
+];
+
+/** What `WorkspaceConfiguration.inspect()` returns, reduced to what we read. */
+export interface Inspected {
+    globalValue?: unknown;
+    workspaceValue?: unknown;
+    workspaceFolderValue?: unknown;
+}
+
+/**
+ * Only the values the user set (folder over workspace over user settings): the manifest's
+ * defaults must never mask the project's own `[tool.orps]` table.
+ */
+export function userSetSettings(inspect: (key: string) => Inspected | undefined): OrpsSettings {
+    const settings: Record<string, unknown> = {};
+    for (const key of SERVER_KEYS) {
+        const found = inspect(key);
+        const value = found?.workspaceFolderValue ?? found?.workspaceValue ?? found?.globalValue;
+        if (value !== undefined && value !== null && value !== '') {
+            settings[key] = value;
+        }
+    }
+    return settings as OrpsSettings;
+}
+
+export interface InitializationOptions {
+    settings: OrpsSettings;
+    apiKey?: string;
+}
+
+/** The key travels only here (from SecretStorage), never through settings. */
+export function initializationOptions(settings: OrpsSettings, apiKey: string | undefined): InitializationOptions {
+    const options: InitializationOptions = { settings: { ...settings } };
+    if (apiKey) {
+        options.apiKey = apiKey;
+    }
+    return options;
+}
+
+/** For the log: named fields only, and never the key. */
+export function describeSettings(settings: OrpsSettings, apiKey: string | undefined): string {
+    const shown = SERVER_KEYS.filter((key) => settings[key] !== undefined).map((key) => `${key}=${settings[key]}`);
+    shown.push(`apiKey=${apiKey ? 'set' : 'unset'}`);
+    return shown.join(', ');
+}

@@ -1,0 +1,19 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { importCheck, refineArguments, serverProcess } from '../common/args';
+
+test('refine arguments carry the document, cursor and version', () => {
+    const [args] = refineArguments('file:///a.py', { line: 3, character: 7 }, 12);
+    assert.deepEqual(args, { uri: 'file:///a.py', position: { line: 3, character: 7 }, version: 12 });
+});
+
+test('the server runs as a module of the chosen interpreter, keeping its arguments', () => {
+    assert.deepEqual(serverProcess(['/venv/bin/python']), { command: '/venv/bin/python', args: ['-m', 'orps_server'] });
+    assert.deepEqual(serverProcess(['py', '-3.11']), { command: 'py', args: ['-3.11', '-m', 'orps_server'] });
+    assert.deepEqual(importCheck(['py', '-3.11']), { command: 'py', args: ['-3.11', '-c', 'import orps_server'] });
+});
+
+test('no interpreter is an error, not an empty command', () => {
+    assert.throws(() => serverProcess([]), /no Python interpreter/);
+    assert.throws(() => serverProcess(['']), /no Python interpreter/);
+});

@@ -1,0 +1,31 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { installCommand, notInstalledMessage, refineResultMessage, statusText } from '../common/messages';
+
+test('the install command quotes paths that need it', () => {
+    assert.equal(installCommand('/usr/bin/python3'), '/usr/bin/python3 -m pip install orps');
+    assert.equal(installCommand('/My Env/bin/python'), '"/My Env/bin/python" -m pip install orps');
+});
+
+test('the not-installed message names the interpreter, the reason and the fix', () => {
+    const text = notInstalledMessage('/venv/bin/python', "Traceback...\nModuleNotFoundError: No module named 'orps_server'\n");
+    assert.match(text, /not installed for \/venv\/bin\/python/);
+    assert.match(text, /No module named 'orps_server'/);
+    assert.match(text, /\/venv\/bin\/python -m pip install orps/);
+});
+
+test('the status bar shows the summary, a spinner while refining, and why it is off', () => {
+    assert.equal(statusText({ summary: '3/3 passed, 1.0 ms, 1.0 MB', passed: 3, total: 3 }, true),
+        '$(pass) ORPS: 3/3 passed, 1.0 ms, 1.0 MB');
+    assert.equal(statusText({ summary: '1/3 passed, 1.0 ms, 1.0 MB', passed: 1, total: 3 }, true),
+        '$(error) ORPS: 1/3 passed, 1.0 ms, 1.0 MB');
+    assert.match(statusText({ refining: true }, true), /sync~spin/);
+    assert.match(statusText(undefined, false), /untrusted/);
+    assert.equal(statusText(undefined, true), '$(beaker) ORPS');
+});
+
+test('refine results read as sentences', () => {
+    assert.equal(refineResultMessage({ cancelled: true }), 'ORPS: refine cancelled.');
+    assert.match(refineResultMessage({ summary: 'ORPS refinement: 5/5 passed, CPU 60.0x lower' }), /lightbulb/);
+    assert.match(refineResultMessage(null), /without a result/);
+});
