@@ -629,6 +629,31 @@ async def test_refine_progress_hint_actions_and_edit(lsp: Launcher, tmp_path: Pa
                     f"{leaked[0][:100]!r} ... {leaked[0][max(0, where - 60):where + 40]!r}")
 
 
+async def test_review_proposal_and_accept_apply_through_apply_edit(lsp: Launcher, tmp_path: Path,
+                                                                   scripted_model: ScriptedModel) -> None:
+    script_refine(scripted_model)
+    client = await lsp.start(refine_options(scripted_model))
+    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
+                               entry_point="sum_primes_below", timeLimit=5000)
+    uri = await open_and_wait(client, py)
+    result = await asyncio.wait_for(execute(client, "orps.refine", uri, "sum_primes_below"), WAIT_S)
+    assert isinstance(result, dict) and result.get("improved") is True, result
+
+    proposal = await execute(client, "orps.proposal", uri)
+    assert isinstance(proposal, dict) and proposal["stale"] is None, proposal
+    assert FAST_CODE in proposal["proposal"] and Path(proposal["proposalPath"]).read_text() == proposal["proposal"]
+    assert proposal["summary"] == result["summary"]
+
+    applied = await execute(client, "orps.applyRefinement", uri)
+    assert applied == {"applied": True, "reason": None}, applied
+    assert len(client.applied_edits) == 1
+    changes = client.applied_edits[0].edit.document_changes or []
+    assert len(changes) == 1 and isinstance(changes[0], types.TextDocumentEdit)
+    assert changes[0].text_document.version == client.versions[uri]
+    assert apply_text_edits(PRIMES_PY, changes[0].edits) == proposal["proposal"]
+    await lsp.stop(client)
+
+
 # --- 7: cancelling a refine ----------------------------------------------------------------------------
 
 
