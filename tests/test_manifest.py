@@ -6,8 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from orps_engine import config
 from orps_server import settings as server_settings
+
+from orps_engine import config
 
 REPO = Path(__file__).parent.parent
 MANIFEST = json.loads((REPO / "package.json").read_text(encoding="utf-8"))
