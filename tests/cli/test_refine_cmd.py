@@ -19,34 +19,15 @@ import pytest
 
 from orps_engine.cli import main
 from orps_engine.critic.prompts import CRITIC_SYSTEM, PROGRAMMER_SYSTEM, STRATEGY_HINTS
+from tests.fixtures.primes import SIEVE_PRIMES, SLOW_PRIMES
 from tests.fixtures.scripted_model import Body, ScriptedModel
 
 Write = Callable[[str, str], Path]
 Run = Callable[..., tuple[int, str, str]]
 
 SENTINEL = "sk-test-SENTINEL-123"
-ORIGINAL_CODE = '''def sum_primes_below(n: int) -> int:
-    total = 0
-    for candidate in range(2, n):
-        is_prime = True
-        for divisor in range(2, candidate):
-            if candidate % divisor == 0:
-                is_prime = False
-                break
-        if is_prime:
-            total += candidate
-    return total
-'''
-FAST = '''def sum_primes_below(n: int) -> int:
-    if n < 3:
-        return 0
-    sieve = bytearray([1]) * n
-    sieve[0] = sieve[1] = 0
-    for i in range(2, int(n ** 0.5) + 1):
-        if sieve[i]:
-            sieve[i * i::i] = bytearray(len(range(i * i, n, i)))
-    return sum(i for i in range(n) if sieve[i])
-'''
+ORIGINAL_CODE = SLOW_PRIMES
+FAST = SIEVE_PRIMES
 WRONG = '''def sum_primes_below(n: int) -> int:
     return sum(range(n))
 '''

@@ -30,34 +30,15 @@ from orps_engine.errors import ModelUnreachable
 from orps_engine.model import ChatModel, OpenAIChatModel, Recorder, ReplayChatModel, ReplayMissing
 from orps_engine.problem import load_problem
 from orps_engine.search import ORIGINAL, Node, RefineResult, refine
+from tests.fixtures.primes import SIEVE_PRIMES, SLOW_PRIMES
 from tests.fixtures.scripted_model import Body, ScriptedModel, prompt_text
 
 Write = Callable[[str, str], Path]
 
 HEADER = '"""Sum of the primes below n."""\n\n\n'
 # Correct, and slow: trial division by every smaller number (about 30 ms on the largest test).
-ORIGINAL_CODE = '''def sum_primes_below(n: int) -> int:
-    total = 0
-    for candidate in range(2, n):
-        is_prime = True
-        for divisor in range(2, candidate):
-            if candidate % divisor == 0:
-                is_prime = False
-                break
-        if is_prime:
-            total += candidate
-    return total
-'''
-FAST = '''def sum_primes_below(n: int) -> int:
-    if n < 3:
-        return 0
-    sieve = bytearray([1]) * n
-    sieve[0] = sieve[1] = 0
-    for i in range(2, int(n ** 0.5) + 1):
-        if sieve[i]:
-            sieve[i * i::i] = bytearray(len(range(i * i, n, i)))
-    return sum(i for i in range(n) if sieve[i])
-'''
+ORIGINAL_CODE = SLOW_PRIMES
+FAST = SIEVE_PRIMES
 # Correct, and twice the original's work.
 SLOWER = '''def sum_primes_below(n: int) -> int:
     result = 0

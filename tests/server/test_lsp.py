@@ -26,6 +26,7 @@ from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
 
+from tests.fixtures.primes import SIEVE_PRIMES, SLOW_PRIMES
 from tests.fixtures.scripted_model import ScriptedModel
 
 SERVER = [sys.executable, "-m", "orps_server"]
@@ -83,43 +84,12 @@ def digit_sum(n: int) -> int:
     return sum(int(c) for c in str(n))
 '''
 
-PRIMES_PY = '''\
-"""Sum of the primes below n: correct, but slow."""
-import math
-
-LIMIT = 5000
-
-
-def sum_primes_below(n: int) -> int:
-    total = 0
-    for candidate in range(2, n):
-        is_prime = True
-        for divisor in range(2, candidate):
-            if candidate % divisor == 0:
-                is_prime = False
-                break
-        if is_prime:
-            total += candidate
-    return total
-
-
-def root_of_limit() -> float:
-    return math.sqrt(LIMIT)
-'''
+PRIMES_PY = ("\"\"\"Sum of the primes below n: correct, but slow.\"\"\"\nimport math\n\nLIMIT = 5000\n\n\n"
+             + SLOW_PRIMES + "\n\ndef root_of_limit() -> float:\n    return math.sqrt(LIMIT)\n")
 PRIMES_ASSERTS = ["assert sum_primes_below(2) == 0", "assert sum_primes_below(10) == 17",
                   "assert sum_primes_below(100) == 1060", "assert sum_primes_below(1000) == 76127",
                   "assert sum_primes_below(5000) == 1548136"]
-FAST_CODE = '''\
-def sum_primes_below(n: int) -> int:
-    if n < 3:
-        return 0
-    sieve = bytearray([1]) * n
-    sieve[0] = sieve[1] = 0
-    for i in range(2, int(n ** 0.5) + 1):
-        if sieve[i]:
-            sieve[i * i::i] = bytearray(len(range(i * i, n, i)))
-    return sum(i for i in range(n) if sieve[i])
-'''
+FAST_CODE = SIEVE_PRIMES
 CRITIQUE = "A sieve of Eratosthenes replaces the quadratic trial division (critique-marker-7f3a)."
 
 

@@ -159,8 +159,8 @@ class Checker:
                     "error": {"type": "ProcessExit", "message": str(exc), "line": None}}
         if isinstance(exc, _AssertFailed):
             return {"outcome": "fail", "actual": exc.actual, "expected": exc.expected,
-                    "message": str(exc), "line": _test_line(exc, self.test["filename"])}
-        line = _test_line(exc, self.test["filename"])
+                    "message": str(exc), "line": rpc.user_frame_line(exc, self.test["filename"])}
+        line = rpc.user_frame_line(exc, self.test["filename"])
         described = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, (AssertionError, codec.CodecError)) or _is_pytest_failure(exc):
             return {"outcome": "fail", "actual": _show(self.ep.last_result) if self.ep.calls else None,
@@ -179,16 +179,6 @@ def _is_pytest_failure(exc: BaseException) -> bool:
 def _error(info: dict[str, Any]) -> dict[str, Any]:
     return {"type": str(info.get("type")), "message": str(info.get("message", ""))[:MAX_REPR],
             "line": info.get("line"), "trace": str(info.get("trace", ""))}
-
-
-def _test_line(exc: BaseException, filename: str) -> int | None:
-    line = None
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
 
 
 def _show(value: Any) -> str:
