@@ -13,8 +13,9 @@ from typing import Any
 
 from lsprotocol import types
 
+from orps_engine.errors import InputError
 from orps_engine.problem import Problem
-from orps_engine.problem.target import target_span
+from orps_engine.problem.target import as_block, function_source, replace_function, target_span
 from orps_engine.report.refine import refine_line
 from orps_engine.search import RefineResult
 
@@ -80,20 +81,13 @@ def _stale_reason(ls: OrpsServer, state: DocState) -> str | None:
     """Why applying now would clobber the user's work, if it would."""
     assert state.refine is not None
     text, _version = ls.text(state.uri)
-    current = current_function(text, state.refine.function)
-    if current is None:
+    try:
+        current = function_source(text, state.refine.function)
+    except InputError:
         return f"{state.refine.function} is no longer in the file"
     if current != state.refine.function_source:
         return f"{state.refine.function} changed since the refine began; refine it again"
     return None
-
-
-def current_function(text: str, function: str) -> str | None:
-    try:
-        first, last = target_span(text, function)
-    except Exception:
-        return None
-    return "".join(text.splitlines(keepends=True)[first - 1:last])
 
 
 def function_edit(ls: OrpsServer, state: DocState, result: RefineResult) -> types.WorkspaceEdit:
@@ -102,8 +96,7 @@ def function_edit(ls: OrpsServer, state: DocState, result: RefineResult) -> type
     text, version = ls.text(state.uri)
     first, last = target_span(text, state.refine.function)
     lines = text.splitlines(keepends=True)
-    newline = "\r\n" if "\r\n" in text else "\n"
-    new_text = newline.join(result.best.code.splitlines()) + newline
+    new_text = as_block(result.best.code, text)
     if last >= len(lines) and not lines[-1].endswith("\n"):  # the function ends the file, unterminated
         end = types.Position(line=last - 1, character=convert.utf16_len(lines[-1]))
         new_text = new_text.rstrip("\r\n")
@@ -148,7 +141,7 @@ async def proposal(ls: OrpsServer, *args: Any) -> dict[str, Any] | None:
         return None
     stale = _stale_reason(ls, state)
     text, _version = ls.text(state.uri)
-    source = text if stale else _with_function(text, state.refine.function, result.best.code)
+    source = text if stale else replace_function(text, state.refine.function, result.best.code)
     path = _scratch(result.problem, f"proposal{result.problem.path.suffix}", source)
     return {"uri": state.uri, "proposalUri": convert.uri_of(path), "proposalPath": str(path), "proposal": source,
             "summary": refine_line(result), "stale": stale, "critique": result.best.critique}
@@ -170,13 +163,6 @@ async def apply_refinement(ls: OrpsServer, *args: Any) -> dict[str, Any]:
     answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
         edit=function_edit(ls, state, result), label=APPLY))
     return {"applied": bool(answer.applied), "reason": answer.failure_reason}
-
-
-def _with_function(text: str, function: str, code: str) -> str:
-    first, last = target_span(text, function)
-    lines = text.splitlines(keepends=True)
-    newline = "\r\n" if "\r\n" in text else "\n"
-    return "".join(lines[: first - 1]) + newline.join(code.splitlines()) + newline + "".join(lines[last:])
 
 
 def _scratch(problem: Problem, suffix: str, text: str) -> Path:

@@ -18,11 +18,11 @@ from lsprotocol import types
 from orps_engine.errors import InputError
 from orps_engine.model import OpenAIChatModel
 from orps_engine.problem import Problem, Target, load_problem
+from orps_engine.problem.target import function_source
 from orps_engine.report.refine import progress_text, refine_line
 from orps_engine.search import Event, RefineResult, refine
 
 from . import settings
-from .actions import current_function
 from .diagnostics import publish
 from .server import DocState, OrpsServer, RefineState, guarded, server
 
@@ -42,7 +42,7 @@ async def refine_command(ls: OrpsServer, *args: Any) -> dict[str, Any] | None:
         ls.show(f"orps: a refine of {state.refine.function} is already running")
         return None
     model = OpenAIChatModel(settings.engine_settings(ls.values(), ls.api_key, state.path.parent))
-    source = current_function(text, problem.function) if problem.target is Target.FUNCTION and problem.function \
+    source = function_source(text, problem.function) if problem.target is Target.FUNCTION and problem.function \
         else text
     refine_state = RefineState(function=target, started_version=version, function_source=source or "")
     state.refine = refine_state

@@ -25,25 +25,37 @@ def target_span(source: str, function: str) -> tuple[int, int]:
     raise InputError(f"{function!r} is not a top-level function of the file")
 
 
+def function_source(source: str, function: str) -> str:
+    """The lines of the top-level ``function`` in ``source``, as written."""
+    first, last = target_span(source, function)
+    return "".join(source.splitlines(keepends=True)[first - 1:last])
+
+
 def target_code(problem: Problem) -> str:
     """The code a refine starts from and replaces."""
     if problem.target is Target.PROGRAM or not problem.function:
         return problem.source
-    first, last = target_span(problem.source, problem.function)
-    return "".join(problem.source.splitlines(keepends=True)[first - 1:last])
+    return function_source(problem.source, problem.function)
+
+
+def as_block(code: str, source: str) -> str:
+    """``code`` as whole lines ending the way ``source``'s lines end."""
+    newline = "\r\n" if "\r\n" in source else "\n"
+    return newline.join(code.splitlines()) + newline
+
+
+def replace_function(source: str, function: str, code: str) -> str:
+    """``source`` with the top-level ``function`` replaced by ``code``; every other byte as it was."""
+    first, last = target_span(source, function)
+    lines = source.splitlines(keepends=True)
+    return "".join(lines[: first - 1]) + as_block(code, source) + "".join(lines[last:])
 
 
 def splice(problem: Problem, replacement: str) -> str:
-    """The whole file with the target replaced; every other byte as it was, and the new lines
-    ending the way the file's lines end."""
-    newline = "\r\n" if "\r\n" in problem.source else "\n"
-    block = "\n".join(replacement.splitlines()) + "\n"
-    block = block.replace("\n", newline) if newline != "\n" else block
+    """The whole file with the target replaced (see ``replace_function``)."""
     if problem.target is Target.PROGRAM or not problem.function:
-        return block
-    first, last = target_span(problem.source, problem.function)
-    lines = problem.source.splitlines(keepends=True)
-    return "".join(lines[: first - 1]) + block + "".join(lines[last:])
+        return as_block(replacement, problem.source)
+    return replace_function(problem.source, problem.function, replacement)
 
 
 def signature(problem: Problem) -> str | None:
