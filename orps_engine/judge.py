@@ -51,16 +51,19 @@ def run_tests(problem: Problem, *, sandbox: Sandbox | None = None,
             box.close()
 
 
-async def arun_tests(problem: Problem, *, on_result: ProgressCallback | None = None) -> SuiteResult:
-    """``run_tests`` off the event loop; cancelling it kills the sandbox and its runs."""
-    box = await asyncio.to_thread(open_sandbox, problem)
+async def arun_tests(problem: Problem, *, sandbox: Sandbox | None = None,
+                     on_result: ProgressCallback | None = None) -> SuiteResult:
+    """``run_tests`` off the event loop. Cancelling it kills the sandbox, so the run in the
+    worker thread stops at once; a sandbox passed in is then dead and must not be reused."""
+    box = sandbox if sandbox is not None else await asyncio.to_thread(open_sandbox, problem)
     try:
         return await asyncio.to_thread(run_tests, problem, sandbox=box, on_result=on_result)
     except asyncio.CancelledError:
         box.kill()
         raise
     finally:
-        await asyncio.to_thread(box.close)
+        if sandbox is None:
+            await asyncio.to_thread(box.close)
 
 
 def run_test(box: Sandbox, problem: Problem, test: TestCase) -> ExecutionResult:

@@ -14,7 +14,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from orps_engine.errors import InputError, OrpsError
-from orps_engine.judge import open_sandbox, run_tests
+from orps_engine.judge import arun_tests, open_sandbox
 from orps_engine.problem import load_problem
 from orps_engine.report.editor import Note, efficiency_notes, failure_notes
 from orps_engine.report.refine import refine_line
@@ -139,9 +139,8 @@ async def _run(ls: OrpsServer, state: DocState, generation: int, debounce: float
     if box is None:
         box = state.sandbox = await asyncio.to_thread(open_sandbox, problem)
     try:
-        suite = await asyncio.to_thread(run_tests, problem, sandbox=box)
-    except asyncio.CancelledError:
-        box.kill()  # a newer run is coming: stop this one now
+        suite = await arun_tests(problem, sandbox=box)
+    except asyncio.CancelledError:  # a newer run is coming; arun_tests killed this sandbox
         state.sandbox = None
         asyncio.get_running_loop().run_in_executor(None, box.close)
         raise

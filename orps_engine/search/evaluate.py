@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import os
 
-from ..judge import open_sandbox, run_tests
+from ..judge import arun_tests, open_sandbox
 from ..problem import Problem
 from ..problem.target import splice
 from ..results import SuiteResult
@@ -57,11 +57,8 @@ class Evaluator:
         box = await self._idle.get()
         try:
             self.runs += 1
-            return await asyncio.to_thread(run_tests, self.problem.with_source(source), sandbox=box)
-        except asyncio.CancelledError:
-            box.kill()  # the thread's run ends at once; the sandbox is unusable after
-            raise
-        finally:
+            return await arun_tests(self.problem.with_source(source), sandbox=box)
+        finally:  # once cancelled, the box is dead: only close() will touch it again
             self._idle.put_nowait(box)
 
     async def close(self) -> None:
