@@ -16,7 +16,7 @@ from lsprotocol import types
 from orps_engine.errors import InputError, OrpsError
 from orps_engine.judge import arun_tests, open_sandbox
 from orps_engine.problem import load_problem
-from orps_engine.report.editor import Note, efficiency_notes, failure_notes
+from orps_engine.report.editor import Note, def_line, efficiency_notes, failure_notes
 from orps_engine.report.refine import refine_line
 
 from . import convert, settings
@@ -129,11 +129,11 @@ async def _run(ls: OrpsServer, state: DocState, generation: int, debounce: float
     except InputError as exc:
         if exc.path is not None and exc.path.resolve() != state.path.resolve():
             state.problem = state.suite = None
-            publish(ls, state, [])  # the old results no longer hold
+            publish(ls, state)  # the old results no longer hold
             raise  # a malformed tests file: a diagnostic on that file (see OrpsServer.report)
         ls.log_line(f"{state.path.name}: {exc}")  # no tests, or not a solution: nothing to show
         state.problem = state.suite = None
-        publish(ls, state, [])
+        publish(ls, state)
         return
     box = state.sandbox
     if box is None:
@@ -147,7 +147,7 @@ async def _run(ls: OrpsServer, state: DocState, generation: int, debounce: float
     if generation != state.generation:
         return
     state.problem, state.suite = problem, suite
-    publish(ls, state, failure_notes(problem, suite) + efficiency_notes(problem, suite))
+    publish(ls, state)
     ls.notify_status(state)
     if _can_refresh_hints(ls):
         ls.workspace_inlay_hint_refresh(None)
@@ -159,13 +159,15 @@ def _can_refresh_hints(ls: OrpsServer) -> bool:
     return bool(hints and hints.refresh_support)
 
 
-def publish(ls: OrpsServer, state: DocState, notes: list[Note]) -> None:
-    """Publish the document's notes to every file they concern, clearing files no longer concerned."""
+def publish(ls: OrpsServer, state: DocState) -> None:
+    """Publish what the document's state says (its last run, its refinement) to every file it
+    concerns, clearing files no longer concerned."""
+    notes: list[Note] = []
+    if state.problem is not None and state.suite is not None:
+        notes = failure_notes(state.problem, state.suite) + efficiency_notes(state.problem, state.suite)
     if state.refine is not None and state.refine.result is not None and state.problem is not None:
-        from orps_engine.report.editor import def_line
-
-        notes = [*notes, Note(path=state.path, line=def_line(state.problem), severity="hint",
-                              message=refine_line(state.refine.result))]
+        notes.append(Note(path=state.path, line=def_line(state.problem), severity="hint",
+                          message=refine_line(state.refine.result)))
     by_uri: dict[str, list[types.Diagnostic]] = defaultdict(list)
     lines_of: dict[str, Sequence[str]] = {}
     for note in notes:

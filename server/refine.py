@@ -24,7 +24,7 @@ from orps_engine.search import Event, RefineResult, refine
 
 from . import settings
 from .diagnostics import publish
-from .server import DocState, OrpsServer, RefineState, guarded, server
+from .server import OrpsServer, RefineState, guarded, server
 
 
 @server.command("orps.refine")
@@ -72,7 +72,7 @@ async def refine_command(ls: OrpsServer, *args: Any) -> dict[str, Any] | None:
     refine_state.result = result
     _end(ls, token, refine_line(result))
     if state.problem is not None:
-        _republish(ls, state)
+        publish(ls, state)
     return {"improved": result.improved, "summary": refine_line(result), "best": result.best.id}
 
 
@@ -114,16 +114,6 @@ async def _progress(ls: OrpsServer, title: str) -> str | None:
 def _end(ls: OrpsServer, token: str | None, message: str) -> None:
     if token is not None:
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
-
-
-def _republish(ls: OrpsServer, state: DocState) -> None:
-    from orps_engine.report.editor import efficiency_notes, failure_notes
-
-    assert state.problem is not None
-    notes = []
-    if state.suite is not None:
-        notes = failure_notes(state.problem, state.suite) + efficiency_notes(state.problem, state.suite)
-    publish(ls, state, notes)
 
 
 def _arguments(args: tuple[Any, ...]) -> tuple[str, types.Position | None, str | None]:
