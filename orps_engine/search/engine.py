@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from ..config import Settings
 from ..critic import (
     Attempt,
+    cost_ms,
     critic_messages,
     execution_score,
     hint,
@@ -208,7 +209,7 @@ class _Search:
                 raise
             node.failure = f"could not be run: {exc}"
             return
-        node.report = render_report(self.problem, splice(self.problem, node.code), node.suite)
+        node.report = render_report(self.problem, node.code, node.suite)  # the figures the score uses
         node.exec_score = execution_score(node.code, node.suite)
 
     async def _review(self, node: Node, key: str) -> None:
@@ -236,6 +237,6 @@ class _Search:
         for _ in range(self.settings.repeats):
             for side, source in enumerate(sources):
                 suite = await self.evaluator.run(source)
-                cpu[side].append(sum(r.cpu_ms or 0.0 for r in suite.results))
+                cpu[side].append(cost_ms(suite))
                 peak[side].append(float(peak_kb(suite)))
         return Delta(cpu=compare(*cpu), peak=compare(*peak), repeats=self.settings.repeats)
