@@ -7,6 +7,8 @@ import ast
 import re
 from dataclasses import dataclass
 
+from ..problem.load import top_level_names
+
 _CODE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)```", re.S | re.I)
 _SCORE = re.compile(r"score\s*(?:[:=]|is)?\s*\**\s*([1-5])(?:\s*(?:/|out of)\s*5)?\b", re.I)
 _FINAL = re.compile(r"^\W*final\W*\s*[:=]?\s*\**\s*(yes|true)\b", re.I | re.M)
@@ -37,19 +39,9 @@ def parse_programmer(reply: str, function: str | None) -> ProgrammerReply:
         tree = ast.parse(code)
     except SyntaxError as exc:
         return ProgrammerReply(code=code, reasoning=reasoning, problem=f"syntax error: {exc.msg} (line {exc.lineno})")
-    if function is not None and function not in _defined(tree):
+    if function is not None and function not in top_level_names(tree):
         return ProgrammerReply(code=code, reasoning=reasoning, problem=f"the code does not define {function}")
     return ProgrammerReply(code=code, reasoning=reasoning)
-
-
-def _defined(tree: ast.Module) -> set[str]:
-    names = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-    return names
 
 
 def parse_critic(reply: str) -> CriticReply:

@@ -75,7 +75,7 @@ def _doctests_or_oj(path: Path, source: str, function: str | None) -> Problem:
     if folder is not None and function is None:
         return _program(path, source, folder, ojdir.oj_cases(folder))
     if function is not None and tree is not None:
-        if function not in _top_level_names(tree):
+        if function not in top_level_names(tree):
             raise _not_defined(function, path)
         raise InputError(f"no tests found for {function}: no sidecar and no doctest examples", path=path,
                          hint=_NO_TESTS_HINT)
@@ -112,11 +112,11 @@ def _check_function_exists(problem: Problem) -> None:
     tree, _error = _parse(problem.source, problem.path)
     if tree is None:
         return  # the syntax error will be reported as the solution's runtime error
-    if problem.function not in _top_level_names(tree):
+    if problem.function not in top_level_names(tree):
         raise _not_defined(problem.function, problem.path)
 
 
-def _top_level_names(tree: ast.Module) -> set[str]:
+def top_level_names(tree: ast.Module) -> set[str]:
     """Names the module defines at import time (also under top-level if/try/with blocks)."""
     names: set[str] = set()
     pending: list[ast.stmt] = list(tree.body)
