@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from orps_engine.cli import main
 from orps_engine.critic.prompts import CRITIC_SYSTEM, PROGRAMMER_SYSTEM, STRATEGY_HINTS
 from tests.fixtures.primes import SIEVE_PRIMES, SLOW_PRIMES
 from tests.fixtures.scripted_model import Body, ScriptedModel
@@ -67,18 +66,6 @@ SMALL = ("--samples", "2", "--beam", "1", "--rounds", "0", "--repeats", "2")
 def primes(write: Write) -> Path:
     write("primes.tests.json", json.dumps(TESTS))
     return write("primes.py", BEFORE + ORIGINAL_CODE + AFTER)
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    """``orps`` in-process: its exit code, stdout and stderr."""
-
-    def call(*args: str | Path) -> tuple[int, str, str]:
-        code = main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return call
 
 
 def is_programmer(body: Body) -> bool:

@@ -28,18 +28,6 @@ TEST_KEYS = {"id", "verdict", "wall_ms", "cpu_ms", "peak_kb", "instructions", "e
 
 
 @pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    """``run("test", FILE, ...)``: ``orps`` in-process; its exit code, stdout and stderr."""
-
-    def call(*args: str | Path) -> tuple[int, str, str]:
-        code = main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return call
-
-
-@pytest.fixture
 def examples(tmp_path: Path) -> Path:
     """A copy of the shipped examples, so that nothing a run does can touch the originals."""
     target = tmp_path / "examples"
