@@ -13,7 +13,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from .problem import Problem, Target, TestCase, TestKind
+from .problem import Problem, ProblemKind, TestCase, TestKind
 from .results import ExecutionResult, RunError, SuiteResult, Verdict
 from .sandbox import FunctionRun, Limits, RawRun, Sandbox, modules_to_preload
 
@@ -69,7 +69,7 @@ async def arun_tests(problem: Problem, *, sandbox: Sandbox | None = None,
 def run_test(box: Sandbox, problem: Problem, test: TestCase) -> ExecutionResult:
     limits = Limits.for_time_and_memory(problem.time_limit_s, problem.memory_limit_mb)
     filename = str(problem.path)
-    if problem.target is Target.PROGRAM:
+    if problem.kind is ProblemKind.PROGRAM:
         raw = box.run_program(source=problem.source, filename=filename, stdin=test.input or "", limits=limits)
         return judge_program(problem, test, raw)
     run = box.run_function_test(source=problem.source, filename=filename, module=problem.module,

@@ -15,7 +15,7 @@ from lsprotocol import types
 
 from orps_engine.errors import InputError
 from orps_engine.problem import Problem
-from orps_engine.problem.target import as_block, function_source, replace_function, target_span
+from orps_engine.problem.target import as_block, function_name, replace_target, target_source, target_span
 from orps_engine.report.refine import refine_line
 from orps_engine.search import RefineResult
 
@@ -37,7 +37,7 @@ async def code_actions(ls: OrpsServer, params: types.CodeActionParams) -> list[t
     result = _result(state)
     if state is None or result is None or state.refine is None:
         return []
-    data = {"uri": state.uri, "function": state.refine.function}
+    data = {"uri": state.uri, "function": function_name(state.refine.target)}
     apply = types.CodeAction(title=f"{APPLY} ({refine_line(result).removeprefix('ORPS refinement: ')})",
                              kind=KIND, data=data, is_preferred=True)
     stale = _stale_reason(ls, state)
@@ -81,12 +81,13 @@ def _stale_reason(ls: OrpsServer, state: DocState) -> str | None:
     """Why applying now would clobber the user's work, if it would."""
     assert state.refine is not None
     text, _version = ls.text(state.uri)
+    target = state.refine.target
     try:
-        current = function_source(text, state.refine.function)
+        current = target_source(text, target)
     except InputError:
-        return f"{state.refine.function} is no longer in the file"
-    if current != state.refine.function_source:
-        return f"{state.refine.function} changed since the refine began; refine it again"
+        return f"{target} is no longer in the file"
+    if current != state.refine.target_source:
+        return f"{target} changed since the refine began; refine it again"
     return None
 
 
@@ -94,7 +95,7 @@ def function_edit(ls: OrpsServer, state: DocState, result: RefineResult) -> type
     """Replace exactly the function's current lines with the refined code."""
     assert state.refine is not None and result.best.code is not None
     text, version = ls.text(state.uri)
-    first, last = target_span(text, state.refine.function)
+    first, last = target_span(text, state.refine.target)
     lines = text.splitlines(keepends=True)
     new_text = as_block(result.best.code, text)
     if last >= len(lines) and not lines[-1].endswith("\n"):  # the function ends the file, unterminated
@@ -116,7 +117,8 @@ async def show_critique(ls: OrpsServer, *args: Any) -> None:
     if result is None:
         ls.show("orps: no refinement to show for this file yet")
         return
-    text = f"# ORPS critique: {result.problem.function or result.problem.path.name}\n\n{refine_line(result)}\n\n"
+    title = function_name(result.problem.target) or result.problem.path.name
+    text = f"# ORPS critique: {title}\n\n{refine_line(result)}\n\n"
     text += (result.best.critique or "(the critic gave no review)") + "\n"
     await _open(ls, _scratch(result.problem, "critique.md", text), text)
 
@@ -141,7 +143,7 @@ async def proposal(ls: OrpsServer, *args: Any) -> dict[str, Any] | None:
         return None
     stale = _stale_reason(ls, state)
     text, _version = ls.text(state.uri)
-    source = text if stale else replace_function(text, state.refine.function, result.best.code)
+    source = text if stale else replace_target(text, state.refine.target, result.best.code)
     path = _scratch(result.problem, f"proposal{result.problem.path.suffix}", source)
     return {"uri": state.uri, "proposalUri": convert.uri_of(path), "proposalPath": str(path), "proposal": source,
             "summary": refine_line(result), "stale": stale, "critique": result.best.critique}

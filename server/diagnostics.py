@@ -16,7 +16,8 @@ from lsprotocol import types
 from orps_engine.errors import InputError, OrpsError
 from orps_engine.judge import arun_tests, open_sandbox
 from orps_engine.problem import load_problem
-from orps_engine.report.editor import Note, def_line, efficiency_notes, failure_notes
+from orps_engine.problem.target import def_line
+from orps_engine.report.editor import Note, efficiency_notes, failure_notes
 from orps_engine.report.refine import refine_line
 
 from . import convert, settings

@@ -17,8 +17,8 @@ from lsprotocol import types
 
 from orps_engine.errors import InputError
 from orps_engine.model import OpenAIChatModel
-from orps_engine.problem import Problem, Target, load_problem
-from orps_engine.problem.target import function_source
+from orps_engine.problem import Problem, load_problem
+from orps_engine.problem.target import target_source
 from orps_engine.report.refine import progress_text, refine_line
 from orps_engine.search import Event, RefineResult, refine
 
@@ -37,14 +37,12 @@ async def refine_command(ls: OrpsServer, *args: Any) -> dict[str, Any] | None:
     text, version = ls.text(uri)
     problem = load_problem(state.path, function=function or _function_at(text, position)).with_source(text)
     problem = settings.with_limits(problem, ls.values())
-    target = problem.function or "the program"
+    target = problem.target
     if state.refine is not None and state.refine.task is not None and not state.refine.task.done():
-        ls.show(f"orps: a refine of {state.refine.function} is already running")
+        ls.show(f"orps: a refine of {state.refine.target} is already running")
         return None
     model = OpenAIChatModel(settings.engine_settings(ls.values(), ls.api_key, state.path.parent))
-    source = function_source(text, problem.function) if problem.target is Target.FUNCTION and problem.function \
-        else text
-    refine_state = RefineState(function=target, started_version=version, function_source=source or "")
+    refine_state = RefineState(target=target, started_version=version, target_source=target_source(text, target))
     state.refine = refine_state
     token = await _progress(ls, f"ORPS refine: {target}")
     refine_state.token = token
@@ -97,7 +95,7 @@ def progress_cancelled(ls: OrpsServer, params: types.WorkDoneProgressCancelParam
         refine_state = state.refine
         if refine_state is not None and refine_state.token == params.token and refine_state.task is not None:
             refine_state.task.cancel()
-            ls.log_line(f"refine of {refine_state.function} cancelled by the user")
+            ls.log_line(f"refine of {refine_state.target} cancelled by the user")
 
 
 async def _progress(ls: OrpsServer, title: str) -> str | None:

@@ -21,7 +21,7 @@ from pygls.protocol import LanguageServerProtocol
 
 from orps_engine import __version__
 from orps_engine.errors import OrpsError
-from orps_engine.problem import Problem
+from orps_engine.problem import Problem, Target
 from orps_engine.results import SuiteResult
 from orps_engine.sandbox import Sandbox
 from orps_engine.search import RefineResult
@@ -36,9 +36,9 @@ T = TypeVar("T")
 class RefineState:
     """One refine of one function: running, or finished with a result to apply."""
 
-    function: str
+    target: Target
     started_version: int | None
-    function_source: str  # the function as it was when the refine began (the stale check)
+    target_source: str  # the target as it was when the refine began (the stale check)
     task: asyncio.Task[RefineResult] | None = None
     token: str | None = None
     request_id: Any = None  # the orps.refine request: $/cancelRequest for it cancels the search

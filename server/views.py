@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from lsprotocol import types
 
-from orps_engine.report.editor import def_line, hover_markdown, result_label, suite_line
+from orps_engine.problem.target import def_line, function_name
+from orps_engine.report.editor import hover_markdown, result_label, suite_line
 
 from . import convert
 from .server import DocState, OrpsServer, guarded, server
@@ -58,7 +59,7 @@ async def code_lenses(ls: OrpsServer, params: types.CodeLensParams) -> list[type
         return []
     lines = ls.workspace.get_text_document(state.uri).lines
     where = convert.line_range(lines, def_line(state.problem))
-    target = state.problem.function or "the program"
+    target = function_name(state.problem.target) or "the program"
     run = types.Command(title="Run tests", command="orps.runTests", arguments=[state.uri])
     refine = types.Command(title="Refine with ORPS", command="orps.refine", arguments=[state.uri, target])
     return [types.CodeLens(range=where, command=run), types.CodeLens(range=where, command=refine)]

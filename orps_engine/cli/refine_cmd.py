@@ -21,6 +21,7 @@ from ..config import PRESETS, Settings, resolve_settings
 from ..errors import InputError
 from ..model import ChatModel, OpenAIChatModel, Recorder, Recording, ReplayChatModel
 from ..problem import Problem, load_problem
+from ..problem.target import function_name
 from ..report.refine import format_refine, progress_text, refine_document, refined_source
 from ..search import Event, RefineResult, refine
 
@@ -96,7 +97,7 @@ def _model(args: argparse.Namespace, settings: Settings, problem: Problem,
         return ReplayChatModel(args.replay, recording=recording), None
     recorder = None
     if args.record:
-        header = {"note": RECORDING_NOTE, "file": problem.path.name, "function": problem.function,
+        header = {"note": RECORDING_NOTE, "file": problem.path.name, "function": function_name(problem.target),
                   "model": settings.model, "fingerprint": fingerprint(problem),
                   "settings": {k: getattr(settings, k) for k in ("samples", "beam", "rounds", "temperature")}}
         recorder = Recorder(args.record, header)

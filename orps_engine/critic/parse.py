@@ -7,7 +7,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from ..problem.load import top_level_names
+from ..problem.pysource import top_level_names
 
 _CODE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)```", re.S | re.I)
 _SCORE = re.compile(r"score\s*(?:[:=]|is)?\s*\**\s*([1-5])(?:\s*(?:/|out of)\s*5)?\b", re.I)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..problem import Problem, Target, TestKind
+from ..problem import FunctionTarget, Problem, ProblemKind, TestKind
 from ..problem.target import signature, statement, target_code
 
 # Strategy hints, one per sample of a round (as in the reference implementation), cycled when
@@ -69,17 +69,22 @@ def hint(index: int) -> str:
 def task_text(problem: Problem, budget: int) -> str:
     """The task, within ``budget`` characters: each section gets its own share, so a long
     docstring or test list never pushes out what follows it."""
-    sig = signature(problem)
-    goal = (f"Target: the function `{problem.function}`; keep its signature:\n    {sig}"
-            if problem.target is Target.FUNCTION else
-            "Target: the whole program; it reads standard input and writes standard output.")
+    goal = _goal(problem)
     code = target_code(problem)
     about = statement(problem)
-    if problem.target is Target.FUNCTION and about.strip() and about.strip().splitlines()[-1] in code:
+    if isinstance(problem.target, FunctionTarget) and about.strip() and about.strip().splitlines()[-1] in code:
         about = "(described by the docstring in the current code)"  # do not send it twice
     parts = [f"## Problem\n{_cut(about, budget // 6)}", f"## Current code\n```python\n{_cut(code, budget // 3)}```",
              f"## {goal}", f"## Public tests\n{_tests(problem, budget // 3)}"]
     return "\n\n".join(parts)
+
+
+def _goal(problem: Problem) -> str:
+    if isinstance(problem.target, FunctionTarget):
+        return f"Target: the function `{problem.target.qualname}`; keep its signature:\n    {signature(problem)}"
+    if problem.kind is ProblemKind.PROGRAM:
+        return "Target: the whole program; it reads standard input and writes standard output."
+    return "Target: the whole file; the tests import it as a module and call its functions."
 
 
 def _tests(problem: Problem, budget: int) -> str:

@@ -1,7 +1,8 @@
-"""Problems and their tests: the model and its loaders. Imports nothing else of the engine but
-errors and config."""
+"""Problems and their tests: the model, its loaders, and the target a refine may change. Imports
+nothing else of the engine but errors and config."""
 
 from .load import load_problem, read_solution
-from .model import Problem, Target, TestCase, TestKind
+from .model import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
 
-__all__ = ["Problem", "Target", "TestCase", "TestKind", "load_problem", "read_solution"]
+__all__ = ["FunctionTarget", "Problem", "ProblemKind", "Target", "TestCase", "TestKind", "WholeFile", "load_problem",
+           "read_solution"]

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from .model import Problem, Target, TestCase, TestKind
+from .model import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
 
 DATASET_MODULE = "code"
 _SIGNATURE = re.compile(r"def\s+(\w+)\s*\(")
@@ -38,9 +38,11 @@ def problem_from_row(row: dict[str, str], *, source: str | None = None) -> Probl
         raise InputError(f"{task}: test_list is not a Python list literal ({exc})") from None
     tests = tuple(TestCase(id=str(i + 1), kind=TestKind.ASSERT, source=str(a), line=1)
                   for i, a in enumerate(asserts))
+    entry = _entry_point(row)
+    target: Target = FunctionTarget(entry) if entry else WholeFile()
     return Problem(path=Path(task.replace("/", "_")) / f"{DATASET_MODULE}.py",
-                   source=row["completion"] if source is None else source, target=Target.FUNCTION,
-                   tests=tests, function=_entry_point(row), module=DATASET_MODULE, setup=row.get("test_setup", ""),
+                   source=row["completion"] if source is None else source, kind=ProblemKind.MODULE, target=target,
+                   tests=tests, module=DATASET_MODULE, setup=row.get("test_setup", ""),
                    origin=task, name=row.get("title") or task)
 
 

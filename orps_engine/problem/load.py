@@ -12,8 +12,8 @@ import ast
 from pathlib import Path
 
 from ..errors import InputError
-from . import doctests, ojdir, sidecar
-from .model import Problem, Target
+from . import doctests, ojdir, pysource, sidecar
+from .model import FunctionTarget, Problem, ProblemKind, TestCase, WholeFile
 
 _NO_TESTS_HINT = ("add a sidecar FILE.tests.json (see the README), doctest examples in the function's "
                   "docstring, or test/*.in + test/*.out files; or pass --tests PATH")
@@ -31,8 +31,8 @@ def load_problem(solution: Path | str, *, tests: Path | str | None = None,
         problem = sidecar.load_json_tests(side, path, source, function)
     else:
         problem = _doctests_or_oj(path, source, function)
-    if problem.target is Target.FUNCTION:
-        _check_function_exists(problem)
+    if isinstance(problem.target, FunctionTarget):
+        _check_function_exists(problem, problem.target)
     return problem
 
 
@@ -75,7 +75,7 @@ def _doctests_or_oj(path: Path, source: str, function: str | None) -> Problem:
     if folder is not None and function is None:
         return _program(path, source, folder, ojdir.oj_cases(folder))
     if function is not None and tree is not None:
-        if function not in top_level_names(tree):
+        if function not in pysource.top_level_names(tree):
             raise _not_defined(function, path)
         raise InputError(f"no tests found for {function}: no sidecar and no doctest examples", path=path,
                          hint=_NO_TESTS_HINT)
@@ -88,12 +88,13 @@ def _doctest_problem(path: Path, source: str, node: ast.FunctionDef | ast.AsyncF
     cases = doctests.doctest_cases(node, path)
     if not cases:
         raise InputError(f"the doctests of {node.name} show no expected output", path=path, line=node.lineno)
-    return Problem(path=path, source=source, target=Target.FUNCTION, tests=cases, function=node.name,
+    return Problem(path=path, source=source, kind=ProblemKind.MODULE, target=FunctionTarget(node.name), tests=cases,
                    module=sidecar.module_name(path), origin=f"doctests of {node.name}")
 
 
-def _program(path: Path, source: str, folder: Path, cases: tuple) -> Problem:  # type: ignore[type-arg]
-    return Problem(path=path, source=source, target=Target.PROGRAM, tests=cases, origin=str(folder))
+def _program(path: Path, source: str, folder: Path, cases: tuple[TestCase, ...]) -> Problem:
+    return Problem(path=path, source=source, kind=ProblemKind.PROGRAM, target=WholeFile(), tests=cases,
+                   origin=str(folder))
 
 
 def _parse(source: str, path: Path) -> tuple[ast.Module | None, InputError | None]:
@@ -106,35 +107,12 @@ def _parse(source: str, path: Path) -> tuple[ast.Module | None, InputError | Non
         return None, InputError(f"the file does not parse: {exc}", path=path)
 
 
-def _check_function_exists(problem: Problem) -> None:
-    if problem.function is None:
-        return
-    tree, _error = _parse(problem.source, problem.path)
+def _check_function_exists(problem: Problem, target: FunctionTarget) -> None:
+    tree = pysource.parse(problem.source, str(problem.path))
     if tree is None:
         return  # the syntax error will be reported as the solution's runtime error
-    if problem.function not in top_level_names(tree):
-        raise _not_defined(problem.function, problem.path)
-
-
-def top_level_names(tree: ast.Module) -> set[str]:
-    """Names the module defines at import time (also under top-level if/try/with blocks)."""
-    names: set[str] = set()
-    pending: list[ast.stmt] = list(tree.body)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {alias.asname or alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-        elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
-            for field in ("body", "orelse", "finalbody", "handlers"):
-                pending.extend(getattr(node, field, []))
-        elif isinstance(node, ast.ExceptHandler):
-            pending.extend(node.body)
-    return names
+    if target.name not in pysource.top_level_names(tree):
+        raise _not_defined(target.qualname, problem.path)
 
 
 def _not_defined(function: str, path: Path) -> InputError:

@@ -1,4 +1,4 @@
-"""Problems and test cases: what is tested, how, and under which limits.
+"""Problems and test cases: what is tested, how, under which limits, and what a refine may change.
 
 A ``TestCase`` keeps its expected values here, in the parent: the sandbox job built from it
 carries only what the code under test may see (stdin for programs; the checker, a separate
@@ -7,16 +7,44 @@ process, receives assert tests and doctests).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
 from ..config import DEFAULT_COMPARE, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S
 
 
-class Target(str, Enum):
-    FUNCTION = "function"  # a function by name, exercised by asserts or doctests
-    PROGRAM = "program"  # the whole file, on stdin/stdout
+class ProblemKind(str, Enum):
+    """How the tests reach the code."""
+
+    PROGRAM = "program"  # the file runs as ``__main__`` on each test's stdin
+    MODULE = "module"  # the tests import the file as a module and call into it
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionTarget:
+    """One function of the file, by qualified name (``f``; ``Class.method`` in a later step)."""
+
+    qualname: str
+
+    @property
+    def name(self) -> str:
+        """The name the code must define: the last part of the qualified name."""
+        return self.qualname.rpartition(".")[2]
+
+    def __str__(self) -> str:
+        return self.qualname
+
+
+@dataclass(frozen=True, slots=True)
+class WholeFile:
+    """The whole file: a stdin/stdout program, or a module whose tested function is unknown."""
+
+    def __str__(self) -> str:
+        return "the program"
+
+
+Target = FunctionTarget | WholeFile
 
 
 class TestKind(str, Enum):
@@ -51,9 +79,9 @@ class TestCase:
 class Problem:
     path: Path  # the solution file (or a virtual path for dataset rows)
     source: str  # the solution's text
+    kind: ProblemKind
     target: Target
     tests: tuple[TestCase, ...]
-    function: str | None = None
     module: str = "solution"  # the name the tests import the solution by
     setup: str = ""  # run before each assert test (imports, helpers)
     setup_path: Path | None = None
@@ -63,10 +91,7 @@ class Problem:
     origin: str = ""  # where the tests came from, for messages
     name: str | None = None
     url: str | None = None
-    notes: tuple[str, ...] = field(default=())
 
     def with_source(self, source: str) -> Problem:
         """The same problem and tests against other code (a candidate)."""
-        from dataclasses import replace
-
         return replace(self, source=source)

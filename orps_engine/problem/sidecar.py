@@ -17,8 +17,8 @@ from typing import Any
 
 from ..config import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S
 from ..errors import InputError
-from . import jsonpos
-from .model import Problem, Target, TestCase, TestKind
+from . import jsonpos, pysource
+from .model import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
 
 COMPARE_MODES = ("tokens", "lines", "exact", "float")
 MAX_TIME_LIMIT_MS = 24 * 3600 * 1000  # a day
@@ -114,7 +114,7 @@ def _program_problem(data: dict[str, Any], text: str, path: Path, solution: Path
                               input=test["input"], expected=test["output"]))
     if not cases:
         raise _field_error(path, text, "tests", "the list is empty")
-    return Problem(path=solution, source=source, target=Target.PROGRAM, tests=tuple(cases),
+    return Problem(path=solution, source=source, kind=ProblemKind.PROGRAM, target=WholeFile(), tests=tuple(cases),
                    origin=str(path), name=_opt_str(data, "name"), url=_opt_str(data, "url"), **limits)
 
 
@@ -138,8 +138,9 @@ def _function_problem(data: dict[str, Any], text: str, path: Path, solution: Pat
             raise _field_error(path, text, f"asserts[{i}]", "expected a string of Python code", line)
         _check_syntax(statement, path, text, f"asserts[{i}]", line)
         cases.append(TestCase(id=str(i + 1), kind=TestKind.ASSERT, path=path, line=line, source=statement))
-    return Problem(path=solution, source=source, target=Target.FUNCTION, tests=tuple(cases),
-                   function=function or entry or _called_function(source, [setup, *asserts]),
+    name = function or entry or _called_function(source, [setup, *asserts])
+    target: Target = FunctionTarget(name) if name else WholeFile()
+    return Problem(path=solution, source=source, kind=ProblemKind.MODULE, target=target, tests=tuple(cases),
                    module=module_name(solution), setup=setup, setup_path=path,
                    origin=str(path), name=_opt_str(data, "name"), url=_opt_str(data, "url"), **limits)
 
@@ -157,17 +158,15 @@ def _check_syntax(code: str, path: Path, text: str, key: str, line: int | None) 
 def _called_function(source: str, snippets: list[str]) -> str | None:
     """Without an entry_point: the one top-level function of the solution that the tests call
     (or the file's only function), so editors know where the tested code is."""
-    try:
-        defined = [n.name for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    module = pysource.parse(source)
+    if module is None:
         return None
+    defined = [node.name for node in pysource.functions(module)]
     called: set[str] = set()
     for snippet in snippets:
-        try:
-            tree = ast.parse(snippet)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        called |= {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        tree = pysource.parse(snippet)
+        if tree is not None:
+            called |= {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     tested = [name for name in defined if name in called]
     if len(tested) == 1:
         return tested[0]

@@ -1,7 +1,7 @@
-"""What a refine may change: the target function's lines in the file (or the whole program).
+"""What a refine may change: the target function's lines in the file, or the whole file.
 
-One function builds a candidate's full source and ``--write`` uses the same, so what is tested
-is exactly what would be written.
+One function builds a candidate's full source and ``--write`` and the editor's edit use the
+same, so what is tested is exactly what would be written.
 """
 
 from __future__ import annotations
@@ -9,33 +9,41 @@ from __future__ import annotations
 import ast
 
 from ..errors import InputError
-from .model import Problem, Target
+from . import pysource
+from .model import FunctionTarget, Problem, Target, WholeFile
 
 
-def target_span(source: str, function: str) -> tuple[int, int]:
-    """1-based first and last line of the top-level ``def function`` (decorators included)."""
+def function_name(target: Target) -> str | None:
+    """The target function's qualified name, for documents that name it (None: the whole file)."""
+    return target.qualname if isinstance(target, FunctionTarget) else None
+
+
+def target_span(source: str, target: Target) -> tuple[int, int]:
+    """1-based first and last line of the target in ``source`` (decorators included); the whole
+    file for ``WholeFile``."""
+    if isinstance(target, WholeFile):
+        return 1, max(1, len(source.splitlines()))
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
         raise InputError(f"the file does not parse: {exc.msg}", line=exc.lineno) from None
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == function:
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            return first, int(node.end_lineno or node.lineno)
-    raise InputError(f"{function!r} is not a top-level function of the file")
+    node = pysource.find_def(tree, target.qualname)
+    if node is None:
+        raise InputError(f"{target.qualname!r} is not a top-level function of the file")
+    return pysource.def_span(node)
 
 
-def function_source(source: str, function: str) -> str:
-    """The lines of the top-level ``function`` in ``source``, as written."""
-    first, last = target_span(source, function)
+def target_source(source: str, target: Target) -> str:
+    """The target's lines in ``source``, as written (the whole text for ``WholeFile``)."""
+    if isinstance(target, WholeFile):
+        return source
+    first, last = target_span(source, target)
     return "".join(source.splitlines(keepends=True)[first - 1:last])
 
 
 def target_code(problem: Problem) -> str:
     """The code a refine starts from and replaces."""
-    if problem.target is Target.PROGRAM or not problem.function:
-        return problem.source
-    return function_source(problem.source, problem.function)
+    return target_source(problem.source, problem.target)
 
 
 def as_block(code: str, source: str) -> str:
@@ -44,33 +52,41 @@ def as_block(code: str, source: str) -> str:
     return newline.join(code.splitlines()) + newline
 
 
-def replace_function(source: str, function: str, code: str) -> str:
-    """``source`` with the top-level ``function`` replaced by ``code``; every other byte as it was."""
-    first, last = target_span(source, function)
+def replace_target(source: str, target: Target, code: str) -> str:
+    """``source`` with the target replaced by ``code``; every other byte as it was."""
+    if isinstance(target, WholeFile):
+        return as_block(code, source)
+    first, last = target_span(source, target)
     lines = source.splitlines(keepends=True)
     return "".join(lines[: first - 1]) + as_block(code, source) + "".join(lines[last:])
 
 
 def splice(problem: Problem, replacement: str) -> str:
-    """The whole file with the target replaced (see ``replace_function``)."""
-    if problem.target is Target.PROGRAM or not problem.function:
-        return as_block(replacement, problem.source)
-    return replace_function(problem.source, problem.function, replacement)
+    """The whole file with the problem's target replaced (see ``replace_target``)."""
+    return replace_target(problem.source, problem.target, replacement)
 
 
 def signature(problem: Problem) -> str | None:
     """``def name(args) -> ret:`` of the target function, as written."""
-    if problem.target is Target.PROGRAM or not problem.function:
+    if not isinstance(problem.target, FunctionTarget):
         return None
     code = target_code(problem)
-    tree = ast.parse(code)
-    node = tree.body[0]
+    node = ast.parse(code).body[0]
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
     body_start = node.body[0].lineno - node.lineno
     head = code.splitlines()[: max(1, body_start)]
     text = "\n".join(line for line in head if not line.lstrip().startswith("@")).strip()
     return text if text.endswith(":") else text.split(":\n")[0] + ":"
+
+
+def def_line(problem: Problem) -> int:
+    """The line of the target's ``def`` (1 for the whole file, or where it cannot be found)."""
+    if isinstance(problem.target, WholeFile):
+        return 1
+    tree = pysource.parse(problem.source)
+    node = pysource.find_def(tree, problem.target.qualname) if tree is not None else None
+    return node.lineno if node is not None else 1
 
 
 def statement(problem: Problem) -> str:
@@ -84,14 +100,13 @@ def statement(problem: Problem) -> str:
 
 
 def _docstring(problem: Problem) -> str | None:
-    try:
-        tree = ast.parse(problem.source)
-    except SyntaxError:
+    tree = pysource.parse(problem.source)
+    if tree is None:
         return None
-    if problem.function:
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == problem.function:
-                return ast.get_docstring(node)
+    if isinstance(problem.target, FunctionTarget):
+        node = pysource.find_def(tree, problem.target.qualname)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return ast.get_docstring(node)
     return ast.get_docstring(tree)
 
 

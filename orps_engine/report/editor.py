@@ -7,11 +7,11 @@ the CLI).
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..problem import Problem, Target, TestCase
+from ..problem import Problem, TestCase
+from ..problem.target import def_line
 from ..results import ExecutionResult, SuiteResult, Verdict
 from . import units
 
@@ -31,20 +31,6 @@ class Note:
     message: str
     severity: str
     test_id: str | None = None
-
-
-def def_line(problem: Problem) -> int:
-    """The line of the tested function's ``def`` (1 for a whole program)."""
-    if problem.target is Target.PROGRAM or not problem.function:
-        return 1
-    try:
-        tree = ast.parse(problem.source)
-    except (SyntaxError, ValueError):
-        return 1
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == problem.function:
-            return node.lineno
-    return 1
 
 
 def suite_line(suite: SuiteResult) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..critic import cost_ms, instructions, peak_kb
 from ..measure import Change, cheaper
-from ..problem.target import splice
+from ..problem.target import function_name, splice
 from ..results import SuiteResult
 from ..search import Event, Node, RefineResult
 from . import units
@@ -95,7 +95,7 @@ def refine_document(result: RefineResult) -> dict[str, Any]:
     delta = result.delta
     return {
         "file": str(result.problem.path),
-        "function": result.problem.function,
+        "function": function_name(result.problem.target),
         "original": {"passed": o.passed, "total": o.total, "cpu_ms": _median(delta.cpu.before if delta else None,
                                                                               cost_ms(o)),
                      "peak_kb": int(delta.peak.before.median) if delta else peak_kb(o)},

@@ -39,7 +39,7 @@ from ..critic.prompts import CODE_REMINDER, SCORE_REMINDER
 from ..errors import HarnessError, ModelUnreachable
 from ..measure import compare
 from ..model import ChatModel, ModelError
-from ..problem import Problem
+from ..problem import FunctionTarget, Problem
 from ..problem.target import splice, target_code
 from .evaluate import Evaluator
 from .tree import ORIGINAL, Delta, Node, RefineResult, better, final_pick
@@ -93,6 +93,8 @@ class _Search:
         self.evaluator: Evaluator
         self.nodes: list[Node] = []
         self.by_id: dict[str, Node] = {}
+        target = problem.target
+        self._required_name = target.name if isinstance(target, FunctionTarget) else None
 
     async def run(self) -> RefineResult:
         rounds = self.settings.rounds + 1
@@ -177,12 +179,12 @@ class _Search:
         messages = programmer_messages(self.problem, self._trajectory(parent), node.strategy,
                                        self.settings.prompt_budget)
         reply = await self.model.complete(f"{key}/programmer#0", messages, self.settings.temperature)
-        parsed = parse_programmer(reply, self.problem.function)
+        parsed = parse_programmer(reply, self._required_name)
         if parsed.problem is not None:
             reminder = f"{CODE_REMINDER} (The problem with your reply: {parsed.problem}.)"
             retry = with_reminder(messages, reply, reminder, self.settings.prompt_budget)
             reply = await self.model.complete(f"{key}/programmer#1", retry, self.settings.temperature)
-            parsed = parse_programmer(reply, self.problem.function)
+            parsed = parse_programmer(reply, self._required_name)
         node.reasoning = parsed.reasoning
         if parsed.problem is not None or parsed.code is None:
             node.failure = f"parse failure: {parsed.problem}"

@@ -19,7 +19,7 @@ from orps_engine.critic import (
     static_metrics,
 )
 from orps_engine.critic.prompts import CRITIC_SYSTEM, PROGRAMMER_SYSTEM, STRATEGY_HINTS
-from orps_engine.problem import Problem, Target
+from orps_engine.problem import FunctionTarget, Problem, ProblemKind, WholeFile
 from orps_engine.problem import TestCase as Case  # aliased: pytest would collect a Test* class
 from orps_engine.problem import TestKind as Kind
 from orps_engine.results import ExecutionResult, RunError, SuiteResult, Verdict
@@ -39,8 +39,8 @@ def total(xs):
 def _problem(source: str = SOURCE, tests: int = 3) -> Problem:
     cases = tuple(Case(id=str(i + 1), kind=Kind.ASSERT, source=f"assert total([{i}, 1]) == {i + 1}")
                   for i in range(tests))
-    return Problem(path=Path("/nowhere/sums.py"), source=source, target=Target.FUNCTION, tests=cases,
-                   function="total", module="sums")
+    return Problem(path=Path("/nowhere/sums.py"), source=source, kind=ProblemKind.MODULE,
+                   target=FunctionTarget("total"), tests=cases, module="sums")
 
 
 def _result(test_id: str, verdict: Verdict = Verdict.AC, cpu_ms: float | None = 5.0, peak_kb: int | None = 100,
@@ -147,7 +147,8 @@ def test_report_shows_pass_rate_each_test_and_what_went_wrong() -> None:
 
 
 def test_report_of_a_stdio_problem_shows_the_input() -> None:
-    problem = Problem(path=Path("/nowhere/p.py"), source="print(int(input()) * 2)\n", target=Target.PROGRAM,
+    problem = Problem(path=Path("/nowhere/p.py"), source="print(int(input()) * 2)\n", kind=ProblemKind.PROGRAM,
+                      target=WholeFile(),
                       tests=(Case(id="a", kind=Kind.STDIO, input="21\n", expected="42\n"),))
     suite = SuiteResult(results=(_result("a", Verdict.WA, expected="42\n", actual="41\n"),))
     report = render_report(problem, problem.source, suite)

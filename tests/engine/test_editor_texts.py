@@ -11,7 +11,7 @@ import pytest
 
 from orps_engine.measure import compare
 from orps_engine.model.client import Usage
-from orps_engine.problem import Problem, Target
+from orps_engine.problem import FunctionTarget, Problem, ProblemKind, WholeFile
 from orps_engine.problem import TestCase as Case  # aliased: pytest would collect a Test* class
 from orps_engine.problem import TestKind as Kind
 from orps_engine.report.editor import (
@@ -59,9 +59,10 @@ class Box:
 HELPER_DEF, ADD_DEF, FETCH_DEF, BOX_DEF = 5, 11, 15, 19
 
 
-def problem(*, target: Target = Target.FUNCTION, function: str | None = "add", source: str = SOURCE,
+def problem(*, kind: ProblemKind = ProblemKind.MODULE, function: str | None = "add", source: str = SOURCE,
             tests: tuple[Case, ...] = (), **kw: Any) -> Problem:
-    return Problem(path=SOL, source=source, target=target, tests=tests, function=function, **kw)
+    target = FunctionTarget(function) if function else WholeFile()
+    return Problem(path=SOL, source=source, kind=kind, target=target, tests=tests, **kw)
 
 
 def sidecar_test(test_id: str, line: int) -> Case:
@@ -93,9 +94,8 @@ def test_def_line_of_a_decorated_function_is_its_def_not_its_first_decorator() -
     assert def_line(problem(function="add")) == ADD_DEF
 
 
-def test_def_line_of_a_program_is_1_even_with_a_function_named() -> None:
-    assert def_line(problem(target=Target.PROGRAM, function=None)) == 1
-    assert def_line(problem(target=Target.PROGRAM, function="add")) == 1
+def test_def_line_of_a_program_is_1() -> None:
+    assert def_line(problem(kind=ProblemKind.PROGRAM, function=None)) == 1
 
 
 @pytest.mark.parametrize("function", [None, "", "missing"])
@@ -246,7 +246,7 @@ def test_failure_notes_fall_back_to_the_def_line_for_tests_without_a_place() -> 
     results = suite(result("1", Verdict.WA, expected="2\n", actual="3\n"),
                     result("2", Verdict.WA, expected="3\n", actual="4\n"),
                     result("unknown", Verdict.MLE))
-    notes = failure_notes(problem(target=Target.PROGRAM, function=None, tests=stdio), results)
+    notes = failure_notes(problem(kind=ProblemKind.PROGRAM, function=None, tests=stdio), results)
     assert [(n.path, n.line, n.test_id) for n in notes] == [(SOL, 1, "1"), (SOL, 1, "2"), (SOL, 1, "unknown"),
                                                              (SOL, 1, None)]
     assert notes[-1].message == "3 of 3 tests fail: test 1 expected 2, got 3"

@@ -12,7 +12,7 @@ import pytest
 
 from orps_engine.config import DEFAULT_COMPARE, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S
 from orps_engine.errors import InputError
-from orps_engine.problem import Problem, Target, load_problem
+from orps_engine.problem import FunctionTarget, Problem, ProblemKind, WholeFile, load_problem
 from orps_engine.problem import TestKind as Kind  # aliased: pytest would collect a Test* class
 
 Write = Callable[[str, str], Path]
@@ -87,7 +87,7 @@ def test_solution_syntax_error_without_tests_raises_naming_its_line(write: Write
 def test_solution_syntax_error_with_sidecar_still_loads_the_tests(write: Write) -> None:
     write("sol.tests.json", json.dumps(cc()))
     problem = load_problem(write("sol.py", "print(\n"))
-    assert problem.target is Target.PROGRAM and len(problem.tests) == 1
+    assert problem.kind is ProblemKind.PROGRAM and len(problem.tests) == 1
 
 
 def test_solution_accepts_str_paths(write: Write) -> None:
@@ -161,7 +161,7 @@ def test_explicit_json_anywhere_is_used_with_its_own_path(write: Write, tmp_path
 def test_explicit_json_function_schema_loads_asserts(write: Write) -> None:
     tests = write("t.json", json.dumps({"asserts": ["assert add(1, 2) == 3"]}))
     loaded = load_problem(write("sol.py", ADD), tests=tests)
-    assert loaded.target is Target.FUNCTION
+    assert loaded.kind is ProblemKind.MODULE
     assert loaded.tests[0].source == "assert add(1, 2) == 3"
 
 
@@ -181,7 +181,7 @@ def test_explicit_folder_pairs_loaded_as_stdio_tests(problem: Copy) -> None:
 def test_explicit_folder_target_is_program(problem: Copy) -> None:
     folder = problem("all_sources")
     loaded = load_problem(folder / "sol.py", tests=folder / "explicit_dir")
-    assert loaded.target is Target.PROGRAM and loaded.function is None
+    assert loaded.kind is ProblemKind.PROGRAM and loaded.target == WholeFile()
 
 
 def test_explicit_folder_with_function_raises(problem: Copy) -> None:
@@ -210,7 +210,7 @@ def test_explicit_folder_missing_out_raises_naming_the_input(write: Write) -> No
 def test_sidecar_companion_as_sent_loads_with_its_extra_fields(problem: Copy) -> None:
     folder = problem("companion")
     loaded = load_problem(folder / "melon.py")
-    assert loaded.target is Target.PROGRAM
+    assert loaded.kind is ProblemKind.PROGRAM
     assert loaded.name == "A. Watermelon"
     assert loaded.url == "https://codeforces.com/problemset/problem/4/A"
     assert [(t.id, t.input, t.expected) for t in loaded.tests] == [("1", "8\n", "YES\n"), ("2", "2\n", "NO\n")]
@@ -416,8 +416,8 @@ def load_function_sidecar(write: Write, text: str = FUNCTION_SIDECAR, solution: 
 def test_sidecar_function_schema_loads_every_field(write: Write) -> None:
     loaded = load_function_sidecar(write)
     side = loaded.path.with_name("sol.tests.json")
-    assert loaded.target is Target.FUNCTION
-    assert loaded.function == "add"
+    assert loaded.kind is ProblemKind.MODULE
+    assert loaded.target == FunctionTarget("add")
     assert loaded.module == "sol"
     assert loaded.setup == "from sol import add\nHELPER = 1"
     assert loaded.setup_path == side
@@ -434,7 +434,7 @@ def test_sidecar_function_schema_assert_lines_point_at_each_string(write: Write)
 
 def test_sidecar_function_schema_defaults_without_optional_fields(write: Write) -> None:
     loaded = load_function_sidecar(write, json.dumps({"asserts": ["assert add(1, 1) == 2"]}))
-    assert loaded.function == "add"  # inferred: the solution's one function the asserts call
+    assert loaded.target == FunctionTarget("add")  # inferred: the solution's one function the asserts call
     assert loaded.setup == ""
     assert (loaded.time_limit_s, loaded.memory_limit_mb) == (2.0, 512)
 
@@ -442,20 +442,20 @@ def test_sidecar_function_schema_defaults_without_optional_fields(write: Write) 
 def test_sidecar_without_entry_point_infers_the_called_function(write: Write) -> None:
     solution = write("multi.py", "def helper(x):\n    return x\n\ndef main_fn(x):\n    return helper(x) + 1\n")
     write("multi.tests.json", json.dumps({"asserts": ["assert main_fn(1) == 2"]}))
-    assert load_problem(solution).function == "main_fn"
+    assert load_problem(solution).target == FunctionTarget("main_fn")
     write("multi.tests.json", json.dumps({"asserts": ["assert main_fn(1) == helper(2)"]}))
-    assert load_problem(solution).function is None  # two candidates: no guess
+    assert load_problem(solution).target == WholeFile()  # two candidates: no guess
 
 
 def test_sidecar_function_schema_function_flag_overrides_entry_point(write: Write) -> None:
     solution = ADD + "\n\ndef sub(a, b):\n    return a - b\n"
     loaded = load_function_sidecar(write, solution=solution, function="sub")
-    assert loaded.function == "sub"
+    assert loaded.target == FunctionTarget("sub")
 
 
 def test_sidecar_function_schema_entry_point_bound_by_assignment_accepted(write: Write) -> None:
     loaded = load_function_sidecar(write, solution="add = lambda a, b: a + b\n")
-    assert loaded.function == "add"
+    assert loaded.target == FunctionTarget("add")
 
 
 def test_sidecar_function_schema_module_for_non_identifier_stem_is_solution(write: Write) -> None:
@@ -553,8 +553,8 @@ def f(x):
 def test_doctests_single_function_loaded_as_function_problem(write: Write) -> None:
     path = write("dt.py", DOCTESTED)
     loaded = load_problem(path)
-    assert loaded.target is Target.FUNCTION
-    assert (loaded.function, loaded.module, loaded.origin) == ("f", "dt", "doctests of f")
+    assert loaded.kind is ProblemKind.MODULE
+    assert (loaded.target, loaded.module, loaded.origin) == (FunctionTarget("f"), "dt", "doctests of f")
     assert (loaded.time_limit_s, loaded.memory_limit_mb) == (2.0, 512)
     assert [t.id for t in loaded.tests] == ["1", "2", "3"]
     assert all(t.kind is Kind.DOCTEST and t.path == path for t in loaded.tests)
@@ -611,7 +611,7 @@ def test_doctests_several_functions_raise_naming_them_with_hint(problem: Copy) -
 
 def test_doctests_function_flag_picks_one_of_several(problem: Copy) -> None:
     loaded = load_problem(problem("doctest_several") / "funcs.py", function="dec")
-    assert loaded.function == "dec"
+    assert loaded.target == FunctionTarget("dec")
     assert [(t.source, t.want) for t in loaded.tests] == [("dec(1)\n", "0\n"), ("dec(10)\n", "9\n")]
     assert [t.line for t in loaded.tests] == [14, 16]
 
@@ -649,7 +649,7 @@ def test_doctests_malformed_example_raises_naming_function(write: Write) -> None
 
 def test_doctests_async_function_examples_loaded(write: Write) -> None:
     loaded = load_problem(write("a.py", 'async def h():\n    """\n    >>> 1 + 1\n    2\n    """\n'))
-    assert loaded.function == "h" and len(loaded.tests) == 1
+    assert loaded.target == FunctionTarget("h") and len(loaded.tests) == 1
 
 
 def test_doctests_method_examples_not_collected(write: Write) -> None:
@@ -668,7 +668,7 @@ def test_oj_cases_sorted_naturally_and_other_files_ignored(problem: Copy) -> Non
 def test_oj_cases_are_stdio_tests_of_a_program(problem: Copy) -> None:
     folder = problem("oj_natural")
     loaded = load_problem(folder / "sol.py")
-    assert loaded.target is Target.PROGRAM and loaded.origin == str(folder / "test")
+    assert loaded.kind is ProblemKind.PROGRAM and loaded.origin == str(folder / "test")
     first = loaded.tests[0]
     assert (first.kind, first.path, first.line) == (Kind.STDIO, folder / "test" / "1.in", 1)
 
