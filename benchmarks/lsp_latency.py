@@ -233,7 +233,7 @@ async def _run(args: argparse.Namespace, model: ScriptedModel, folder: Path) -> 
 
         refine_started = time.perf_counter()
         command = asyncio.create_task(client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command="orps.refine", arguments=[uri, "count_vowels"])))
+            command="orps.refine", arguments=[{"uri": uri, "function": "count_vowels"}])))
         begun = asyncio.create_task(bench.progress_begun.wait())
         await asyncio.wait({command, begun}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
         busy_ms = []

@@ -57,7 +57,7 @@ from orps_engine.config import resolve_settings  # noqa: E402
 from orps_engine.critic.prompts import CRITIC_SYSTEM, PROGRAMMER_SYSTEM  # noqa: E402
 from orps_engine.model import OpenAIChatModel  # noqa: E402
 from orps_engine.problem import load_problem  # noqa: E402
-from orps_engine.search import Evaluator, Event, refine  # noqa: E402
+from orps_engine.search import Evaluator, Event, EventKind, refine  # noqa: E402
 from tests.fixtures import scripted_model  # noqa: E402
 from tests.fixtures.scripted_model import MODEL_NAME, ScriptedModel  # noqa: E402
 
@@ -111,7 +111,7 @@ async def _run(args: argparse.Namespace, server: ScriptedModel, folder: Path) ->
     round_starts: list[float] = []
 
     def on_event(event: Event) -> None:
-        if event.kind in ("round", "measure", "done"):
+        if event.kind in (EventKind.ROUND, EventKind.MEASURE, EventKind.DONE):
             round_starts.append(time.perf_counter())
 
     try:

@@ -1,17 +1,82 @@
-"""orps engine: problems and tests, sandboxed execution and measurement, judging, reports.
+"""orps engine: problems and tests, sandboxed execution and measurement, the model client, the
+ORPS search, and the texts people read of them.
 
-No editor code here: the language server and the CLI are thin layers over this API.
+No editor code here: the language server and the CLI are thin layers over this API, and the
+server imports nothing else of the engine.
 """
 
+from .config import Settings, resolve_settings
 from .errors import HarnessError, InputError, ModelUnreachable, OrpsError
+from .file_run import FileRun, Refinement, TargetEdit
 from .judge import arun_tests, run_tests
-from .problem import Problem, Target, TestCase, TestKind, load_problem
+from .model import OpenAIChatModel
+from .problem import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile, load_problem
+from .problem.limits import MEMORY_LIMIT_RULE, TIME_LIMIT_RULE, memory_limit_mb, time_limit_s
+from .problem.target import def_line, function_name, function_target_at
+from .report.editor import (
+    Note,
+    NoteCode,
+    Severity,
+    efficiency_notes,
+    failure_notes,
+    file_error_note,
+    hover_markdown,
+    refinement_note,
+    result_label,
+    suite_line,
+)
+from .report.refine import progress_text, refine_line
 from .results import ExecutionResult, RunError, SuiteResult, Verdict
+from .search import Event, EventKind, RefineResult
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ExecutionResult", "HarnessError", "InputError", "ModelUnreachable", "OrpsError", "Problem", "RunError",
-    "SuiteResult", "Target", "TestCase", "TestKind", "Verdict", "__version__", "arun_tests", "load_problem",
+    "MEMORY_LIMIT_RULE",
+    "TIME_LIMIT_RULE",
+    "Event",
+    "EventKind",
+    "ExecutionResult",
+    "FileRun",
+    "FunctionTarget",
+    "HarnessError",
+    "InputError",
+    "ModelUnreachable",
+    "Note",
+    "NoteCode",
+    "OpenAIChatModel",
+    "OrpsError",
+    "Problem",
+    "ProblemKind",
+    "RefineResult",
+    "Refinement",
+    "RunError",
+    "Settings",
+    "Severity",
+    "SuiteResult",
+    "Target",
+    "TargetEdit",
+    "TestCase",
+    "TestKind",
+    "Verdict",
+    "WholeFile",
+    "__version__",
+    "arun_tests",
+    "def_line",
+    "efficiency_notes",
+    "failure_notes",
+    "file_error_note",
+    "function_name",
+    "function_target_at",
+    "hover_markdown",
+    "load_problem",
+    "memory_limit_mb",
+    "progress_text",
+    "refine_line",
+    "refinement_note",
+    "resolve_settings",
+    "result_label",
     "run_tests",
+    "suite_line",
+    "time_limit_s",
 ]

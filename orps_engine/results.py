@@ -74,3 +74,25 @@ class SuiteResult:
     @property
     def all_passed(self) -> bool:
         return self.total > 0 and self.passed == self.total
+
+    @property
+    def pass_fraction(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+    @property
+    def total_cpu_ms(self) -> float:
+        """CPU time summed over the tests: the cost the final pick minimises (unmeasured: 0)."""
+        return sum(r.cpu_ms or 0.0 for r in self.results)
+
+    @property
+    def max_peak_kb(self) -> int:
+        """The largest peak memory of any test (unmeasured: 0)."""
+        return max((r.peak_kb or 0 for r in self.results), default=0)
+
+    @property
+    def total_instructions(self) -> int | None:
+        """Instructions summed over the tests, or None unless every test was counted."""
+        counts = [r.instructions for r in self.results]
+        if not counts or any(c is None for c in counts):
+            return None
+        return sum(c for c in counts if c is not None)

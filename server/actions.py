@@ -1,8 +1,10 @@
-"""Code actions on a refined function: cheap to list, the edit built in codeAction/resolve.
+"""Code actions on a refined target, cheap to list, the edit built in codeAction/resolve; and the
+commands that show the critique, review the proposal and apply it.
 
-The edit is a TextDocumentEdit carrying the document's *current* version and the function's
-*current* range (found again by name), so edits elsewhere in the file never make it stale. If
-the function itself changed since the refine began, nothing is applied and the action says why.
+The edit is a TextDocumentEdit carrying the document's *current* version and the target's
+*current* range (found again by name; the whole document for a program), so edits elsewhere in
+the file never make it stale. If the target itself changed since the refine began, nothing is
+applied and the action says why.
 """
 
 from __future__ import annotations
@@ -13,157 +15,133 @@ from typing import Any
 
 from lsprotocol import types
 
-from orps_engine.errors import InputError
-from orps_engine.problem import Problem
-from orps_engine.problem.target import as_block, function_name, replace_target, target_source, target_span
-from orps_engine.report.refine import refine_line
-from orps_engine.search import RefineResult
+from orps_engine import Problem, Refinement, function_name, refine_line
 
 from . import convert
-from .server import DocState, OrpsServer, guarded, server
+from .commands import DocumentArgs, document_data, unstructure
+from .server import OrpsServer, guarded
 
 APPLY = "Apply ORPS refinement"
 KIND = types.CodeActionKind.RefactorRewrite
 
 
-@server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
-                types.CodeActionOptions(code_action_kinds=[KIND], resolve_provider=True))
+def register(ls: OrpsServer) -> None:
+    ls.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+               types.CodeActionOptions(code_action_kinds=[KIND], resolve_provider=True))(code_actions)
+    ls.feature(types.CODE_ACTION_RESOLVE)(resolve)
+    ls.command("orps.showCritique")(show_critique)
+    ls.command("orps.showProposal")(show_proposal)
+    ls.command("orps.proposal")(proposal)
+    ls.command("orps.applyRefinement")(apply_refinement)
+
+
 @guarded("code actions", default=[])
 async def code_actions(ls: OrpsServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     if params.context.only and not any(KIND.value.startswith(str(k)) or str(k).startswith(KIND.value)
                                        for k in params.context.only):
         return []
-    state = ls.docs.get(params.text_document.uri)
-    result = _result(state)
-    if state is None or result is None or state.refine is None:
+    uri = params.text_document.uri
+    refinement = _improvement(ls, uri)
+    if refinement is None:
         return []
-    data = {"uri": state.uri, "function": function_name(state.refine.target)}
-    apply = types.CodeAction(title=f"{APPLY} ({refine_line(result).removeprefix('ORPS refinement: ')})",
-                             kind=KIND, data=data, is_preferred=True)
-    stale = _stale_reason(ls, state)
+    document = unstructure(DocumentArgs(uri=uri))
+    apply = types.CodeAction(title=f"{APPLY} ({refine_line(refinement.result).removeprefix('ORPS refinement: ')})",
+                             kind=KIND, data=document, is_preferred=True)
+    stale = refinement.stale_reason(ls.text(uri)[0])
     if stale:
         apply.disabled = types.CodeActionDisabled(reason=stale)
     return [
         apply,
         types.CodeAction(title="Show ORPS critique", kind=KIND,
                          command=types.Command(title="Show ORPS critique", command="orps.showCritique",
-                                               arguments=[state.uri])),
+                                               arguments=[document])),
         types.CodeAction(title="Review ORPS refinement side by side", kind=KIND,
                          command=types.Command(title="Review ORPS refinement", command="orps.showProposal",
-                                               arguments=[state.uri])),
+                                               arguments=[document])),
     ]
 
 
-@server.feature(types.CODE_ACTION_RESOLVE)
 @guarded("resolving the code action")
 async def resolve(ls: OrpsServer, action: types.CodeAction) -> types.CodeAction:
-    data: Any = action.data or {}
-    state = ls.docs.get(str(data.get("uri"))) if isinstance(data, dict) else None
-    result = _result(state)
-    if state is None or result is None:
+    data = document_data(action.data)
+    refinement = _improvement(ls, data.uri) if data is not None else None
+    if data is None or refinement is None:
         action.disabled = types.CodeActionDisabled(reason="the refinement is no longer available")
         return action
-    stale = _stale_reason(ls, state)
+    stale = refinement.stale_reason(ls.text(data.uri)[0])
     if stale:
         action.disabled = types.CodeActionDisabled(reason=stale)
         return action
-    action.edit = function_edit(ls, state, result)
+    action.edit = _workspace_edit(ls, data.uri, refinement)
     return action
 
 
-def _result(state: DocState | None) -> RefineResult | None:
-    if state is None or state.refine is None or state.refine.result is None or not state.refine.result.improved:
-        return None
-    return state.refine.result
+def _improvement(ls: OrpsServer, uri: str) -> Refinement | None:
+    """The document's last refinement, if it beat the original."""
+    state = ls.docs.get(uri)
+    refinement = state.run.refinement if state is not None else None
+    return refinement if refinement is not None and refinement.result.improved else None
 
 
-def _stale_reason(ls: OrpsServer, state: DocState) -> str | None:
-    """Why applying now would clobber the user's work, if it would."""
-    assert state.refine is not None
-    text, _version = ls.text(state.uri)
-    target = state.refine.target
-    try:
-        current = target_source(text, target)
-    except InputError:
-        return f"{target} is no longer in the file"
-    if current != state.refine.target_source:
-        return f"{target} changed since the refine began; refine it again"
-    return None
-
-
-def function_edit(ls: OrpsServer, state: DocState, result: RefineResult) -> types.WorkspaceEdit:
-    """Replace exactly the function's current lines with the refined code."""
-    assert state.refine is not None and result.best.code is not None
-    text, version = ls.text(state.uri)
-    first, last = target_span(text, state.refine.target)
-    lines = text.splitlines(keepends=True)
-    new_text = as_block(result.best.code, text)
-    if last >= len(lines) and not lines[-1].endswith("\n"):  # the function ends the file, unterminated
-        end = types.Position(line=last - 1, character=convert.utf16_len(lines[-1]))
-        new_text = new_text.rstrip("\r\n")
-    else:
-        end = types.Position(line=last, character=0)
-    edit = types.TextEdit(range=types.Range(start=types.Position(line=first - 1, character=0), end=end),
-                          new_text=new_text)
-    document = types.OptionalVersionedTextDocumentIdentifier(uri=state.uri, version=version)
+def _workspace_edit(ls: OrpsServer, uri: str, refinement: Refinement) -> types.WorkspaceEdit:
+    """Replace exactly the target's current lines with the refined code."""
+    text, version = ls.text(uri)
+    edit = convert.text_edit(refinement.edit(text), text)
+    document = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
     return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(text_document=document, edits=[edit])])
 
 
-@server.command("orps.showCritique")
 @guarded("showing the critique")
-async def show_critique(ls: OrpsServer, *args: Any) -> None:
-    state = ls.docs.get(convert.uri_argument(args))
-    result = state.refine.result if state and state.refine else None
-    if result is None:
+async def show_critique(ls: OrpsServer, args: DocumentArgs) -> None:
+    state = ls.docs.get(args.uri)
+    refinement = state.run.refinement if state is not None else None
+    if refinement is None:
         ls.show("orps: no refinement to show for this file yet")
         return
+    result = refinement.result
     title = function_name(result.problem.target) or result.problem.path.name
     text = f"# ORPS critique: {title}\n\n{refine_line(result)}\n\n"
     text += (result.best.critique or "(the critic gave no review)") + "\n"
     await _open(ls, _scratch(result.problem, "critique.md", text), text)
 
 
-@server.command("orps.showProposal")
 @guarded("showing the proposal")
-async def show_proposal(ls: OrpsServer, *args: Any) -> None:
-    review = await proposal(ls, *args)
+async def show_proposal(ls: OrpsServer, args: DocumentArgs) -> None:
+    review = await proposal(ls, args)
     if review is None:
         ls.show("orps: no refinement to review for this file")
         return
     await _open(ls, Path(review["proposalPath"]), review["proposal"])
 
 
-@server.command("orps.proposal")
 @guarded("preparing the review")
-async def proposal(ls: OrpsServer, *args: Any) -> dict[str, Any] | None:
+async def proposal(ls: OrpsServer, args: DocumentArgs) -> dict[str, Any] | None:
     """The whole file as it would be after applying (for a side-by-side review)."""
-    state = ls.docs.get(convert.uri_argument(args))
-    result = _result(state)
-    if state is None or state.refine is None or result is None or result.best.code is None:
+    refinement = _improvement(ls, args.uri)
+    if refinement is None:
         return None
-    stale = _stale_reason(ls, state)
-    text, _version = ls.text(state.uri)
-    source = text if stale else replace_target(text, state.refine.target, result.best.code)
+    text, _version = ls.text(args.uri)
+    stale = refinement.stale_reason(text)
+    source = text if stale else refinement.applied_to(text)
+    result = refinement.result
     path = _scratch(result.problem, f"proposal{result.problem.path.suffix}", source)
-    return {"uri": state.uri, "proposalUri": convert.uri_of(path), "proposalPath": str(path), "proposal": source,
+    return {"uri": args.uri, "proposalUri": convert.uri_of(path), "proposalPath": str(path), "proposal": source,
             "summary": refine_line(result), "stale": stale, "critique": result.best.critique}
 
 
-@server.command("orps.applyRefinement")
 @guarded("applying the refinement")
-async def apply_refinement(ls: OrpsServer, *args: Any) -> dict[str, Any]:
+async def apply_refinement(ls: OrpsServer, args: DocumentArgs) -> dict[str, Any]:
     """Apply through workspace/applyEdit (for clients without code actions, e.g. a review's
     Accept button); the same versioned, re-targeted edit and the same stale check."""
-    state = ls.docs.get(convert.uri_argument(args))
-    result = _result(state)
-    if state is None or result is None:
+    refinement = _improvement(ls, args.uri)
+    if refinement is None:
         return {"applied": False, "reason": "no refinement to apply"}
-    stale = _stale_reason(ls, state)
+    stale = refinement.stale_reason(ls.text(args.uri)[0])
     if stale:
         ls.show(f"orps: not applied: {stale}", types.MessageType.Warning)
         return {"applied": False, "reason": stale}
     answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-        edit=function_edit(ls, state, result), label=APPLY))
+        edit=_workspace_edit(ls, args.uri, refinement), label=APPLY))
     return {"applied": bool(answer.applied), "reason": answer.failure_reason}
 
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from lsprotocol import types
 from pygls import uris
 
-from orps_engine.report.editor import Note
+from orps_engine import Note, Severity, TargetEdit
 
 SOURCE = "orps"
-_SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
-             "information": types.DiagnosticSeverity.Information, "hint": types.DiagnosticSeverity.Hint}
+_SEVERITY = {Severity.ERROR: types.DiagnosticSeverity.Error, Severity.WARNING: types.DiagnosticSeverity.Warning,
+             Severity.INFORMATION: types.DiagnosticSeverity.Information, Severity.HINT: types.DiagnosticSeverity.Hint}
 
 
 def uri_of(path: Path) -> str:
@@ -38,22 +37,23 @@ def line_range(lines: Sequence[str], line: int) -> types.Range:
                        end=types.Position(line=index, character=utf16_len(text.rstrip("\r\n"))))
 
 
-def span_range(lines: Sequence[str], first: int, last: int) -> types.Range:
-    """Lines ``first``..``last`` (1-based, inclusive) as a range ending at the next line's start."""
-    end_line = min(last, len(lines))
-    return types.Range(start=types.Position(line=first - 1, character=0),
-                       end=types.Position(line=end_line, character=0))
+def diagnostic(note: Note, lines: Sequence[str]) -> types.Diagnostic:
+    return types.Diagnostic(range=line_range(lines, note.line), message=note.message, source=SOURCE,
+                            code=note.code.value, severity=_SEVERITY[note.severity])
 
 
-def diagnostic(note: Note, lines: Sequence[str], code: str = "test") -> types.Diagnostic:
-    return types.Diagnostic(range=line_range(lines, note.line), message=note.message, source=SOURCE, code=code,
-                            severity=_SEVERITY[note.severity])
-
-
-def uri_argument(args: tuple[Any, ...]) -> str:
-    """A command's document: its first argument, a URI or an object with ``uri``."""
-    first = args[0] if args else ""
-    return str(first.get("uri")) if isinstance(first, dict) else str(first)
+def text_edit(edit: TargetEdit, text: str) -> types.TextEdit:
+    """Lines ``edit.first``..``edit.last`` of ``text`` replaced by ``edit.text``. Where those
+    lines end the file without a line break, the replacement ends without one too."""
+    lines = text.splitlines(keepends=True)
+    new_text = edit.text
+    if lines and edit.last >= len(lines) and not lines[-1].endswith(("\n", "\r")):
+        end = types.Position(line=len(lines) - 1, character=utf16_len(lines[-1]))
+        new_text = new_text.rstrip("\r\n")
+    else:
+        end = types.Position(line=edit.last, character=0)
+    return types.TextEdit(range=types.Range(start=types.Position(line=edit.first - 1, character=0), end=end),
+                          new_text=new_text)
 
 
 def markdown(text: str) -> types.MarkupContent:

@@ -1,8 +1,9 @@
-"""The orps language server: per-document state, the one error wrapper, and start-up.
+"""The orps language server's state and its one error wrapper: per-document state, publishing what
+that state says, and turning every failure into a diagnostic or a message.
 
-Handlers live in one module per feature (diagnostics, views, actions, refine); each is thin and
-calls engine functions (``orps_engine``) that are tested without an editor. Nothing here runs
-user code: tests and candidates run in the engine's sandbox.
+Feature handlers live in one module per feature, each registering itself on the server it is
+given (see ``app``); they import this module, never each other. Nothing here runs user code:
+tests and candidates run in the engine's sandbox (``orps_engine.FileRun``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Coroutine
+import os
+from collections import defaultdict
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,12 +22,19 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
-from orps_engine import __version__
-from orps_engine.errors import OrpsError
-from orps_engine.problem import Problem, Target
-from orps_engine.results import SuiteResult
-from orps_engine.sandbox import Sandbox
-from orps_engine.search import RefineResult
+from orps_engine import (
+    FileRun,
+    Note,
+    OrpsError,
+    Refinement,
+    Target,
+    __version__,
+    efficiency_notes,
+    failure_notes,
+    file_error_note,
+    refinement_note,
+    suite_line,
+)
 
 from . import convert, settings
 
@@ -33,42 +43,44 @@ T = TypeVar("T")
 
 
 @dataclass
-class RefineState:
-    """One refine of one function: running, or finished with a result to apply."""
+class RefineJob:
+    """A refine in flight: what it refines, its task, its progress token, the request behind it."""
 
     target: Target
-    started_version: int | None
-    target_source: str  # the target as it was when the refine began (the stale check)
-    task: asyncio.Task[RefineResult] | None = None
-    token: str | None = None
-    request_id: Any = None  # the orps.refine request: $/cancelRequest for it cancels the search
-    result: RefineResult | None = None
-    error: str | None = None
+    task: asyncio.Task[Refinement]
+    token: str | None
+    request_id: Any  # the orps.refine request: $/cancelRequest for it cancels the search
 
 
 @dataclass
 class DocState:
     uri: str
-    path: Path
-    problem: Problem | None = None
-    suite: SuiteResult | None = None
+    run: FileRun
     run_task: asyncio.Task[None] | None = None
-    sandbox: Sandbox | None = None
+    refining: RefineJob | None = None
     published: set[str] = field(default_factory=set)
-    refine: RefineState | None = None
     generation: int = 0  # bumps with every run, so a late result never overwrites a newer one
+
+    @property
+    def path(self) -> Path:
+        return self.run.path
 
 
 class OrpsProtocol(LanguageServerProtocol):
-    """pygls cancels only a command's reply on ``$/cancelRequest``; cancel the search too."""
+    """Cancels the search when its request is cancelled.
+
+    pygls runs a command's handler as a task of its own (``workspace/executeCommand`` is a
+    generator that yields the handler), and ``$/cancelRequest`` cancels only the request's outer
+    future, i.e. the reply: the handler, and so the search, would run on. pygls 2 has no public
+    hook for this, so this private one is overridden; ``test_cancel_refine_by_cancel_request``
+    pins the behaviour.
+    """
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         super()._handle_cancel_notification(msg_id)
         server = self._server
-        for state in getattr(server, "docs", {}).values():
-            refine = state.refine
-            if refine is not None and refine.request_id == msg_id and refine.task is not None:
-                refine.task.cancel()
+        if isinstance(server, OrpsServer):
+            server.cancel_request(msg_id)
 
 
 class OrpsServer(LanguageServer):
@@ -79,12 +91,14 @@ class OrpsServer(LanguageServer):
         self.client_settings: dict[str, Any] = {}
         self.api_key: str | None = None
 
+    # -- documents ----------------------------------------------------------------------------
     def state(self, uri: str) -> DocState | None:
+        """The state of a Python document (created on first use); None for anything else."""
         path = convert.path_of(uri)
         if path is None or path.suffix != ".py":
             return None
         if uri not in self.docs:
-            self.docs[uri] = DocState(uri=uri, path=path)
+            self.docs[uri] = DocState(uri=uri, run=FileRun(path))
         return self.docs[uri]
 
     def values(self) -> dict[str, Any]:
@@ -94,6 +108,16 @@ class OrpsServer(LanguageServer):
         document = self.workspace.get_text_document(uri)
         return document.source, document.version
 
+    def lines_of(self, uri: str, path: Path) -> Sequence[str]:
+        """The lines of an open document, else of the file on disk."""
+        try:
+            if uri in self.workspace.text_documents:
+                return self.workspace.get_text_document(uri).lines
+            return path.read_text(encoding="utf-8").splitlines(keepends=True)
+        except OSError:
+            return []
+
+    # -- telling the client ---------------------------------------------------------------------
     def show(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
@@ -101,25 +125,53 @@ class OrpsServer(LanguageServer):
         log.info("%s", message)
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
-    def notify_status(self, state: DocState, refining: bool | None = None) -> None:
+    def notify_status(self, state: DocState) -> None:
         """``orps/status``: what a status bar shows for the file (clients may ignore it)."""
-        from orps_engine.report.editor import suite_line
-
-        suite = state.suite
-        running = refining if refining is not None else bool(
-            state.refine and state.refine.task and not state.refine.task.done())
+        suite = state.run.suite
         self.protocol.notify("orps/status", {
             "uri": state.uri, "summary": suite_line(suite) if suite else None,
             "passed": suite.passed if suite else None, "total": suite.total if suite else None,
-            "refining": running})
+            "refining": state.refining is not None})
+
+    def publish(self, state: DocState) -> None:
+        """Publish what the document's state says (its last run, its refinement) to every file it
+        concerns, clearing the files it no longer concerns."""
+        run = state.run
+        notes: list[Note] = []
+        if run.problem is not None and run.suite is not None:
+            notes = failure_notes(run.problem, run.suite) + efficiency_notes(run.problem, run.suite)
+            if run.refinement is not None:
+                notes.append(refinement_note(run.problem, run.refinement.result))
+        by_uri: dict[str, list[types.Diagnostic]] = defaultdict(list)
+        for note in notes:
+            uri = convert.uri_of(note.path)
+            by_uri[uri].append(convert.diagnostic(note, self.lines_of(uri, note.path)))
+        by_uri.setdefault(convert.uri_of(state.path), [])  # always: a run's end is news even when all pass
+        for uri in state.published | set(by_uri):
+            self._send_diagnostics(uri, by_uri.get(uri, []))
+        state.published = set(by_uri)
+
+    def publish_file_error(self, exc: OrpsError) -> None:
+        """A malformed tests file: an error diagnostic on that file, at the line the error names."""
+        assert exc.path is not None
+        uri = convert.uri_of(exc.path)
+        note = file_error_note(exc.path, exc.line, exc.message + (f" ({exc.hint})" if exc.hint else ""))
+        self._send_diagnostics(uri, [convert.diagnostic(note, self.lines_of(uri, exc.path))])
+        for state in self.docs.values():  # cleared with the owning document's next publish
+            if state.path.parent == exc.path.parent:
+                state.published.add(uri)
+
+    def _send_diagnostics(self, uri: str, diagnostics: list[types.Diagnostic]) -> None:
+        document = self.workspace.text_documents.get(uri)
+        version = document.version if document is not None else None
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics,
+                                                                              version=version))
 
     def report(self, exc: BaseException, doing: str) -> None:
         """The one place errors become messages: an OrpsError with a file becomes a diagnostic
         there; anything else a message to the user and a log entry. Never re-raised."""
         if isinstance(exc, OrpsError) and exc.path is not None:
-            from .diagnostics import publish_file_error
-
-            publish_file_error(self, exc)
+            self.publish_file_error(exc)
             return
         if isinstance(exc, OrpsError):
             text = f"orps: {exc}" + (f" ({exc.hint})" if exc.hint else "")
@@ -129,14 +181,18 @@ class OrpsServer(LanguageServer):
         log.exception("orps: %s failed", doing)
         self.show(f"orps: {doing} failed: {type(exc).__name__}: {exc}", types.MessageType.Error)
 
+    # -- cancelling and closing ------------------------------------------------------------------
+    def cancel_request(self, msg_id: Any) -> None:
+        for state in self.docs.values():
+            if state.refining is not None and state.refining.request_id == msg_id:
+                state.refining.task.cancel()
+
     async def close_all(self) -> None:
         for state in self.docs.values():
-            for task in (state.run_task, state.refine.task if state.refine else None):
+            for task in (state.run_task, state.refining.task if state.refining else None):
                 if task is not None and not task.done():
                     task.cancel()
-            if state.sandbox is not None:
-                await asyncio.to_thread(state.sandbox.close)
-                state.sandbox = None
+            await state.run.close()
 
 
 Handler = Callable[..., Coroutine[Any, Any, T]]
@@ -161,7 +217,7 @@ def guarded(doing: str, default: Any = None) -> Callable[[Handler[T]], Handler[T
     return wrap
 
 
-class _Redact(logging.Filter):
+class Redact(logging.Filter):
     """Belt and braces: whatever a library logs, the API key never reaches the log."""
 
     def __init__(self, ls: OrpsServer) -> None:
@@ -169,8 +225,6 @@ class _Redact(logging.Filter):
         self.ls = ls
 
     def filter(self, record: logging.LogRecord) -> bool:
-        import os
-
         secrets = [s for s in (self.ls.api_key, os.environ.get("OPENAI_API_KEY")) if s and len(s) >= 8]
         if secrets:
             text = record.getMessage()
@@ -179,22 +233,3 @@ class _Redact(logging.Filter):
                     text = text.replace(secret, "[redacted]")
                 record.msg, record.args = text, None
         return True
-
-
-server = OrpsServer()
-
-
-def start(tcp: str | None = None) -> None:
-    """Serve on stdio, or on ``HOST:PORT``."""
-    handler = logging.StreamHandler()  # stderr: stdout carries the protocol
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    handler.addFilter(_Redact(server))
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
-    logging.getLogger("pygls").setLevel(logging.WARNING)  # at INFO it logs whole messages
-    from . import actions, diagnostics, refine, views  # noqa: F401  (registers the handlers)
-
-    if tcp:
-        host, _, port = tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io()

@@ -1,24 +1,60 @@
 """Editor settings to engine Settings: ``workspace/configuration`` (section ``orps``) over
 ``initializationOptions``, over the environment and ``[tool.orps]``. The API key may come from
 the client (its secret store, via initializationOptions) or the environment; it is never logged.
+
+Every key here is declared in the extension's manifest (package.json); a test checks both ways.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from orps_engine.config import Settings, resolve_settings
-from orps_engine.problem import Problem
+from orps_engine import (
+    MEMORY_LIMIT_RULE,
+    TIME_LIMIT_RULE,
+    InputError,
+    Problem,
+    Settings,
+    memory_limit_mb,
+    resolve_settings,
+    time_limit_s,
+)
 
 # Client keys (camelCase, as VS Code settings are named) to engine setting names.
 CLIENT_KEYS = {"model": "model", "baseUrl": "base_url", "preset": "preset", "samples": "samples", "beam": "beam",
                "rounds": "rounds", "temperature": "temperature", "maxInFlight": "max_in_flight",
                "timeout": "timeout_s", "maxRetries": "max_retries", "promptBudget": "prompt_budget",
                "repeats": "repeats"}
+# Keys the server reads itself, with their defaults (None: the tests' own value).
 SERVER_KEYS = {"runOnSave": True, "timeLimit": None, "memoryLimit": None}
+SOURCE = "the editor's orps settings"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InitializationOptions:
+    values: dict[str, Any]
+    api_key: str | None
+
+
+def read_initialization_options(options: Any) -> InitializationOptions:
+    """``{"settings": {...}, "apiKey": ...}`` as the extension sends it (or the settings alone)."""
+    if not isinstance(options, dict):
+        return InitializationOptions(values={}, api_key=None)
+    key = options.get("apiKey")
+    nested = options.get("settings")
+    values = dict(nested) if isinstance(nested, dict) else {k: v for k, v in options.items() if k != "apiKey"}
+    return InitializationOptions(values=values, api_key=key if isinstance(key, str) and key else None)
+
+
+def read_section(section: Any) -> dict[str, Any]:
+    """The ``orps`` section of ``workspace/configuration``; a key there is dropped (it belongs in
+    the secret store, not in settings)."""
+    if not isinstance(section, dict):
+        return {}
+    return {k: v for k, v in section.items() if k != "apiKey"}
 
 
 def client_values(*layers: dict[str, Any] | None) -> dict[str, Any]:
@@ -35,17 +71,21 @@ def engine_settings(values: dict[str, Any], api_key: str | None, root: Path | No
     flags = {CLIENT_KEYS[k]: v for k, v in values.items() if k in CLIENT_KEYS}
     if api_key:
         flags["api_key"] = api_key
-    return resolve_settings(flags, os.environ, root, flag_source="the editor's orps settings")
+    return resolve_settings(flags, os.environ, root, flag_source=SOURCE)
 
 
 def with_limits(problem: Problem, values: dict[str, Any]) -> Problem:
-    """The editor's time (ms) and memory (MB) limits, where set, over the tests' own."""
+    """The editor's time (ms) and memory (MB) limits, where set, over the tests' own; checked
+    and rounded as a tests file's are."""
     changes: dict[str, Any] = {}
-    time_ms, memory_mb = values.get("timeLimit"), values.get("memoryLimit")
-    if isinstance(time_ms, (int, float)) and not isinstance(time_ms, bool) and 0 < time_ms <= 86_400_000:
-        changes["time_limit_s"] = float(time_ms) / 1000
-    if isinstance(memory_mb, (int, float)) and not isinstance(memory_mb, bool) and 0 < memory_mb <= 1 << 20:
-        changes["memory_limit_mb"] = int(memory_mb)
+    if "timeLimit" in values:
+        changes["time_limit_s"] = time_limit_s(values["timeLimit"])
+        if changes["time_limit_s"] is None:
+            raise InputError(f"orps.timeLimit: {TIME_LIMIT_RULE} (got {values['timeLimit']!r} from {SOURCE})")
+    if "memoryLimit" in values:
+        changes["memory_limit_mb"] = memory_limit_mb(values["memoryLimit"])
+        if changes["memory_limit_mb"] is None:
+            raise InputError(f"orps.memoryLimit: {MEMORY_LIMIT_RULE} (got {values['memoryLimit']!r} from {SOURCE})")
     return replace(problem, **changes) if changes else problem
 
 

@@ -28,6 +28,20 @@ def test_manifest_defaults_equal_the_engine_defaults() -> None:
     assert default("memoryLimit") == config.DEFAULT_MEMORY_LIMIT_MB
     assert default("runOnSave") is server_settings.SERVER_KEYS["runOnSave"]
     assert PROPERTIES["orps.preset"]["enum"] == sorted(config.PRESETS)
+    engine = config.resolve_settings({}, {}, None)  # the interactive preset over the defaults
+    for key, name in server_settings.CLIENT_KEYS.items():
+        if key not in ("model", "baseUrl"):  # no default: unset means "ask the environment"
+            assert default(key) == getattr(engine, name), key
+
+
+def test_every_setting_the_server_reads_is_declared_and_forwarded() -> None:
+    server_keys = set(server_settings.CLIENT_KEYS) | set(server_settings.SERVER_KEYS)
+    declared = {name.removeprefix("orps.") for name in PROPERTIES}
+    assert server_keys <= declared, f"undeclared in package.json: {sorted(server_keys - declared)}"
+    client = (REPO / "extension" / "src" / "common" / "settings.ts").read_text(encoding="utf-8")
+    block = client[client.index("export const SERVER_KEYS"):]
+    forwarded = set(re.findall(r"'(\w+)'", block[:block.index("];")]))
+    assert forwarded == server_keys
 
 
 def test_every_manifest_setting_is_read_by_someone() -> None:

@@ -2,12 +2,13 @@
 // All logic lives in the Python server; this client starts it, forwards settings, shows results.
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
-import { refineArguments } from './common/args';
+import { documentArguments, refineArguments } from './common/args';
 import { COMMANDS, CONFIG_SECTION, RESTART_DELAY_MS, SECRET_KEY, SERVER_COMMANDS } from './common/constants';
 import { outputChannel, traceError, traceInfo } from './common/logging';
 import { refineResultMessage, UNTRUSTED_MESSAGE } from './common/messages';
 import { onInterpreterChange } from './common/python';
 import { startClient, stopClient } from './common/server';
+import { configurationChange } from './common/settings';
 import { reviewRefinement } from './review';
 import { StatusBar } from './status';
 
@@ -42,10 +43,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         vscode.commands.registerCommand(COMMANDS.restart, () => scheduleRestart()),
         vscode.commands.registerCommand(COMMANDS.setApiKey, () => setApiKey(context, scheduleRestart)),
         vscode.commands.registerCommand(COMMANDS.refineAtCursor, () => refineAtCursor(status)),
-        vscode.commands.registerCommand(COMMANDS.runTests, () => withDocument((uri) =>
-            serverCommand(SERVER_COMMANDS.runTests, [uri]))),
-        vscode.commands.registerCommand(COMMANDS.showCritique, () => withDocument((uri) =>
-            serverCommand(SERVER_COMMANDS.showCritique, [uri]))),
+        vscode.commands.registerCommand(COMMANDS.runTests, () =>
+            withDocument((uri) => serverCommand(SERVER_COMMANDS.runTests, documentArguments(uri))),
+        ),
+        vscode.commands.registerCommand(COMMANDS.showCritique, () =>
+            withDocument((uri) => serverCommand(SERVER_COMMANDS.showCritique, documentArguments(uri))),
+        ),
         vscode.commands.registerCommand(COMMANDS.review, async () => {
             const editor = vscode.window.activeTextEditor;
             const running = await ready();
@@ -54,8 +57,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
             }
         }),
         vscode.workspace.onDidChangeConfiguration((event) => {
-            if (event.affectsConfiguration(CONFIG_SECTION)) {
+            const change = configurationChange((section) => event.affectsConfiguration(section), CONFIG_SECTION);
+            if (change === 'restart') {
                 scheduleRestart();
+            } else if (change === 'notify' && client) {
+                // The server pulls the `orps` section again (workspace/configuration) when told.
+                client
+                    .sendNotification('workspace/didChangeConfiguration', { settings: null })
+                    .catch((error) => traceError('telling the server about the new settings failed', error));
             }
         }),
         vscode.workspace.onDidGrantWorkspaceTrust(() => scheduleRestart()),

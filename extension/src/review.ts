@@ -2,6 +2,7 @@
 // Accept and Reject.
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
+import { documentArguments } from './common/args';
 import { SERVER_COMMANDS } from './common/constants';
 
 interface Proposal {
@@ -14,7 +15,7 @@ interface Proposal {
 export async function reviewRefinement(client: LanguageClient, document: vscode.TextDocument): Promise<void> {
     const proposal = (await client.sendRequest('workspace/executeCommand', {
         command: SERVER_COMMANDS.proposal,
-        arguments: [document.uri.toString()],
+        arguments: documentArguments(document.uri.toString()),
     })) as Proposal | null;
     if (!proposal) {
         void vscode.window.showInformationMessage('ORPS: no refinement to review for this file. Refine it first.');
@@ -30,7 +31,7 @@ export async function reviewRefinement(client: LanguageClient, document: vscode.
     if (choice === 'Accept') {
         const result = (await client.sendRequest('workspace/executeCommand', {
             command: SERVER_COMMANDS.apply,
-            arguments: [document.uri.toString()],
+            arguments: documentArguments(document.uri.toString()),
         })) as { applied: boolean; reason?: string } | null;
         if (!result?.applied) {
             void vscode.window.showWarningMessage(`ORPS: not applied${result?.reason ? `: ${result.reason}` : ''}.`);

@@ -19,11 +19,13 @@ from typing import Any
 
 from ..config import PRESETS, Settings, resolve_settings
 from ..errors import InputError
+from ..file_run import FileRun, Refinement
 from ..model import ChatModel, OpenAIChatModel, Recorder, Recording, ReplayChatModel
 from ..problem import Problem, load_problem
 from ..problem.target import function_name
-from ..report.refine import format_refine, progress_text, refine_document, refined_source
-from ..search import Event, RefineResult, refine
+from ..report.refine import format_refine, progress_text, refine_document
+from ..search import Event, EventKind
+from .progress import Progress, bar
 
 RECORDING_NOTE = "Model exchanges of an orps refine, recorded with --record; replay them with --replay."
 
@@ -69,24 +71,32 @@ def run(args: argparse.Namespace) -> int:
                                                                               if v is not None}}
     settings = resolve_settings(flags, os.environ, problem.path.parent)
     model, recorder = _model(args, settings, problem, recording)
-    progress = _Progress(sys.stderr)
+    progress = Progress(sys.stderr)
     try:
-        result = asyncio.run(_refine(problem, settings, model, progress.update))
+        refinement = asyncio.run(_refine(problem, settings, model, progress))
     finally:
         progress.close()
         if recorder is not None:
             recorder.close()
+    result = refinement.result
     if recording is not None and recording.header.get("fingerprint") != fingerprint(problem):
         result.warnings.append("the file or its tests changed since the recording was made")
     if args.write and result.improved:
-        result.warnings.append(_write(problem, refined_source(result)))
+        result.warnings.append(_write(problem, refinement))
     print(json.dumps(refine_document(result), indent=2) if args.json else format_refine(result))
     return 0
 
 
-async def _refine(problem: Problem, settings: Settings, model: ChatModel, on_event: Any) -> RefineResult:
+async def _refine(problem: Problem, settings: Settings, model: ChatModel, progress: Progress) -> Refinement:
+    def on_event(event: Event) -> None:
+        text = progress_text(event)
+        if event.kind in (EventKind.ROUND, EventKind.CANDIDATE):
+            text = f"{bar(event.done, event.total)} {text}"
+        progress.show(text, transient=event.kind is EventKind.CANDIDATE)
+
     try:
-        return await refine(problem, settings, model, on_event=on_event)
+        async with FileRun(problem.path) as run:
+            return await run.refine(problem, settings, model, on_event=on_event)
     finally:
         await model.close()
 
@@ -112,8 +122,8 @@ def fingerprint(problem: Problem) -> str:
     return digest.hexdigest()[:16]
 
 
-def _write(problem: Problem, new_source: str) -> str:
-    """Replace FILE's contents, keeping the original as FILE.orig (or FILE.orig.N if taken)."""
+def _write(problem: Problem, refinement: Refinement) -> str:
+    """Replace FILE's target, keeping the original as FILE.orig (or FILE.orig.N if taken)."""
     path = problem.path
     try:
         with path.open(encoding="utf-8", newline="") as fh:
@@ -123,6 +133,7 @@ def _write(problem: Problem, new_source: str) -> str:
     if current != problem.source:
         raise InputError("the file changed while the refine ran; nothing was written", path=path,
                          hint="run the refine again on the current file")
+    new_source = refinement.applied_to(current)
     backup = path.with_name(path.name + ".orig")
     n = 1
     while backup.exists():
@@ -135,33 +146,3 @@ def _write(problem: Problem, new_source: str) -> str:
     shutil.copymode(path, tmp)
     os.replace(tmp, path)
     return f"wrote the refined code to {path}; the original is saved as {backup}"
-
-
-class _Progress:
-    """A one-line bar on a terminal, plain lines otherwise (both on stderr)."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self._drawn = False
-
-    def update(self, event: Event) -> None:
-        text = _describe(event)
-        if self.tty:
-            self.stream.write("\r\033[K" + text)
-            self._drawn = True
-        elif event.kind != "candidate":
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self._drawn:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-
-
-def _describe(event: Event) -> str:
-    if event.kind in ("round", "candidate"):
-        width, filled = 20, int(20 * event.done / event.total) if event.total else 0
-        return f"[{'#' * filled}{'-' * (width - filled)}] " + progress_text(event)
-    return progress_text(event)

@@ -6,15 +6,17 @@ Exit codes: 0 all pass, 1 some fail, 2 bad input.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from ..judge import run_tests
-from ..problem import load_problem
+from ..file_run import FileRun
+from ..problem import Problem, load_problem
 from ..report import format_suite, suite_document
-from ..results import ExecutionResult
+from ..results import ExecutionResult, SuiteResult
+from .progress import Progress
 
 
 def register(commands: Any) -> None:
@@ -30,10 +32,11 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     problem = load_problem(args.file, tests=args.tests, function=args.function)
-    progress = _Progress(len(problem.tests)) if not args.json and sys.stderr.isatty() else None
-    suite = run_tests(problem, on_result=progress.update if progress else None)
-    if progress:
-        progress.done()
+    progress = Progress(sys.stderr)
+    try:
+        suite = asyncio.run(_test(problem, None if args.json else progress))
+    finally:
+        progress.close()
     if args.json:
         print(json.dumps(suite_document(problem, suite), indent=2))
     else:
@@ -41,14 +44,10 @@ def run(args: argparse.Namespace) -> int:
     return 0 if suite.all_passed else 1
 
 
-class _Progress:
-    def __init__(self, total: int) -> None:
-        self.total = total
+async def _test(problem: Problem, progress: Progress | None) -> SuiteResult:
+    def on_result(done: int, total: int, result: ExecutionResult) -> None:
+        if progress is not None:
+            progress.show(f"[{done}/{total}] test {result.test_id}: {result.verdict.value}", transient=True)
 
-    def update(self, done: int, total: int, result: ExecutionResult) -> None:
-        sys.stderr.write(f"\r[{done}/{total}] test {result.test_id}: {result.verdict.value}    ")
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        sys.stderr.write("\r" + " " * 60 + "\r")
-        sys.stderr.flush()
+    async with FileRun(problem.path) as run:
+        return await run.test(problem, on_result=on_result)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..problem import FunctionTarget, Problem, ProblemKind, TestKind
 from ..problem.target import signature, statement, target_code
+from ..text import clip
 
 # Strategy hints, one per sample of a round (as in the reference implementation), cycled when
 # a round draws more samples than there are hints.
@@ -167,4 +168,4 @@ def _fit(messages: list[dict[str, str]], budget: int) -> list[dict[str, str]]:
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(0, limit - len(CUT))] + CUT
+    return clip(text, limit, CUT)

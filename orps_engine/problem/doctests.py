@@ -11,19 +11,19 @@ import doctest
 from pathlib import Path
 
 from ..errors import InputError
+from . import pysource
 from .model import TestCase, TestKind
 
 
 def functions_with_doctests(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
     found = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            try:
-                has_examples = bool(_examples(node))
-            except ValueError:  # malformed: report it when this function is loaded
-                has_examples = True
-            if has_examples:
-                found[node.name] = node
+    for node in pysource.functions(tree):
+        try:
+            has_examples = bool(_examples(node))
+        except ValueError:  # malformed: report it when this function is loaded
+            has_examples = True
+        if has_examples:
+            found[node.name] = node
     return found
 
 

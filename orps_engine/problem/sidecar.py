@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import ast
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any
 
 from ..config import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S
 from ..errors import InputError
-from . import jsonpos, pysource
+from . import jsonpos, limits, pysource
 from .model import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
 
 COMPARE_MODES = ("tokens", "lines", "exact", "float")
-MAX_TIME_LIMIT_MS = 24 * 3600 * 1000  # a day
-MAX_MEMORY_LIMIT_MB = 1024 * 1024  # a terabyte
 _FLOAT_MODE = re.compile(r"^float(:(\d+(\.\d*)?|\.\d+)(e-?\d+)?)?$")
 
 
@@ -65,28 +62,18 @@ def _field_error(path: Path, text: str, key: str, message: str, line: int | None
 def _limits(data: dict[str, Any], path: Path, text: str) -> dict[str, Any]:
     out: dict[str, Any] = {"time_limit_s": DEFAULT_TIME_LIMIT_S, "memory_limit_mb": DEFAULT_MEMORY_LIMIT_MB}
     if "timeLimit" in data:
-        value = data["timeLimit"]
-        if not _in_range(value, MAX_TIME_LIMIT_MS):
-            raise _field_error(path, text, "timeLimit",
-                               f"expected a positive number of milliseconds, at most {MAX_TIME_LIMIT_MS}")
-        out["time_limit_s"] = float(value) / 1000
+        out["time_limit_s"] = limits.time_limit_s(data["timeLimit"])
+        if out["time_limit_s"] is None:
+            raise _field_error(path, text, "timeLimit", limits.TIME_LIMIT_RULE)
     if "memoryLimit" in data:
-        value = data["memoryLimit"]
-        if not _in_range(value, MAX_MEMORY_LIMIT_MB):
-            raise _field_error(path, text, "memoryLimit",
-                               f"expected a positive number of megabytes, at most {MAX_MEMORY_LIMIT_MB}")
-        out["memory_limit_mb"] = math.ceil(value)  # 0.5 MB is a limit, not none at all
+        out["memory_limit_mb"] = limits.memory_limit_mb(data["memoryLimit"])
+        if out["memory_limit_mb"] is None:
+            raise _field_error(path, text, "memoryLimit", limits.MEMORY_LIMIT_RULE)
     compare = data.get("compare", "tokens")
     if not isinstance(compare, str) or not (compare in COMPARE_MODES or _FLOAT_MODE.match(compare)):
         raise _field_error(path, text, "compare", "expected tokens, lines, exact or float[:tolerance]")
     out["compare"] = compare
     return out
-
-
-def _in_range(value: Any, maximum: int) -> bool:
-    """A positive number up to ``maximum``: JSON's NaN, Infinity and huge values would reach the
-    rlimits and deadlines as numbers they cannot hold."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= maximum
 
 
 def _program_problem(data: dict[str, Any], text: str, path: Path, solution: Path, source: str,

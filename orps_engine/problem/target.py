@@ -82,11 +82,23 @@ def signature(problem: Problem) -> str | None:
 
 def def_line(problem: Problem) -> int:
     """The line of the target's ``def`` (1 for the whole file, or where it cannot be found)."""
-    if isinstance(problem.target, WholeFile):
+    return target_line(problem.source, problem.target)
+
+
+def target_line(source: str, target: Target) -> int:
+    """The line of ``target``'s ``def`` in ``source`` (1 for the whole file, or where it is not)."""
+    if isinstance(target, WholeFile):
         return 1
-    tree = pysource.parse(problem.source)
-    node = pysource.find_def(tree, problem.target.qualname) if tree is not None else None
+    tree = pysource.parse(source)
+    node = pysource.find_def(tree, target.qualname) if tree is not None else None
     return node.lineno if node is not None else 1
+
+
+def function_target_at(source: str, line: int) -> FunctionTarget | None:
+    """The top-level function whose lines hold the 1-based ``line`` (a cursor), if any."""
+    tree = pysource.parse(source)
+    name = pysource.function_at(tree, line) if tree is not None else None
+    return FunctionTarget(name) if name is not None else None
 
 
 def statement(problem: Problem) -> str:

@@ -8,28 +8,48 @@ the CLI).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
+from .. import units
 from ..problem import Problem, TestCase
-from ..problem.target import def_line
+from ..problem.target import def_line, target_line
 from ..results import ExecutionResult, SuiteResult, Verdict
-from . import units
+from ..search import RefineResult
+from ..text import one_line
+from .refine import refine_line
 
 NEAR_LIMIT = 0.8  # a test using this share of a limit earns a note
+SHORT = 60  # characters of a value shown in a one-line message
 _NAMED = {Verdict.TLE: "time limit exceeded", Verdict.MLE: "memory limit exceeded",
           Verdict.OLE: "output limit exceeded", Verdict.RE: "runtime error", Verdict.WA: "wrong answer",
           Verdict.HARNESS: "could not be judged"}
 
 
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFORMATION = "information"
+    HINT = "hint"
+
+
+class NoteCode(str, Enum):
+    """What a note is about; editors show it as the diagnostic's code."""
+
+    TEST = "test"  # a test's verdict, a runtime error, or a figure of the last run
+    REFINEMENT = "refinement"  # the outcome of the last refine
+    TESTS_FILE = "tests-file"  # the tests file itself is malformed
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Note:
-    """A message for one place: ``path`` and 1-based ``line``; ``severity`` is error, warning,
-    information or hint."""
+    """A message for one place: ``path`` and 1-based ``line``."""
 
     path: Path
     line: int
     message: str
-    severity: str
+    severity: Severity
+    code: NoteCode = NoteCode.TEST
     test_id: str | None = None
 
 
@@ -49,7 +69,7 @@ def failure_text(result: ExecutionResult) -> str:
     if result.verdict is Verdict.WA and result.expected is not None and result.actual is not None:
         expected, actual = _short(result.expected), _short(result.actual)
         if expected == actual:  # they differ only in whitespace: show it
-            expected, actual = repr(result.expected)[:60], repr(result.actual)[:60]
+            expected, actual = repr(result.expected)[:SHORT], repr(result.actual)[:SHORT]
         return f"test {result.test_id} expected {expected}, got {actual}"
     if result.error is not None:
         return f"test {result.test_id}: {result.error}"
@@ -76,13 +96,13 @@ def failure_notes(problem: Problem, suite: SuiteResult) -> list[Note]:
             continue
         test = tests.get(result.test_id)
         path, line = _where(problem, test)
-        notes.append(Note(path=path, line=line, message=failure_text(result), severity="error",
+        notes.append(Note(path=path, line=line, message=failure_text(result), severity=Severity.ERROR,
                           test_id=result.test_id))
         if result.error is not None and result.error.line is not None:
-            notes.append(Note(path=problem.path, line=result.error.line, severity="error", test_id=result.test_id,
-                              message=f"{_error_text(result)} (test {result.test_id})"))
+            notes.append(Note(path=problem.path, line=result.error.line, severity=Severity.ERROR,
+                              test_id=result.test_id, message=f"{_error_text(result)} (test {result.test_id})"))
     if suite.failed:
-        notes.append(Note(path=problem.path, line=def_line(problem), message=summary(suite), severity="error"))
+        notes.append(Note(path=problem.path, line=def_line(problem), message=summary(suite), severity=Severity.ERROR))
     return notes
 
 
@@ -94,17 +114,17 @@ def efficiency_notes(problem: Problem, suite: SuiteResult) -> list[Note]:
     for result in suite.results:
         path, line = _where(problem, tests.get(result.test_id))
         if result.verdict.passed and result.cpu_ms is not None and result.cpu_ms >= NEAR_LIMIT * limit_ms:
-            notes.append(Note(path=path, line=line, severity="information", test_id=result.test_id,
+            notes.append(Note(path=path, line=line, severity=Severity.INFORMATION, test_id=result.test_id,
                               message=f"test {result.test_id} uses {result.cpu_ms / limit_ms:.0%} of the "
                                       f"{problem.time_limit_s:g} s time limit ({units.ms(result.cpu_ms)})"))
         if result.verdict.passed and result.peak_kb is not None and result.peak_kb >= NEAR_LIMIT * limit_kb:
-            notes.append(Note(path=path, line=line, severity="information", test_id=result.test_id,
+            notes.append(Note(path=path, line=line, severity=Severity.INFORMATION, test_id=result.test_id,
                               message=f"test {result.test_id} uses {result.peak_kb / limit_kb:.0%} of the "
                                       f"{problem.memory_limit_mb} MB memory limit"))
     timed = [r for r in suite.results if r.cpu_ms is not None]
     if len(timed) > 1:
         slowest = max(timed, key=lambda r: r.cpu_ms or 0.0)
-        notes.append(Note(path=problem.path, line=def_line(problem), severity="hint", test_id=slowest.test_id,
+        notes.append(Note(path=problem.path, line=def_line(problem), severity=Severity.HINT, test_id=slowest.test_id,
                           message=f"slowest test: {slowest.test_id} ({units.ms(slowest.cpu_ms)} CPU)"))
     return notes
 
@@ -120,11 +140,19 @@ def _where(problem: Problem, test: TestCase | None) -> tuple[Path, int]:
     return problem.path, def_line(problem)
 
 
-def _short(text: str, limit: int = 60) -> str:
-    flat = " ".join(text.split())
-    if not flat:
-        return "(empty)"
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+def _short(text: str) -> str:
+    return one_line(text, SHORT) or "(empty)"
+
+
+def refinement_note(problem: Problem, result: RefineResult) -> Note:
+    """The refine's outcome, on the ``def`` line of its target in ``problem``'s (current) source."""
+    return Note(path=problem.path, line=target_line(problem.source, result.problem.target), severity=Severity.HINT,
+                code=NoteCode.REFINEMENT, message=refine_line(result))
+
+
+def file_error_note(path: Path, line: int | None, message: str) -> Note:
+    """A malformed tests file: an error at the line the error names."""
+    return Note(path=path, line=line or 1, message=message, severity=Severity.ERROR, code=NoteCode.TESTS_FILE)
 
 
 def hover_markdown(problem: Problem, suite: SuiteResult, critique: str | None = None) -> str:

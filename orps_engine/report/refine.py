@@ -6,12 +6,12 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from ..critic import cost_ms, instructions, peak_kb
+from .. import units
 from ..measure import Change, cheaper
 from ..problem.target import function_name, splice
 from ..results import SuiteResult
-from ..search import Event, Node, RefineResult
-from . import units
+from ..search import Event, EventKind, Node, RefineResult
+from ..text import columns
 
 
 def refined_source(result: RefineResult) -> str:
@@ -36,7 +36,7 @@ def format_refine(result: RefineResult) -> str:
             parts.append("Critique:\n" + _indent(best.critique))
     else:
         parts.append("No candidate beat the original: it stays as it is.")
-    parts.append(format_table(result))
+    parts.append(delta_table(result))
     if result.stopped:
         parts.append(f"note: {result.stopped}")
     parts.extend(f"note: {w}" for w in result.warnings)
@@ -46,19 +46,19 @@ def format_refine(result: RefineResult) -> str:
     return "\n\n".join(parts)
 
 
-def format_table(result: RefineResult) -> str:
+def delta_table(result: RefineResult) -> str:
+    """The original against the pick: tests passed, CPU, memory, instructions, and the change."""
     original, best = result.original, result.best
     o, b = original.suite, best.suite
     assert o is not None and b is not None
     delta = result.delta
     rows = [("", "original", "refined", "change"),
             ("tests passed", f"{o.passed}/{o.total}", f"{b.passed}/{b.total}", _passed_change(o, b)),
-            ("CPU time", *_measured(delta.cpu if delta else None, cost_ms(o), cost_ms(b), units.ms)),
-            ("peak memory", *_measured(delta.peak if delta else None, peak_kb(o), peak_kb(b),
+            ("CPU time", *_measured(delta.cpu if delta else None, o.total_cpu_ms, b.total_cpu_ms, units.ms)),
+            ("peak memory", *_measured(delta.peak if delta else None, o.max_peak_kb, b.max_peak_kb,
                                        lambda v: units.kb(int(v)))),
             ("instructions", *_instructions(o, b))]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows)
+    return columns(rows)
 
 
 def _passed_change(o: SuiteResult, b: SuiteResult) -> str:
@@ -77,7 +77,7 @@ def _measured(change: Change | None, before: float, after: float, fmt: Any) -> t
 
 
 def _instructions(o: SuiteResult, b: SuiteResult) -> tuple[str, str, str]:
-    before, after = instructions(o), instructions(b)
+    before, after = o.total_instructions, b.total_instructions
     if before is None or after is None:
         return "unavailable", "unavailable", "-"
     ratio = before / after if after else None
@@ -97,11 +97,11 @@ def refine_document(result: RefineResult) -> dict[str, Any]:
         "file": str(result.problem.path),
         "function": function_name(result.problem.target),
         "original": {"passed": o.passed, "total": o.total, "cpu_ms": _median(delta.cpu.before if delta else None,
-                                                                              cost_ms(o)),
-                     "peak_kb": int(delta.peak.before.median) if delta else peak_kb(o)},
+                                                                              o.total_cpu_ms),
+                     "peak_kb": int(delta.peak.before.median) if delta else o.max_peak_kb},
         "best": {"code": result.best.code, "passed": b.passed, "total": b.total,
-                 "cpu_ms": _median(delta.cpu.after if delta else None, cost_ms(b)),
-                 "peak_kb": int(delta.peak.after.median) if delta else peak_kb(b),
+                 "cpu_ms": _median(delta.cpu.after if delta else None, b.total_cpu_ms),
+                 "peak_kb": int(delta.peak.after.median) if delta else b.max_peak_kb,
                  "critique": result.best.critique or None, "score": result.best.critic_score},
         "delta": {"cpu_ratio": _round(delta.cpu.ratio) if delta else 1.0,
                   "peak_ratio": _round(delta.peak.ratio) if delta else 1.0,
@@ -119,7 +119,7 @@ def _node(node: Node) -> dict[str, Any]:
     return {"id": node.id, "parent": node.parent, "round": node.round,
             "passed": suite.passed if suite else None, "total": suite.total if suite else None,
             "critic_score": node.critic_score, "exec_score": round(node.exec_score, 4),
-            "failure": node.failure}
+            "failure": str(node.failure) if node.failure is not None else None}
 
 
 def _median(spread: Any, fallback: float) -> float:
@@ -134,11 +134,11 @@ def _round(value: float | None) -> float | None:
 def progress_text(event: Event) -> str:
     """``Round 2/3, best 12/12, 1.8x less CPU``: what a progress bar says about the search."""
     status = _best_status(event.best, event.original)
-    if event.kind == "start":
+    if event.kind is EventKind.START:
         return f"original: {status.removeprefix('best ')}"
-    if event.kind in ("round", "candidate"):
+    if event.kind in (EventKind.ROUND, EventKind.CANDIDATE):
         return f"Round {event.round + 1}/{event.rounds}, {event.done}/{event.total} candidates, {status}"
-    if event.kind == "measure":
+    if event.kind is EventKind.MEASURE:
         return event.message
     return f"done: {status}" + (f" ({event.message})" if event.message else "")
 

@@ -5,26 +5,25 @@ from __future__ import annotations
 
 import difflib
 
-from ..problem import Problem, TestCase
+from .. import units
+from ..problem import Problem, TestCase, TestKind
 from ..results import ExecutionResult, SuiteResult, Verdict
-from . import units
+from ..text import clip, columns
 
 MAX_SHOWN_LINES = 12
 MAX_LINE = 200
 
 
-def format_table(results: tuple[ExecutionResult, ...]) -> str:
+def results_table(results: tuple[ExecutionResult, ...]) -> str:
+    """One row per test: id, verdict, wall time, CPU time, peak memory."""
     header = ("test", "verdict", "time", "CPU", "memory")
     rows = [(r.test_id, r.verdict.value, units.ms(r.wall_ms), units.ms(r.cpu_ms), units.kb(r.peak_kb))
             for r in results]
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
-             for row in [header, *rows]]
-    return "\n".join(lines)
+    return columns([header, *rows])
 
 
 def format_suite(problem: Problem, suite: SuiteResult) -> str:
-    parts = [format_table(suite.results)]
+    parts = [results_table(suite.results)]
     tests = {t.id: t for t in problem.tests}
     for result in suite.results:
         if result.verdict is not Verdict.AC:
@@ -44,7 +43,7 @@ def _failure(result: ExecutionResult, test: TestCase | None) -> str:
         lines.append(f"  error: {result.error}")
     elif result.verdict is Verdict.WA and (result.expected is not None or result.actual is not None):
         lines += _comparison(result.expected or "", result.actual or "")
-    if result.stdout and result.verdict is not Verdict.WA and test is not None and test.kind.value != "stdio":
+    if result.stdout and result.verdict is not Verdict.WA and test is not None and test.kind is not TestKind.STDIO:
         lines += _block("printed", result.stdout)
     return "\n".join(lines)
 
@@ -59,18 +58,15 @@ def _block(label: str, text: str) -> list[str]:
 def _comparison(expected: str, actual: str) -> list[str]:
     exp_lines, act_lines = expected.rstrip("\n").splitlines(), actual.rstrip("\n").splitlines()
     if len(exp_lines) <= 1 and len(act_lines) <= 1:
-        return [f"  expected: {_cut(expected.strip()) or '(empty)'}",
-                f"  actual:   {_cut(actual.strip()) or '(empty)'}"]
+        return [f"  expected: {clip(expected.strip(), MAX_LINE) or '(empty)'}",
+                f"  actual:   {clip(actual.strip(), MAX_LINE) or '(empty)'}"]
     diff = list(difflib.unified_diff(exp_lines, act_lines, "expected", "actual", lineterm="", n=1))
     return ["  diff:"] + [f"    {line}" for line in _clip(diff)]
 
 
 def _clip(lines: list[str]) -> list[str]:
-    shown = [_cut(line) for line in lines[:MAX_SHOWN_LINES]]
+    shown = [clip(line, MAX_LINE) for line in lines[:MAX_SHOWN_LINES]]
     if len(lines) > MAX_SHOWN_LINES:
         shown.append(f"... ({len(lines) - MAX_SHOWN_LINES} more lines)")
     return shown
 
-
-def _cut(line: str) -> str:
-    return line if len(line) <= MAX_LINE else line[: MAX_LINE - 3] + "..."

@@ -1,8 +1,9 @@
-"""The ORPS beam search: rounds, beam, final pick, early stop, execution cache."""
+"""The ORPS beam search: rounds, beam, final pick, early stop, execution cache, and the score."""
 
-from .engine import Event, EventCallback, refine
+from .engine import Event, EventCallback, EventKind, refine
 from .evaluate import Evaluator
-from .tree import ORIGINAL, Delta, Node, RefineResult, better, final_pick
+from .score import execution_score, static_score
+from .tree import ORIGINAL, Delta, Failure, FailureKind, Node, RefineResult, better, final_pick
 
-__all__ = ["ORIGINAL", "Delta", "Evaluator", "Event", "EventCallback", "Node", "RefineResult", "better", "final_pick",
-           "refine"]
+__all__ = ["ORIGINAL", "Delta", "Evaluator", "Event", "EventCallback", "EventKind", "Failure", "FailureKind", "Node",
+           "RefineResult", "better", "execution_score", "final_pick", "refine", "static_score"]

@@ -20,38 +20,46 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 
 from ..config import Settings
 from ..critic import (
+    CODE_REMINDER,
+    SCORE_REMINDER,
     Attempt,
-    cost_ms,
     critic_messages,
-    execution_score,
     hint,
     parse_critic,
     parse_programmer,
-    peak_kb,
     programmer_messages,
     render_report,
     with_reminder,
 )
-from ..critic.prompts import CODE_REMINDER, SCORE_REMINDER
 from ..errors import HarnessError, ModelUnreachable
 from ..measure import compare
 from ..model import ChatModel, ModelError
 from ..problem import FunctionTarget, Problem
 from ..problem.target import splice, target_code
 from .evaluate import Evaluator
-from .tree import ORIGINAL, Delta, Node, RefineResult, better, final_pick
+from .score import execution_score
+from .tree import ORIGINAL, Delta, Failure, FailureKind, Node, RefineResult, better, final_pick
 
 log = logging.getLogger(__name__)
+
+
+class EventKind(str, Enum):
+    START = "start"  # the original ran
+    ROUND = "round"  # a round begins
+    CANDIDATE = "candidate"  # a candidate of the round is done
+    MEASURE = "measure"  # the pick is measured again against the original
+    DONE = "done"
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     """Progress, for a progress bar or LSP work-done reports."""
 
-    kind: str  # "start", "round", "candidate", "measure", "done"
+    kind: EventKind
     round: int
     rounds: int
     done: int = 0
@@ -101,7 +109,7 @@ class _Search:
         original = Node(id=ORIGINAL, parent=None, round=-1, code=target_code(self.problem))
         await self._evaluate(original)
         self._add(original)
-        self.emit(Event("start", 0, rounds, original=original, best=original))
+        self.emit(Event(EventKind.START, 0, rounds, original=original, best=original))
         beam: list[Node] = [original]
         stopped: str | None = None
         rounds_run = 0
@@ -112,7 +120,7 @@ class _Search:
                 stopped = "every candidate in the beam was judged final"
                 break
             best_before = final_pick(self.nodes)
-            self.emit(Event("round", r, rounds, 0, len(slots), best=best_before, original=original))
+            self.emit(Event(EventKind.ROUND, r, rounds, 0, len(slots), best=best_before, original=original))
             children, failure = await self._round(r, slots, rounds)
             rounds_run += 1
             for child in children:
@@ -135,7 +143,7 @@ class _Search:
         result = RefineResult(problem=self.problem, original=original, best=best, nodes=self.nodes,
                               usage=self.model.usage, rounds_run=rounds_run, stopped=stopped)
         if best is not original:
-            self.emit(Event("measure", rounds_run, rounds, best=best, original=original,
+            self.emit(Event(EventKind.MEASURE, rounds_run, rounds, best=best, original=original,
                             message=f"measuring the pick against the original ({self.settings.repeats} runs each)"))
             result.delta = await self._measure(original, best)
             if not _worth_it(original, best, result.delta):
@@ -143,7 +151,7 @@ class _Search:
                                        "is not significantly cheaper: the original stays")
                 result.best, result.delta = original, None
                 best = original
-        self.emit(Event("done", rounds_run, rounds, best=best, original=original, message=stopped or ""))
+        self.emit(Event(EventKind.DONE, rounds_run, rounds, best=best, original=original, message=stopped or ""))
         return result
 
     def _add(self, node: Node) -> None:
@@ -163,7 +171,7 @@ class _Search:
                     failure = str(exc)
                     break
                 children.append(child)
-                self.emit(Event("candidate", r, rounds, len(children), len(slots),
+                self.emit(Event(EventKind.CANDIDATE, r, rounds, len(children), len(slots),
                                 best=final_pick([*self.nodes, *children]), original=self.nodes[0]))
         finally:
             for task in tasks:
@@ -187,7 +195,7 @@ class _Search:
             parsed = parse_programmer(reply, self._required_name)
         node.reasoning = parsed.reasoning
         if parsed.problem is not None or parsed.code is None:
-            node.failure = f"parse failure: {parsed.problem}"
+            node.failure = Failure(FailureKind.NO_CODE, parsed.problem or "no code")
             return node
         node.code = parsed.code
         await self._evaluate(node)
@@ -209,7 +217,7 @@ class _Search:
         except HarnessError as exc:
             if node.id == ORIGINAL:
                 raise
-            node.failure = f"could not be run: {exc}"
+            node.failure = Failure(FailureKind.NOT_RUN, str(exc))
             return
         node.report = render_report(self.problem, node.code, node.suite)  # the figures the score uses
         node.exec_score = execution_score(node.code, node.suite)
@@ -227,7 +235,7 @@ class _Search:
             review = parse_critic(reply)
         node.critique, node.critic_score, node.final = review.critique, review.score, review.final
         if review.score is None:
-            node.failure = "parse failure: the review has no score"
+            node.failure = Failure(FailureKind.NO_SCORE, "the review has no score")
 
     # -- the final delta ------------------------------------------------------------------------------
     async def _measure(self, original: Node, best: Node) -> Delta:
@@ -239,6 +247,6 @@ class _Search:
         for _ in range(self.settings.repeats):
             for side, source in enumerate(sources):
                 suite = await self.evaluator.run(source)
-                cpu[side].append(cost_ms(suite))
-                peak[side].append(float(peak_kb(suite)))
+                cpu[side].append(suite.total_cpu_ms)
+                peak[side].append(float(suite.max_peak_kb))
         return Delta(cpu=compare(*cpu), peak=compare(*peak), repeats=self.settings.repeats)

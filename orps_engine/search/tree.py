@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
-from ..critic import cost_ms, instructions, pass_fraction, static_score
 from ..measure import Change, cheaper
 from ..model import Usage
 from ..problem import Problem
 from ..results import SuiteResult
+from .score import static_score
 
 ORIGINAL = "original"
+
+
+class FailureKind(str, Enum):
+    """Why a candidate has no usable code, run or review."""
+
+    NO_CODE = "no_code"  # the programmer's reply held no usable code, even after the reminder
+    NO_SCORE = "no_score"  # the critic's review held no score, even after the reminder
+    NOT_RUN = "not_run"  # the candidate could not be run (a harness failure)
+
+    @property
+    def is_parse_failure(self) -> bool:
+        return self in (FailureKind.NO_CODE, FailureKind.NO_SCORE)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    kind: FailureKind
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{'parse failure' if self.kind.is_parse_failure else 'could not be run'}: {self.detail}"
 
 
 @dataclass
@@ -29,7 +51,7 @@ class Node:
     critic_score: int | None = None
     exec_score: float = 0.0
     final: bool = False
-    failure: str | None = None  # why this node has no usable code or review
+    failure: Failure | None = None  # why this node has no usable code, run or review
 
     @property
     def evaluated(self) -> bool:
@@ -37,7 +59,7 @@ class Node:
 
     @property
     def pass_ratio(self) -> float:
-        return pass_fraction(self.suite) if self.suite else 0.0
+        return self.suite.pass_fraction if self.suite else 0.0
 
     @property
     def passes_all(self) -> bool:
@@ -48,8 +70,8 @@ class Node:
         """Instructions where the CPU counts them, else CPU milliseconds."""
         if self.suite is None:
             return float("inf")
-        counted = instructions(self.suite)
-        return float(counted) if counted is not None else cost_ms(self.suite)
+        counted = self.suite.total_instructions
+        return float(counted) if counted is not None else self.suite.total_cpu_ms
 
     def beam_key(self) -> tuple[int, float]:
         return (self.critic_score or 0, round(self.exec_score, 3))
@@ -112,4 +134,4 @@ class RefineResult:
 
     @property
     def parse_failures(self) -> int:
-        return sum(1 for n in self.nodes if n.failure and n.failure.startswith("parse failure"))
+        return sum(1 for n in self.nodes if n.failure is not None and n.failure.kind.is_parse_failure)

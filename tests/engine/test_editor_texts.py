@@ -28,7 +28,7 @@ from orps_engine.report.editor import (
 )
 from orps_engine.report.refine import progress_text, refine_line
 from orps_engine.results import ExecutionResult, RunError, SuiteResult, Verdict
-from orps_engine.search import ORIGINAL, Delta, Event, Node, RefineResult
+from orps_engine.search import ORIGINAL, Delta, Event, EventKind, Node, RefineResult
 
 SOL = Path("/work/calc.py")
 SIDECAR = Path("/work/calc.tests.json")
@@ -337,36 +337,39 @@ ORIGINAL_NODE = node(ORIGINAL, passed=10, total=12, cpu_ms=36.0, round=-1)
 
 
 def test_progress_at_the_start_shows_the_original() -> None:
-    event = Event("start", 0, 3, original=ORIGINAL_NODE, best=ORIGINAL_NODE)
+    event = Event(EventKind.START, 0, 3, original=ORIGINAL_NODE, best=ORIGINAL_NODE)
     assert progress_text(event) == "original: 10/12"
 
 
 def test_progress_of_a_round_counts_candidates_and_compares_the_best_with_the_original() -> None:
     best = node("r1-0", passed=12, total=12, cpu_ms=20.0, round=1)
-    event = Event("candidate", 1, 3, 4, 8, best=best, original=ORIGINAL_NODE)
+    event = Event(EventKind.CANDIDATE, 1, 3, 4, 8, best=best, original=ORIGINAL_NODE)
     assert progress_text(event) == "Round 2/3, 4/8 candidates, best 12/12, 1.8x less CPU"
     slower = node("r1-1", passed=12, total=12, cpu_ms=72.0, round=1)
-    assert progress_text(Event("round", 1, 3, 0, 8, best=slower, original=ORIGINAL_NODE)) \
+    assert progress_text(Event(EventKind.ROUND, 1, 3, 0, 8, best=slower, original=ORIGINAL_NODE)) \
         == "Round 2/3, 0/8 candidates, best 12/12, 2.0x more CPU"
 
 
 def test_progress_while_the_original_is_still_best_has_no_ratio() -> None:
-    event = Event("round", 0, 3, 0, 4, best=ORIGINAL_NODE, original=ORIGINAL_NODE)
+    event = Event(EventKind.ROUND, 0, 3, 0, 4, best=ORIGINAL_NODE, original=ORIGINAL_NODE)
     assert progress_text(event) == "Round 1/3, 0/4 candidates, best 10/12"
 
 
 def test_progress_without_a_result_yet() -> None:
-    assert progress_text(Event("round", 0, 2, 0, 4)) == "Round 1/2, 0/4 candidates, no result yet"
+    assert progress_text(Event(EventKind.ROUND, 0, 2, 0, 4)) == "Round 1/2, 0/4 candidates, no result yet"
     unevaluated = Node(id="r0-0", parent=ORIGINAL, round=0, code="x")
-    assert progress_text(Event("candidate", 0, 2, 1, 4, best=unevaluated)) == "Round 1/2, 1/4 candidates, no result yet"
+    assert progress_text(Event(EventKind.CANDIDATE, 0, 2, 1, 4, best=unevaluated)) \
+        == "Round 1/2, 1/4 candidates, no result yet"
 
 
 def test_progress_measure_and_done() -> None:
     best = node("r0-2", passed=12, total=12, cpu_ms=12.0)
-    measuring = Event("measure", 2, 3, best=best, original=ORIGINAL_NODE, message="measuring the pick (5 runs each)")
+    measuring = Event(EventKind.MEASURE, 2, 3, best=best, original=ORIGINAL_NODE,
+                      message="measuring the pick (5 runs each)")
     assert progress_text(measuring) == "measuring the pick (5 runs each)"
-    assert progress_text(Event("done", 2, 3, best=best, original=ORIGINAL_NODE)) == "done: best 12/12, 3.0x less CPU"
-    stopped = Event("done", 1, 3, best=best, original=ORIGINAL_NODE, message="no improvement in a round")
+    assert progress_text(Event(EventKind.DONE, 2, 3, best=best, original=ORIGINAL_NODE)) \
+        == "done: best 12/12, 3.0x less CPU"
+    stopped = Event(EventKind.DONE, 1, 3, best=best, original=ORIGINAL_NODE, message="no improvement in a round")
     assert progress_text(stopped) == "done: best 12/12, 3.0x less CPU (no improvement in a round)"
 
 

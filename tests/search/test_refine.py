@@ -29,7 +29,7 @@ from orps_engine.critic.prompts import (
 from orps_engine.errors import ModelUnreachable
 from orps_engine.model import ChatModel, OpenAIChatModel, Recorder, ReplayChatModel, ReplayMissing
 from orps_engine.problem import load_problem
-from orps_engine.search import ORIGINAL, Node, RefineResult, refine
+from orps_engine.search import ORIGINAL, Failure, FailureKind, Node, RefineResult, refine
 from tests.fixtures.primes import SIEVE_PRIMES, SLOW_PRIMES
 from tests.fixtures.scripted_model import Body, ScriptedModel, prompt_text
 
@@ -319,7 +319,7 @@ async def test_a_review_without_a_score_is_retried_once_then_counted(write: Writ
                                                         "r0/k0/s1/critic#0", "r0/k0/s1/critic#1"]
     first, second = (next(n for n in result.nodes if variant_in(n.code or "") == v) for v in (1, 2))
     assert first.critic_score == 4 and first.failure is None
-    assert second.critic_score is None and second.failure is not None and second.failure.startswith("parse failure")
+    assert second.critic_score is None and second.failure is not None and second.failure.kind is FailureKind.NO_SCORE
     assert result.parse_failures == 1
 
 
@@ -351,7 +351,7 @@ async def test_a_reply_without_code_is_retried_once_then_counted(write: Write, s
     assert not any(k.endswith("#2") for k in keys)
     complied, refused = (next(n for n in result.nodes if n.id == f"r0.k0.s{i}") for i in (0, 1))
     assert complied.code == FAST and complied.failure is None
-    assert refused.code is None and refused.failure == "parse failure: no code block"
+    assert refused.code is None and refused.failure == Failure(FailureKind.NO_CODE, "no code block")
     assert result.parse_failures == 1
     assert result.best is complied
 

@@ -90,6 +90,16 @@ PRIMES_ASSERTS = ["assert sum_primes_below(2) == 0", "assert sum_primes_below(10
                   "assert sum_primes_below(100) == 1060", "assert sum_primes_below(1000) == 76127",
                   "assert sum_primes_below(5000) == 1548136"]
 FAST_CODE = SIEVE_PRIMES
+# A stdin/stdout program (Competitive Companion tests): the whole file is the target.
+SLOW_PROGRAM = ("n = int(input())\ntotal = 0\nfor c in range(2, n):\n    if all(c % d for d in range(2, c)):\n"
+                "        total += c\nprint(total)\n")
+FAST_PROGRAM = ("n = int(input())\nsieve = bytearray([1]) * max(n, 2)\nsieve[0] = sieve[1] = 0\n"
+                "for i in range(2, int(n ** 0.5) + 1):\n    if sieve[i]:\n"
+                "        sieve[i * i::i] = bytearray(len(range(i * i, n, i)))\n"
+                "print(sum(i for i in range(n) if sieve[i]))\n")
+PROGRAM_TESTS = {"name": "Sum of primes", "timeLimit": 5000, "memoryLimit": 256,
+                 "tests": [{"input": "10\n", "output": "17\n"}, {"input": "1000\n", "output": "76127\n"},
+                           {"input": "4000\n", "output": "1013507\n"}]}
 CRITIQUE = "A sieve of Eratosthenes replaces the quadratic trial division (critique-marker-7f3a)."
 
 
@@ -321,6 +331,11 @@ async def execute(client: Client, command: str, *arguments: Any, msg_id: str | N
     return await client.protocol.send_request_async(types.WORKSPACE_EXECUTE_COMMAND, params, msg_id=msg_id)
 
 
+async def refine_request(client: Client, uri: str, *, msg_id: str | None = None, **target: Any) -> Any:
+    """``orps.refine`` on ``uri``, for ``function=NAME`` or ``position={...}`` (neither: the tests' target)."""
+    return await execute(client, "orps.refine", {"uri": uri, **target}, msg_id=msg_id)
+
+
 async def progress_begun(client: Client) -> types.ProgressToken:
     """The token of the first work-done progress that has begun."""
 
@@ -521,7 +536,7 @@ async def test_refine_progress_hint_actions_and_edit(lsp: Launcher, tmp_path: Pa
     uri = await open_and_wait(client, py)
     def_line = line_of(PRIMES_PY, "def sum_primes_below")
 
-    result = await asyncio.wait_for(execute(client, "orps.refine", uri, "sum_primes_below"), WAIT_S)
+    result = await asyncio.wait_for(refine_request(client, uri, function="sum_primes_below"), WAIT_S)
     assert isinstance(result, dict), result
     assert result.get("improved") is True, result
     assert re.fullmatch(r"ORPS refinement: 5/5 passed, CPU [\d.]+x lower", result["summary"]), result
@@ -579,8 +594,8 @@ async def test_refine_progress_hint_actions_and_edit(lsp: Launcher, tmp_path: Pa
     assert "Latest ORPS critique" in hover.contents.value and CRITIQUE in hover.contents.value, hover.contents.value
 
     # the critique and the proposal open as documents
-    await execute(client, "orps.showCritique", uri)
-    await execute(client, "orps.showProposal", uri)
+    await execute(client, "orps.showCritique", {"uri": uri})
+    await execute(client, "orps.showProposal", {"uri": uri})
     shown = [Path(d.uri.removeprefix("file://")) for d in client.shown_documents]
     assert len(shown) == 2, client.shown_documents
     assert CRITIQUE in shown[0].read_text() and FAST_CODE in shown[1].read_text()
@@ -599,6 +614,47 @@ async def test_refine_progress_hint_actions_and_edit(lsp: Launcher, tmp_path: Pa
                     f"{leaked[0][:100]!r} ... {leaked[0][max(0, where - 60):where + 40]!r}")
 
 
+async def test_refine_of_a_stdin_program_offers_an_apply_that_replaces_the_program(
+        lsp: Launcher, tmp_path: Path, scripted_model: ScriptedModel) -> None:
+    scripted_model.on("Review the candidate",
+                      lambda body: f"{CRITIQUE}\nScore: 5" if "Pass rate: 3/3" in body["messages"][-1]["content"]
+                      else "It fails tests.\nScore: 1")
+    scripted_model.default(f"Use a sieve.\n```python\n{FAST_PROGRAM}```")
+    client = await lsp.start(refine_options(scripted_model))
+    folder = tmp_path / "work"
+    folder.mkdir()
+    py = folder / "primes.py"
+    py.write_text(SLOW_PROGRAM, encoding="utf-8")
+    (folder / "primes.tests.json").write_text(json.dumps(PROGRAM_TESTS, indent=2), encoding="utf-8")
+    uri = await open_and_wait(client, py)
+
+    lenses = await client.text_document_code_lens_async(types.CodeLensParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+    refine_lens = [lens.command for lens in lenses or [] if lens.command and lens.command.command == "orps.refine"]
+    assert len(refine_lens) == 1 and list(refine_lens[0].arguments or []) == [{"uri": uri}], refine_lens
+    result = await asyncio.wait_for(execute(client, "orps.refine", *(refine_lens[0].arguments or [])), WAIT_S)
+    assert isinstance(result, dict) and result.get("improved") is True, result
+
+    actions = await code_actions(client, uri, 0)
+    apply = apply_action(actions)
+    assert apply is not None, [a.title for a in actions]
+    assert apply.disabled is None, apply.disabled
+    resolved = await client.code_action_resolve_async(apply)
+    assert resolved.disabled is None and resolved.edit is not None, resolved
+    changes = resolved.edit.document_changes or []
+    assert len(changes) == 1 and isinstance(changes[0], types.TextDocumentEdit), changes
+    assert changes[0].text_document.version == client.versions[uri]
+    (edit,) = changes[0].edits
+    assert whole_range(edit.range) == (0, 0, len(SLOW_PROGRAM.splitlines()), 0), edit.range
+    assert apply_text_edits(SLOW_PROGRAM, [edit]) == FAST_PROGRAM
+
+    diagnostics = await wait_for_diagnostics(
+        client, uri, lambda d: any(x.message.startswith("ORPS refinement:") for x in d), "the refinement hint")
+    hint = [d for d in diagnostics if d.message.startswith("ORPS refinement:")]
+    assert [(d.range.start.line, d.code, d.message) for d in hint] == [(0, "refinement", result["summary"])]
+    await lsp.stop(client)
+
+
 async def test_review_proposal_and_accept_apply_through_apply_edit(lsp: Launcher, tmp_path: Path,
                                                                    scripted_model: ScriptedModel) -> None:
     script_refine(scripted_model)
@@ -606,15 +662,15 @@ async def test_review_proposal_and_accept_apply_through_apply_edit(lsp: Launcher
     py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
                                entry_point="sum_primes_below", timeLimit=5000)
     uri = await open_and_wait(client, py)
-    result = await asyncio.wait_for(execute(client, "orps.refine", uri, "sum_primes_below"), WAIT_S)
+    result = await asyncio.wait_for(refine_request(client, uri, function="sum_primes_below"), WAIT_S)
     assert isinstance(result, dict) and result.get("improved") is True, result
 
-    proposal = await execute(client, "orps.proposal", uri)
+    proposal = await execute(client, "orps.proposal", {"uri": uri})
     assert isinstance(proposal, dict) and proposal["stale"] is None, proposal
     assert FAST_CODE in proposal["proposal"] and Path(proposal["proposalPath"]).read_text() == proposal["proposal"]
     assert proposal["summary"] == result["summary"]
 
-    applied = await execute(client, "orps.applyRefinement", uri)
+    applied = await execute(client, "orps.applyRefinement", {"uri": uri})
     assert applied == {"applied": True, "reason": None}, applied
     assert len(client.applied_edits) == 1
     changes = client.applied_edits[0].edit.document_changes or []
@@ -636,7 +692,7 @@ async def test_cancel_refine_by_progress(lsp: Launcher, tmp_path: Path, scripted
     def_line = line_of(PRIMES_PY, "def sum_primes_below")
 
     started = time.monotonic()
-    refine = asyncio.ensure_future(execute(client, "orps.refine", uri, {"line": def_line + 2, "character": 4}))
+    refine = asyncio.ensure_future(refine_request(client, uri, position={"line": def_line + 2, "character": 4}))
     token = await progress_begun(client)
     await poll_until(lambda: scripted_model.calls() > 0, "the first model call")
     cancelled_at = time.monotonic()
@@ -664,7 +720,7 @@ async def test_cancel_refine_by_cancel_request(lsp: Launcher, tmp_path: Path,
     uri = await open_and_wait(client, py)
     def_line = line_of(PRIMES_PY, "def sum_primes_below")
 
-    refine = asyncio.ensure_future(execute(client, "orps.refine", uri, "sum_primes_below", msg_id="refine-1"))
+    refine = asyncio.ensure_future(refine_request(client, uri, function="sum_primes_below", msg_id="refine-1"))
     token = await progress_begun(client)
     await poll_until(lambda: scripted_model.calls() > 0, "the first model call")
     cancelled_at = time.monotonic()
@@ -688,7 +744,7 @@ async def test_cancel_refine_by_cancel_request(lsp: Launcher, tmp_path: Path,
 
 async def _refine_with_edit(client: Client, model: ScriptedModel, uri: str, edited: str) -> dict[str, Any]:
     """Start a refine, replace the document's text once the model is being asked, and wait for the result."""
-    refine = asyncio.ensure_future(execute(client, "orps.refine", uri, "sum_primes_below"))
+    refine = asyncio.ensure_future(refine_request(client, uri, function="sum_primes_below"))
     await progress_begun(client)
     await poll_until(lambda: model.calls() > 0, "the first model call")
     assert not refine.done()
@@ -755,7 +811,7 @@ async def test_refine_hint_sits_on_the_refined_def_without_entry_point(lsp: Laun
     uri = await open_and_wait(client, py)
     def_line = line_of(PRIMES_PY, "def sum_primes_below")
 
-    result = await asyncio.wait_for(execute(client, "orps.refine", uri, {"line": def_line + 3, "character": 8}),
+    result = await asyncio.wait_for(refine_request(client, uri, position={"line": def_line + 3, "character": 8}),
                                     WAIT_S)
     assert isinstance(result, dict) and result.get("improved") is True, result
     apply = apply_action(await code_actions(client, uri, def_line))

@@ -11,6 +11,15 @@ export interface RefineArguments {
     version: number;
 }
 
+export interface DocumentArguments {
+    uri: string;
+}
+
+/** The server's document commands (orps.runTests, orps.proposal, ...) take one object: the document. */
+export function documentArguments(uri: string): [DocumentArguments] {
+    return [{ uri }];
+}
+
 /** `orps.refine` takes one object: the document, the cursor, and the version it was asked on. */
 export function refineArguments(uri: string, position: Position, version: number): [RefineArguments] {
     return [{ uri, position: { line: position.line, character: position.character }, version }];

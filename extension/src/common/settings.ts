@@ -9,6 +9,12 @@ export interface OrpsSettings {
     samples?: number;
     beam?: number;
     rounds?: number;
+    temperature?: number;
+    maxInFlight?: number;
+    timeout?: number;
+    maxRetries?: number;
+    promptBudget?: number;
+    repeats?: number;
     timeLimit?: number;
     memoryLimit?: number;
     runOnSave?: boolean;
@@ -21,10 +27,32 @@ export const SERVER_KEYS: readonly (keyof OrpsSettings)[] = [
     'samples',
     'beam',
     'rounds',
+    'temperature',
+    'maxInFlight',
+    'timeout',
+    'maxRetries',
+    'promptBudget',
+    'repeats',
     'timeLimit',
     'memoryLimit',
     'runOnSave',
 ];
+
+/** The settings that only a new server process can take up (it is started with the interpreter). */
+export const RESTART_KEYS: readonly string[] = ['interpreter'];
+
+export type ConfigurationChange = 'restart' | 'notify' | 'none';
+
+/**
+ * What a configuration change asks of the client: restart the server (the interpreter changed),
+ * tell it (it pulls the `orps` section again itself), or nothing.
+ */
+export function configurationChange(affects: (section: string) => boolean, section: string): ConfigurationChange {
+    if (RESTART_KEYS.some((key) => affects(`${section}.${key}`))) {
+        return 'restart';
+    }
+    return affects(section) ? 'notify' : 'none';
+}
 
 /** What `WorkspaceConfiguration.inspect()` returns, reduced to what we read. */
 export interface Inspected {

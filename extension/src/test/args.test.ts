@@ -1,10 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { importCheck, refineArguments, serverProcess } from '../common/args';
+import { documentArguments, importCheck, refineArguments, serverProcess } from '../common/args';
 
 test('refine arguments carry the document, cursor and version', () => {
     const [args] = refineArguments('file:///a.py', { line: 3, character: 7 }, 12);
     assert.deepEqual(args, { uri: 'file:///a.py', position: { line: 3, character: 7 }, version: 12 });
+});
+
+test('document commands carry one object with the document', () => {
+    assert.deepEqual(documentArguments('file:///a.py'), [{ uri: 'file:///a.py' }]);
 });
 
 test('the server runs as a module of the chosen interpreter, keeping its arguments', () => {

@@ -1,6 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { describeSettings, initializationOptions, Inspected, userSetSettings } from '../common/settings';
+import {
+    configurationChange,
+    describeSettings,
+    initializationOptions,
+    Inspected,
+    userSetSettings,
+} from '../common/settings';
 
 function inspector(values: Record<string, Inspected>): (key: string) => Inspected | undefined {
     return (key) => values[key];
@@ -34,4 +40,13 @@ test('the settings description names fields and never the key', () => {
     const text = describeSettings({ model: 'm', samples: 2 }, 'sk-test-SENTINEL');
     assert.equal(text, 'model=m, samples=2, apiKey=set');
     assert.equal(describeSettings({}, undefined), 'apiKey=unset');
+});
+
+test('only an interpreter change restarts the server; other orps settings are told to it', () => {
+    const affects = (changed: string[]) => (section: string) =>
+        changed.some((key) => key === section || key.startsWith(`${section}.`));
+    assert.equal(configurationChange(affects(['orps.interpreter']), 'orps'), 'restart');
+    assert.equal(configurationChange(affects(['orps.samples']), 'orps'), 'notify');
+    assert.equal(configurationChange(affects(['orps.timeLimit', 'orps.interpreter']), 'orps'), 'restart');
+    assert.equal(configurationChange(affects(['python.defaultInterpreterPath']), 'orps'), 'none');
 });

@@ -1,4 +1,5 @@
-"""How figures are written for people: one place, so the CLI and the editor agree."""
+"""How figures are written for people: one place, so the CLI, the editor and the model's reports agree.
+Every layer may use it; it imports nothing."""
 
 from __future__ import annotations
 

@@ -1,0 +1,129 @@
+"""One file's runs: its warm sandbox, its last test run and its last refine.
+
+The language server keeps one per open document and the CLI one per command, so both run tests
+and refines the same way: in a sandbox kept warm between runs (and replaced after a cancelled run
+killed it), with the last results at hand for views, and the last refine kept with the target's
+text it started from, so that applying it later can tell whether the user changed the target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Settings
+from .errors import InputError
+from .judge import ProgressCallback, arun_tests, open_sandbox
+from .model import ChatModel
+from .problem import Problem, Target
+from .problem.target import as_block, target_source, target_span
+from .results import SuiteResult
+from .sandbox import Sandbox
+from .search import EventCallback, RefineResult, refine
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetEdit:
+    """Replace lines ``first``..``last`` (1-based, inclusive) of the current text by ``text``."""
+
+    first: int
+    last: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refinement:
+    """A finished refine, and the target as it was when the refine began."""
+
+    result: RefineResult
+    started_source: str
+
+    @property
+    def target(self) -> Target:
+        return self.result.problem.target
+
+    @property
+    def code(self) -> str:
+        """The pick's code for the target (the original's when nothing beat it)."""
+        return self.result.best.code or ""
+
+    def stale_reason(self, text: str) -> str | None:
+        """Why applying to ``text`` now would clobber the user's work, if it would."""
+        try:
+            current = target_source(text, self.target)
+        except InputError:
+            return f"{self.target} is no longer in the file"
+        if current != self.started_source:
+            return f"{self.target} changed since the refine began; refine it again"
+        return None
+
+    def edit(self, text: str) -> TargetEdit:
+        """The target's current lines in ``text`` and the pick to put there (check stale_reason first)."""
+        first, last = target_span(text, self.target)
+        return TargetEdit(first=first, last=last, text=as_block(self.code, text))
+
+    def applied_to(self, text: str) -> str:
+        """``text`` with the edit made: what the file would become."""
+        edit = self.edit(text)
+        lines = text.splitlines(keepends=True)
+        return "".join(lines[: edit.first - 1]) + edit.text + "".join(lines[edit.last:])
+
+
+class FileRun:
+    """The runs of one solution file. Not thread-safe: one event loop drives it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problem: Problem | None = None
+        self.suite: SuiteResult | None = None
+        self.refinement: Refinement | None = None
+        self._sandbox: Sandbox | None = None
+        self._lock = asyncio.Lock()
+        self._closing: set[asyncio.Future[None]] = set()
+
+    async def test(self, problem: Problem, *, on_result: ProgressCallback | None = None) -> SuiteResult:
+        """Run ``problem``'s tests in this file's warm sandbox, and keep the result. Cancelling
+        kills the run at once; the next run starts a fresh sandbox."""
+        async with self._lock:
+            if self._sandbox is None:
+                self._sandbox = await asyncio.to_thread(open_sandbox, problem)
+            box = self._sandbox
+            try:
+                suite = await arun_tests(problem, sandbox=box, on_result=on_result)
+            except asyncio.CancelledError:  # arun_tests killed the sandbox: close it off the loop
+                self._sandbox = None
+                self._close_later(box)
+                raise
+        self.problem, self.suite = problem, suite
+        return suite
+
+    def forget_tests(self) -> None:
+        """The file has no tests (any more): nothing of the last run holds."""
+        self.problem = self.suite = None
+
+    async def refine(self, problem: Problem, settings: Settings, model: ChatModel, *,
+                     on_event: EventCallback | None = None) -> Refinement:
+        """Search for a better target; the result is kept (with the target as it was now) until
+        the next refine begins."""
+        self.refinement = None
+        started = target_source(problem.source, problem.target)
+        result = await refine(problem, settings, model, on_event=on_event)
+        self.refinement = Refinement(result=result, started_source=started)
+        return self.refinement
+
+    async def close(self) -> None:
+        box, self._sandbox = self._sandbox, None
+        if box is not None:
+            await asyncio.to_thread(box.close)
+
+    async def __aenter__(self) -> FileRun:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _close_later(self, box: Sandbox) -> None:
+        future = asyncio.get_running_loop().run_in_executor(None, box.close)
+        self._closing.add(future)
+        future.add_done_callback(self._closing.discard)

@@ -1,0 +1,46 @@
+"""The arguments of the server's commands and the data its code actions carry, as typed records.
+
+pygls structures a command's JSON arguments into these from the handler's annotations; a
+malformed argument is answered with InvalidParams before any handler runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from cattrs.errors import BaseValidationError
+from lsprotocol import converters, types
+
+_CONVERTER = converters.get_converter()
+
+
+@attrs.define(frozen=True)
+class DocumentArgs:
+    """A command about one document: ``{"uri": ...}``."""
+
+    uri: str
+
+
+@attrs.define(frozen=True)
+class RefineArgs:
+    """``orps.refine``: the document, and the function by qualified name or the cursor's position
+    (neither: the target the tests name). ``version`` is the document version the client saw."""
+
+    uri: str
+    function: str | None = None
+    position: types.Position | None = None
+    version: int | None = None
+
+
+def document_data(data: Any) -> DocumentArgs | None:
+    """A code action's ``data`` read back, or None if it is not ours."""
+    try:
+        return _CONVERTER.structure(data, DocumentArgs)
+    except (BaseValidationError, TypeError, ValueError, KeyError):
+        return None
+
+
+def unstructure(args: DocumentArgs | RefineArgs) -> Any:
+    """As JSON, for a command's arguments or an action's data."""
+    return _CONVERTER.unstructure(args)
