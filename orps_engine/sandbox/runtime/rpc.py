@@ -289,7 +289,7 @@ class Endpoint:
         module = self._module_loader()
         names = {k: v for k, v in vars(module).items()
                  if not k.startswith("_") and not isinstance(v, types.ModuleType)}
-        return self._ok({"module": _Export(module), "names": names})
+        return self._ok({"module": codec.AsHandle(module), "names": names})
 
     def _op_call(self, msg: dict[str, Any]) -> dict[str, Any]:
         fn = self._target(msg)
@@ -332,7 +332,7 @@ class Endpoint:
         return self._ok(len(self._target(msg)))
 
     def _op_iter(self, msg: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(_Export(iter(self._target(msg))))
+        return self._ok(codec.AsHandle(iter(self._target(msg))))
 
     def _op_next(self, msg: dict[str, Any]) -> dict[str, Any]:
         return self._ok(next(self._target(msg)))
@@ -368,20 +368,6 @@ class Endpoint:
                 "message": _safe_str(exc)[:MAX_TEXT], "args": list(exc.args) if plain else None,
                 "line": self._error_line(exc),
                 "trace": "".join(traceback.format_exception(kind, exc, exc.__traceback__))[-4000:]}
-
-
-class _Export:
-    """Marks a value that must travel as a handle even if it looks like data."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-def _encode_export(c: codec.Codec, obj: _Export, depth: int) -> Any:
-    return {"$h": c._export(obj.value)}
-
-
-codec._ENCODERS[_Export] = _encode_export
 
 
 def _write_back(target: Any, value: Any) -> None:
