@@ -11,11 +11,21 @@ import asyncio
 import math
 import signal
 from collections.abc import Callable
-from typing import Any
 
 from .problem import Problem, ProblemKind, TestCase, TestKind
 from .results import ExecutionResult, RunError, SuiteResult, Verdict
-from .sandbox import FunctionRun, Limits, RawRun, Sandbox, modules_to_preload
+from .sandbox import (
+    CaseKind,
+    CheckerReport,
+    CheckerSpec,
+    FunctionRun,
+    Limits,
+    Outcome,
+    RawRun,
+    RemoteError,
+    Sandbox,
+    modules_to_preload,
+)
 
 ProgressCallback = Callable[[int, int, ExecutionResult], None]
 
@@ -77,14 +87,15 @@ def run_test(box: Sandbox, problem: Problem, test: TestCase) -> ExecutionResult:
     return judge_function(problem, test, run)
 
 
-def checker_spec(problem: Problem, test: TestCase) -> dict[str, Any]:
+def checker_spec(problem: Problem, test: TestCase) -> CheckerSpec:
     """What the checker process receives: the test itself, with its expected values."""
     filename = str(test.path) if test.path else "<tests>"
+    kind: CaseKind = "doctest" if test.kind is TestKind.DOCTEST else "assert"
     return {
         "module": problem.module,
         "setup": problem.setup,
         "setup_filename": str(problem.setup_path or "<setup>"),
-        "test": {"id": test.id, "kind": test.kind.value, "source": test.source or "", "filename": filename,
+        "test": {"id": test.id, "kind": kind, "source": test.source or "", "filename": filename,
                  "line": _source_line(test), "want": test.want, "exc_msg": test.exc_msg,
                  "context": list(test.context), "flags": test.doctest_flags},
     }
@@ -97,7 +108,7 @@ def _source_line(test: TestCase) -> int:
 
 # -- verdicts -----------------------------------------------------------------------------------
 def judge_program(problem: Problem, test: TestCase, raw: RawRun) -> ExecutionResult:
-    verdict, detail, error = _limit_verdict(problem, raw, raw.info)
+    verdict, detail, error = _limit_verdict(problem, raw, raw.crash)
     if verdict is None:
         if raw.signal is not None or raw.exit_code != 0:
             verdict, error = Verdict.RE, _program_error(problem, raw)
@@ -111,30 +122,35 @@ def judge_program(problem: Problem, test: TestCase, raw: RawRun) -> ExecutionRes
 
 
 def judge_function(problem: Problem, test: TestCase, run: FunctionRun) -> ExecutionResult:
-    sol, report = run.solution, run.report or {}
-    remote_error = report.get("error") if report.get("outcome") == "solution_error" else None
+    sol, report = run.solution, run.report
+    remote_error = report.error if report is not None and report.outcome is Outcome.SOLUTION_ERROR else None
     verdict, detail, error = _limit_verdict(problem, sol, remote_error)
-    outcome = report.get("outcome")
-    if run.checker.harness_error and verdict is None:
-        verdict, detail = Verdict.HARNESS, run.checker.harness_error
-    elif verdict is None and run.report is None:
-        verdict, detail = Verdict.HARNESS, _checker_failure(run.checker)
-    elif verdict is None and outcome == "pass":
-        verdict = Verdict.AC
-    elif verdict is None and outcome == "fail":
-        verdict, detail = Verdict.WA, report.get("message") or "assertion failed"
-    elif verdict is None and outcome == "solution_error":
-        verdict, error = Verdict.RE, _function_error(problem, sol, remote_error or {})
-        detail = str(error)
-    elif verdict is None:
-        verdict, detail = Verdict.HARNESS, report.get("message") or "the test could not run"
-    return _result(test, verdict, sol, expected=report.get("expected"), actual=report.get("actual"),
-                   error=error, detail=detail, wall_ms=report.get("solution_ms", sol.wall_ms),
-                   notes=run.checker.notes)
+    if verdict is None:
+        verdict, detail, error = _report_verdict(problem, run)
+    return _result(test, verdict, sol, expected=report.expected if report else None,
+                   actual=report.actual if report else None, error=error, detail=detail,
+                   wall_ms=report.solution_ms if report else sol.wall_ms, notes=run.checker.notes)
+
+
+def _report_verdict(problem: Problem, run: FunctionRun) -> tuple[Verdict, str | None, RunError | None]:
+    """The verdict the checker's report gives, once no limit decided one."""
+    report = run.report
+    if run.checker.harness_error:
+        return Verdict.HARNESS, run.checker.harness_error, None
+    if report is None:
+        return Verdict.HARNESS, run.report_error or _checker_failure(run.checker), None
+    if report.outcome is Outcome.PASS:
+        return Verdict.AC, None, None
+    if report.outcome is Outcome.FAIL:
+        return Verdict.WA, report.message or "assertion failed", None
+    if report.outcome in (Outcome.SOLUTION_ERROR, Outcome.SOLUTION_EXIT):
+        error = _function_error(problem, run.solution, report)
+        return Verdict.RE, str(error), error
+    return Verdict.HARNESS, report.message or "the test could not run", None
 
 
 def _limit_verdict(problem: Problem, raw: RawRun,
-                   error: dict[str, Any] | None) -> tuple[Verdict | None, str | None, RunError | None]:
+                   error: RemoteError | None) -> tuple[Verdict | None, str | None, RunError | None]:
     """Verdicts decided by the limits alone, in the order a judge applies them."""
     limit_ms = problem.time_limit_s * 1000
     cpu = raw.cpu_ms or 0.0
@@ -147,7 +163,7 @@ def _limit_verdict(problem: Problem, raw: RawRun,
     if raw.output_exceeded or raw.signal == signal.SIGXFSZ:
         return Verdict.OLE, "output over the limit", None
     limit_kb = problem.memory_limit_mb * 1024
-    if (error and str(error.get("type", "")).endswith("MemoryError")) or (raw.peak_kb or 0) > limit_kb:
+    if (error is not None and error.type.endswith("MemoryError")) or (raw.peak_kb or 0) > limit_kb:
         return Verdict.MLE, f"memory over the {problem.memory_limit_mb} MB limit", None
     if cpu > limit_ms and raw.exit_code == 0:
         return Verdict.TLE, f"CPU time {cpu / 1000:.2f} s over the {_seconds(problem.time_limit_s)} s limit", None
@@ -159,24 +175,23 @@ def _seconds(value: float) -> str:
 
 
 def _program_error(problem: Problem, raw: RawRun) -> RunError:
-    info = raw.info or {}
-    if info.get("type"):
-        return RunError(type=str(info["type"]), message=str(info.get("message", "")), line=info.get("line"),
-                        path=str(problem.path))
+    crash = raw.crash
+    if crash is not None and crash.type:
+        return RunError(type=crash.type, message=crash.message, line=crash.line, path=str(problem.path))
     if raw.signal is not None:
         return RunError(type=_signal_name(raw.signal), message="killed by a signal", path=str(problem.path))
     return RunError(type="NonZeroExit", message=f"exit code {raw.exit_code}", path=str(problem.path))
 
 
-def _function_error(problem: Problem, sol: RawRun, info: dict[str, Any]) -> RunError:
-    if info.get("type") == "ProcessExit":
+def _function_error(problem: Problem, sol: RawRun, report: CheckerReport) -> RunError:
+    error = report.error
+    if report.outcome is Outcome.SOLUTION_EXIT or error is None:
         if sol.signal is not None:
             message = f"the solution's process was killed by {_signal_name(sol.signal)}"
         else:
             message = f"the solution's process exited (status {sol.exit_code}) before the test finished"
         return RunError(type="ProcessExit", message=message, path=str(problem.path))
-    return RunError(type=str(info.get("type", "Error")), message=str(info.get("message", "")),
-                    line=info.get("line"), path=str(problem.path))
+    return RunError(type=error.type, message=error.message, line=error.line, path=str(problem.path))
 
 
 def _checker_failure(checker: RawRun) -> str:

@@ -1,9 +1,10 @@
 """The parent side of the sandbox: start a zygote, hand it runs, collect raw results.
 
 A ``Sandbox`` is one zygote serving one solution's runs, one at a time. Its results are
-``RawRun`` records (exit status, rusage figures, captured bytes) that only ``judge`` turns into
-verdicts. Nothing here runs the user's code: it runs in the zygote's payloads, confined as
-``runtime.payload`` describes.
+``RawRun`` and ``FunctionRun`` records (exit status, rusage figures, captured bytes, the checker's
+report) that only ``judge`` turns into verdicts. Nothing here runs the user's code: it runs in
+the zygote's payloads, confined as ``runtime.payload`` describes. What passes between this
+process and the sandbox's is ``runtime.protocol``'s messages, checked by its readers as they arrive.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .. import config
 from ..errors import HarnessError
-from .runtime import wire
+from .records import CheckerReport, FunctionRun, RawRun, parse_report
+from .runtime import protocol, wire
+from .runtime.protocol import CheckerJob, CheckerSpec, Job, JobCommon, JobLimits, ProgramJob, SolutionJob
 
 log = logging.getLogger(__name__)
 
@@ -63,46 +65,10 @@ class Limits:
         wall = max(config.WALL_FACTOR * time_limit_s, time_limit_s + config.WALL_SLACK_S)
         return cls(cpu_s=time_limit_s, wall_s=wall, memory_kb=memory_limit_mb * 1024)
 
-    def as_job(self, extra_wall_s: float = 0.0) -> dict[str, Any]:
+    def as_job(self, extra_wall_s: float = 0.0) -> JobLimits:
         return {"cpu_s": self.cpu_s, "wall_s": self.wall_s + extra_wall_s, "memory_kb": self.memory_kb,
                 "output_bytes": self.output_bytes, "file_bytes": self.file_bytes, "nofile": self.nofile,
                 "nproc": self.nproc, "stack_bytes": self.stack_bytes}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RawRun:
-    """What the warden saw of one payload. Never leaves the sandbox/judge pair."""
-
-    exit_code: int | None = None
-    signal: int | None = None
-    timed_out: bool = False
-    output_exceeded: bool = False
-    wall_ms: float | None = None
-    cpu_ms: float | None = None
-    peak_kb: int | None = None
-    instructions: int | None = None
-    stdout: str = ""
-    stderr: str = ""
-    info: dict[str, Any] | None = None
-    harness_error: str | None = None
-    notes: tuple[str, ...] = ()
-
-    @classmethod
-    def from_message(cls, msg: dict[str, Any]) -> RawRun:
-        return cls(exit_code=msg.get("exit_code"), signal=msg.get("signal"), timed_out=bool(msg.get("timed_out")),
-                   output_exceeded=bool(msg.get("output_exceeded")), wall_ms=msg.get("wall_ms"),
-                   cpu_ms=msg.get("cpu_ms"), peak_kb=msg.get("peak_kb"), instructions=msg.get("instructions"),
-                   stdout=msg.get("stdout", ""), stderr=msg.get("stderr", ""), info=msg.get("info"),
-                   harness_error=msg.get("harness_error"), notes=tuple(msg.get("notes", ())))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FunctionRun:
-    """A function test: the checker's report (None if it gave none) and both processes' runs."""
-
-    report: dict[str, Any] | None
-    solution: RawRun
-    checker: RawRun
 
 
 class Sandbox:
@@ -133,15 +99,14 @@ class Sandbox:
     def _handshake(self, preload: list[str]) -> None:
         self._sock.settimeout(START_TIMEOUT_S)
         try:
-            wire.send(self._sock, {"preload": preload})
-            ready = wire.recv(self._sock)
-        except (OSError, wire.WireError) as exc:
+            wire.send(self._sock, protocol.hello(preload))
+            ready = protocol.read_ready(wire.recv(self._sock))
+        except (OSError, wire.WireError, protocol.BadMessage) as exc:
+            zygote_log = self._zygote_log()  # before close() removes it
             self.close()
-            raise HarnessError(f"the sandbox did not start: {exc}; {self._zygote_log()}") from None
-        self.notes: tuple[str, ...] = tuple(ready.get("notes", ()))
-        self.landlock_abi = int(ready.get("landlock_abi", 0))
-        self.zygote_pid = int(ready.get("pid", 0))
-        self.preloaded = tuple(ready.get("preloaded", ()))
+            raise HarnessError(f"the sandbox did not start: {exc}; {zygote_log}") from None
+        self.notes: tuple[str, ...] = tuple(ready["notes"])
+        self.landlock_abi = ready["landlock_abi"]
         self._asked = set(preload)
         if self.landlock_abi < 1:
             self.notes += ("Landlock unavailable: sandboxed code can read any file its uid can",)
@@ -156,19 +121,20 @@ class Sandbox:
         with self._lock:
             self._asked.update(wanted)
             self._sock.settimeout(START_TIMEOUT_S)
+            request: protocol.PreloadOp = {"op": "preload", "modules": wanted}
             try:
-                wire.send(self._sock, {"op": "preload", "modules": wanted})
-                reply = wire.recv(self._sock)
-            except (OSError, wire.WireError) as exc:
-                raise HarnessError(f"the sandbox went away: {exc}; {self._zygote_log()}") from None
-            self.preloaded += tuple(reply.get("preloaded", ()))
+                wire.send(self._sock, request)
+                protocol.read_preloaded(wire.recv(self._sock))
+            except (OSError, wire.WireError, protocol.BadMessage) as exc:
+                raise self._gone(exc) from None
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        request: protocol.ShutdownOp = {"op": "shutdown"}
         try:
-            wire.send(self._sock, {"op": "shutdown"})
+            wire.send(self._sock, request)
         except OSError:
             pass
         self._sock.close()
@@ -198,12 +164,12 @@ class Sandbox:
     # -- runs ---------------------------------------------------------------------------------
     def run_program(self, *, source: str, filename: str, stdin: str, limits: Limits) -> RawRun:
         with self._lock, self._workspace(stdin) as (workdir, infile):
-            job = self._job("program", source=source, filename=filename, workdir=workdir, limits=limits,
-                            stdin=infile)
+            job: ProgramJob = {**self._common(workdir, limits), "role": "program", "source": source,
+                               "filename": filename, "stdin": infile}
             self._send(job)
             return self._results({job["id"]}, limits)[job["id"]]
 
-    def run_function_test(self, *, source: str, filename: str, module: str, spec: dict[str, Any],
+    def run_function_test(self, *, source: str, filename: str, module: str, spec: CheckerSpec,
                           limits: Limits) -> FunctionRun:
         """Run one test: a checker process with the test, a solution process with the code,
         joined by a socket. ``spec`` goes straight to the checker, never through the zygote."""
@@ -211,9 +177,10 @@ class Sandbox:
             rpc_sol, rpc_chk = socket.socketpair()
             ctl_parent, ctl_chk = socket.socketpair()
             try:
-                sol = self._job("solution", source=source, filename=filename, module=module, workdir=workdir,
-                                limits=limits, sys_path=[str(self.lib_dir)] if self.lib_dir else [])
-                chk = self._job("checker", module=module, workdir=workdir, limits=limits, extra_wall_s=1.0)
+                sol: SolutionJob = {**self._common(workdir, limits), "role": "solution", "source": source,
+                                    "filename": filename, "module": module,
+                                    "sys_path": [str(self.lib_dir)] if self.lib_dir else []}
+                chk: CheckerJob = {**self._common(workdir, limits, extra_wall_s=1.0), "role": "checker"}
                 self._send(sol, [rpc_sol.fileno()])
                 self._send(chk, [rpc_chk.fileno(), ctl_chk.fileno()])
             finally:
@@ -221,40 +188,49 @@ class Sandbox:
                 rpc_chk.close()
                 ctl_chk.close()
             with ctl_parent:
-                report = self._exchange(ctl_parent, spec, limits)
+                report, report_error = self._exchange(ctl_parent, spec, limits)
             runs = self._results({sol["id"], chk["id"]}, limits)
-        return FunctionRun(report=report, solution=runs[sol["id"]], checker=runs[chk["id"]])
+        return FunctionRun(report=report, report_error=report_error, solution=runs[sol["id"]],
+                           checker=runs[chk["id"]])
 
-    def _exchange(self, ctl: socket.socket, spec: dict[str, Any], limits: Limits) -> dict[str, Any] | None:
+    def _exchange(self, ctl: socket.socket, spec: CheckerSpec,
+                  limits: Limits) -> tuple[CheckerReport | None, str | None]:
+        """The checker's report, or None and (if it sent something else) what was wrong with it."""
         ctl.settimeout(limits.wall_s + REPLY_MARGIN_S)
         try:
             wire.send(ctl, spec)
-            report = wire.recv(ctl)
+            message = wire.recv(ctl)
         except (OSError, wire.WireError):
-            return None
-        return report if isinstance(report, dict) else None
+            return None, None
+        try:
+            return parse_report(message), None
+        except protocol.BadMessage as exc:
+            return None, f"the test process sent a malformed report: {exc}"
 
-    def _job(self, role: str, *, workdir: str, limits: Limits, extra_wall_s: float = 0.0,
-             **fields: Any) -> dict[str, Any]:
-        return {"id": next(self._ids), "role": role, "workdir": workdir, "uid": self.uid,
-                "limits": limits.as_job(extra_wall_s), "read_paths": self.read_paths, **fields}
+    def _common(self, workdir: str, limits: Limits, extra_wall_s: float = 0.0) -> JobCommon:
+        return {"op": "run", "id": next(self._ids), "workdir": workdir, "uid": self.uid,
+                "limits": limits.as_job(extra_wall_s), "read_paths": self.read_paths}
 
-    def _send(self, job: dict[str, Any], fds: list[int] | None = None) -> None:
+    def _send(self, job: Job, fds: list[int] | None = None) -> None:
         try:
             wire.send(self._sock, job, fds)
         except OSError as exc:
-            raise HarnessError(f"the sandbox went away: {exc}; {self._zygote_log()}") from None
+            raise self._gone(exc) from None
 
     def _results(self, ids: set[int], limits: Limits) -> dict[int, RawRun]:
         self._sock.settimeout(limits.wall_s + REPLY_MARGIN_S)
         found: dict[int, RawRun] = {}
         while ids - found.keys():
             try:
-                msg = wire.recv(self._sock)
-            except (OSError, wire.WireError) as exc:
-                raise HarnessError(f"the sandbox went away: {exc}; {self._zygote_log()}") from None
-            found[int(msg.get("id", -1))] = RawRun.from_message(msg)
+                msg = protocol.read_result(wire.recv(self._sock))
+            except (OSError, wire.WireError, protocol.BadMessage) as exc:
+                raise self._gone(exc) from None
+            found[msg["id"]] = RawRun.from_message(msg)
         return found
+
+    def _gone(self, exc: Exception) -> HarnessError:
+        what = "sent a malformed message" if isinstance(exc, protocol.BadMessage) else "went away"
+        return HarnessError(f"the sandbox {what}: {exc}; {self._zygote_log()}")
 
     def _workspace(self, stdin: str | None) -> _Workspace:
         return _Workspace(self.base, next(self._ids), self.uid, stdin)

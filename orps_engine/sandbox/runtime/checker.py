@@ -2,13 +2,18 @@
 
 The solution lives in another process; here its module is a proxy (see ``rpc``), so the test's
 own code, its expected values and every comparison stay out of the solution's reach. The
-checker reports an outcome to the parent:
+checker receives its test (``protocol.CheckerSpec``) from the parent on ``CONTROL_FD`` and sends
+back a ``protocol.CheckerReport`` with an outcome:
 
 - ``pass``: the test ran to its end;
 - ``fail``: an assertion failed (with actual and expected), or the test raised once the
   solution had answered (e.g. it returned the wrong type);
-- ``solution_error``: the solution raised, or its process ended, and the test did not expect it;
+- ``solution_error``: the solution raised, and the test did not expect it;
+- ``solution_exit``: the solution's process ended, or broke the protocol, before the test did;
 - ``test_error``: the test broke before the solution was involved (never the solution's fault).
+
+Everything of the solution's that goes into a report (an exception's type, message, line) is
+converted and bounded here, so no answer of the solution's can make the report malformed.
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ import traceback
 import types
 from typing import Any
 
-from . import codec, rpc, wire
+from . import codec, protocol, rpc, wire
+from .protocol import CheckerJob, CheckerReport, CheckerSpec, CheckOutcome, ErrorInfo, ExcInfo
 
 MAX_REPR = 1000
+MAX_TYPE_NAME = 200
+MAX_TRACE = 4000
 
 
 class _AssertFailed(AssertionError):
@@ -33,34 +41,32 @@ class _AssertFailed(AssertionError):
         self.actual, self.expected = actual, expected
 
 
-def main(job: dict[str, Any]) -> int:
-    ctl = socket.socket(fileno=4)
-    spec = wire.recv(ctl)
-    endpoint = rpc.Endpoint(socket.socket(fileno=3), serve_ops=rpc.CHECKER_OPS)
-    report = Checker(spec, endpoint).run()
-    report["solution_ms"] = round(endpoint.busy_s * 1000, 3)
-    report["calls"] = endpoint.calls
+def main(job: CheckerJob) -> int:
+    ctl = socket.socket(fileno=protocol.CONTROL_FD)
+    spec = protocol.read_spec(wire.recv(ctl))
+    endpoint = rpc.Endpoint(socket.socket(fileno=protocol.RPC_FD), serve_ops=rpc.CHECKER_OPS)
+    outcome = Checker(spec, endpoint).run()
+    report: CheckerReport = {**outcome, "solution_ms": round(endpoint.busy_s * 1000, 3), "calls": endpoint.calls}
     wire.send(ctl, report)
     return 0
 
 
 class Checker:
-    def __init__(self, spec: dict[str, Any], endpoint: rpc.Endpoint) -> None:
+    def __init__(self, spec: CheckerSpec, endpoint: rpc.Endpoint) -> None:
         self.spec = spec
         self.test = spec["test"]
         self.ep = endpoint
         self.out = io.StringIO()
         endpoint.on_output = self._capture
-        self.touched = False
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> CheckOutcome:
         try:
             globs = self._bind_solution()
         except BaseException as exc:
             return self._classify(exc)
         try:
-            if self.spec.get("setup"):
-                self._exec(self.spec["setup"], self.spec.get("setup_filename", "<setup>"), 1, globs)
+            if self.spec["setup"]:
+                self._exec(self.spec["setup"], self.spec["setup_filename"], 1, globs)
             if self.test["kind"] == "doctest":
                 return self._run_doctest(globs)
             self._exec(self.test["source"], self.test["filename"], self.test["line"], globs, rewrite=True)
@@ -74,7 +80,9 @@ class Checker:
     # -- binding the solution -----------------------------------------------------------------
     def _bind_solution(self) -> dict[str, Any]:
         listing = self.ep.request("module")
-        self.touched = True
+        if not (type(listing) is dict and type(listing.get("names")) is dict
+                and all(type(k) is str for k in listing["names"])):
+            raise rpc.ProtocolError("the solution's process sent a malformed module listing")
         name = self.spec["module"]
         proxy = types.ModuleType(name)
         proxy.__dict__.update(listing["names"])
@@ -106,11 +114,11 @@ class Checker:
         raise _AssertFailed(actual, f"true: {src}", _message(msg, src))
 
     # -- doctests -----------------------------------------------------------------------------
-    def _run_doctest(self, globs: dict[str, Any]) -> dict[str, Any]:
+    def _run_doctest(self, globs: dict[str, Any]) -> CheckOutcome:
         import doctest  # here, not at the top: it costs the zygote's start ~12 ms
 
         test, filename = self.test, self.test["filename"]
-        for source in test.get("context", []):
+        for source in test["context"]:
             try:
                 self._exec_single(source, filename, globs)
             except BaseException:
@@ -123,12 +131,12 @@ class Checker:
         except BaseException as raised:
             exc = raised
         got = self.out.getvalue()
-        checker, flags = doctest.OutputChecker(), int(test.get("flags", 0))
-        exc_msg = test.get("exc_msg")
+        checker, flags = doctest.OutputChecker(), test["flags"]
+        exc_msg, want = test["exc_msg"], test["want"] or ""
         if exc is None:
-            if exc_msg is None and checker.check_output(test["want"], got, flags):
+            if exc_msg is None and checker.check_output(want, got, flags):
                 return {"outcome": "pass"}
-            expected = test["want"] if exc_msg is None else f"Traceback ...\n{exc_msg}"
+            expected = want if exc_msg is None else f"Traceback ...\n{exc_msg}"
             return {"outcome": "fail", "actual": got, "expected": expected, "message": "output differs"}
         if exc_msg is None:
             return self._classify(exc)
@@ -150,13 +158,12 @@ class Checker:
             sys.stdout = saved
 
     # -- outcomes -----------------------------------------------------------------------------
-    def _classify(self, exc: BaseException) -> dict[str, Any]:
+    def _classify(self, exc: BaseException) -> CheckOutcome:
         info = getattr(exc, "orps_remote", None)
         if info is not None:
             return {"outcome": "solution_error", "error": _error(info)}
         if isinstance(exc, rpc.ProtocolError):
-            return {"outcome": "solution_error",
-                    "error": {"type": "ProcessExit", "message": str(exc), "line": None}}
+            return {"outcome": "solution_exit", "message": str(exc)[:MAX_REPR]}
         if isinstance(exc, _AssertFailed):
             return {"outcome": "fail", "actual": exc.actual, "expected": exc.expected,
                     "message": str(exc), "line": rpc.user_frame_line(exc, self.test["filename"])}
@@ -176,9 +183,11 @@ def _is_pytest_failure(exc: BaseException) -> bool:
     return type(exc).__module__.startswith("_pytest") and type(exc).__name__ in ("Failed", "OutcomeException")
 
 
-def _error(info: dict[str, Any]) -> dict[str, Any]:
-    return {"type": str(info.get("type")), "message": str(info.get("message", ""))[:MAX_REPR],
-            "line": info.get("line"), "trace": str(info.get("trace", ""))}
+def _error(info: ExcInfo) -> ErrorInfo:
+    """The solution's description of its exception, made well-formed (the solution sent it)."""
+    line = info.get("line")
+    return {"type": str(info.get("type"))[:MAX_TYPE_NAME], "message": str(info.get("message", ""))[:MAX_REPR],
+            "line": line if type(line) is int else None, "trace": str(info.get("trace", ""))[-MAX_TRACE:]}
 
 
 def _show(value: Any) -> str:

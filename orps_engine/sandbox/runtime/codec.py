@@ -4,7 +4,8 @@ Only values built from an allow-list of types travel as data: the receiver rebui
 with its own constructors, so an object from the solution (say, one whose ``__eq__`` always
 returns True) can never reach the checker's comparisons. Anything else travels as a handle:
 ``{"$h": n}`` names an object the sender keeps, ``{"$r": n}`` hands back one the receiver
-exported earlier. Decoding never calls code chosen by the sender.
+exported earlier; a value wrapped in ``AsHandle`` travels as a handle whatever it is. Decoding
+never calls code chosen by the sender.
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ _BUILTIN_FACTORIES = {"int": int, "float": float, "str": str, "list": list, "dic
 
 class CodecError(Exception):
     """A value cannot cross the boundary (too deep, or a malformed encoding)."""
+
+
+class AsHandle:
+    """Wraps a value that must travel as a handle even if it looks like data (a module, an iterator)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 class Codec:
@@ -136,6 +146,7 @@ _ENCODERS: dict[type, Callable[[Codec, Any, int], Any]] = {
     Counter: lambda c, o, d: {"$ctr": c._pairs(o, d)},
     defaultdict: lambda c, o, d: {"$dd": [_factory_name(o.default_factory), c._pairs(o, d)]},
     deque: lambda c, o, d: {"$dq": [o.maxlen, c._seq(o, d)]},
+    AsHandle: lambda c, o, d: {"$h": c._export(o.value)},
 }
 
 

@@ -15,6 +15,8 @@ import resource
 import struct
 from typing import Any
 
+from .protocol import JobLimits
+
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 
@@ -98,7 +100,7 @@ def vm_size_bytes() -> int:
         return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def set_limits(limits: dict[str, Any]) -> None:
+def set_limits(limits: JobLimits) -> None:
     """Apply the per-run rlimits. The address-space limit counts from this process's current
     size: a forked child already maps everything its parent mapped."""
     def cap(kind: int, soft: int, hard: int | None = None) -> None:

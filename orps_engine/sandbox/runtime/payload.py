@@ -3,7 +3,8 @@
 Roles: ``program`` runs a whole file on stdin/stdout; ``solution`` loads a module and answers
 the checker's requests; ``checker`` runs one test against the solution (see ``checker``).
 Confinement happens before any untrusted byte is compiled, and a failure there is reported as
-a setup error (the harness's fault), never as the solution's.
+a setup error (the harness's fault), never as the solution's. What it tells the warden (its setup
+report, the reaper's status, a program's crash) are ``protocol`` messages on the fds named there.
 """
 
 from __future__ import annotations
@@ -17,15 +18,28 @@ import socket
 import sys
 import tempfile
 import types
+from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from . import confine, rpc
+from .protocol import (
+    CRASH_FD,
+    GO_FD,
+    RPC_FD,
+    SETUP_FD,
+    STATUS_FD,
+    CrashInfo,
+    Job,
+    ProgramJob,
+    ReaperStatus,
+    SetupReport,
+    SolutionJob,
+)
 
-SETUP_FD, GO_FD, STATUS_FD = 5, 6, 7
 SETUP_FAILED = 111
 
 
-def enter(job: dict[str, Any], fd_map: dict[int, int], uid: int | None) -> NoReturn:
+def enter(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
     """Become the sandbox: confine this process, then fork the run.
 
     This process stays behind as the PID namespace's init (a *reaper*): init is immune to
@@ -41,8 +55,7 @@ def enter(job: dict[str, Any], fd_map: dict[int, int], uid: int | None) -> NoRet
         _prepare(job)
         run_pid = os.fork()
     except BaseException as exc:  # anything here is our failure, reported as such
-        _report_setup(f"{type(exc).__name__}: {exc}".encode())
-        os._exit(SETUP_FAILED)
+        _setup_failed(exc)
     if run_pid:
         _reap(run_pid, uid)
     try:
@@ -50,26 +63,27 @@ def enter(job: dict[str, Any], fd_map: dict[int, int], uid: int | None) -> NoRet
         os.close(STATUS_FD)
         _confine(job, uid)
     except BaseException as exc:
-        _report_setup(f"{type(exc).__name__}: {exc}".encode())
-        os._exit(SETUP_FAILED)
+        _setup_failed(exc)
     # What the setup itself cost, measured before any untrusted code runs: the warden
     # subtracts it, so a run's figures are the solution's own.
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    _report_setup(f"ok {usage.ru_utime + usage.ru_stime:.6f} {usage.ru_maxrss}".encode())
+    _report_setup({"setup": "done", "cpu_s": round(usage.ru_utime + usage.ru_stime, 6), "maxrss_kb": usage.ru_maxrss})
     os.read(GO_FD, 1)
     os.close(GO_FD)
     _reset_stdio()
-    role = job["role"]
-    if role == "program":
-        code = run_program(job)
-    elif role == "solution":
-        code = serve_solution(job)
-    else:
-        from . import checker
-
-        code = checker.main(job)
+    code = _run_role(job)
     rpc.flush_stdio()
     os._exit(code)
+
+
+def _run_role(job: Job) -> int:
+    if job["role"] == "program":
+        return run_program(job)
+    if job["role"] == "solution":
+        return serve_solution(job)
+    from . import checker
+
+    return checker.main(job)
 
 
 def _reap(run_pid: int, uid: int | None) -> NoReturn:
@@ -98,8 +112,9 @@ def _reap(run_pid: int, uid: int | None) -> NoReturn:
         except ChildProcessError:
             break
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    report: ReaperStatus = {"wait_status": status, "cpu_s": round(usage.ru_utime + usage.ru_stime, 6)}
     try:
-        os.write(STATUS_FD, f"{status} {usage.ru_utime + usage.ru_stime:.6f}".encode())
+        _write_json(STATUS_FD, report)
     finally:
         os._exit(0)
 
@@ -111,12 +126,22 @@ def _close(fd: int) -> None:
         pass
 
 
-def _report_setup(message: bytes) -> None:
+def _write_json(fd: int, message: Mapping[str, object]) -> None:
+    """One message on a pipe: the reader takes everything up to end of file as one JSON value."""
+    os.write(fd, json.dumps(message, separators=(",", ":")).encode())
+
+
+def _setup_failed(exc: BaseException) -> NoReturn:
+    _report_setup({"setup": "failed", "error": f"{type(exc).__name__}: {exc}"})
+    os._exit(SETUP_FAILED)
+
+
+def _report_setup(report: SetupReport) -> None:
     try:
-        os.write(SETUP_FD, message)
-        os.close(SETUP_FD)
+        _write_json(SETUP_FD, report)
     except OSError:
         pass
+    _close(SETUP_FD)
 
 
 def _arrange_fds(fd_map: dict[int, int]) -> None:
@@ -136,7 +161,7 @@ def _open_fds() -> list[int]:
     return [int(name) for name in os.listdir("/proc/self/fd") if name.isdigit()]
 
 
-def _prepare(job: dict[str, Any]) -> None:
+def _prepare(job: Job) -> None:
     """What the reaper and the run share: working directory, environment, rlimits."""
     workdir = job["workdir"]
     os.chdir(workdir)
@@ -145,14 +170,15 @@ def _prepare(job: dict[str, Any]) -> None:
     confine.set_limits(job["limits"])
 
 
-def _confine(job: dict[str, Any], uid: int | None) -> None:
+def _confine(job: Job, uid: int | None) -> None:
     """The run's own restrictions, applied in the run itself (so /proc/self is its own)."""
     note = confine.landlock(job["read_paths"], [job["workdir"], "/dev/null"])
     if uid is not None:
         confine.drop_privileges(uid, keep_read_search=note is None)
     confine.prctl(confine.PR_SET_DUMPABLE, 0)
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it; a judge wants the kill
-    sys.path[:0] = job.get("sys_path", [])
+    if job["role"] == "solution":
+        sys.path[:0] = job["sys_path"]
 
 
 def _reset_stdio() -> None:
@@ -163,7 +189,7 @@ def _reset_stdio() -> None:
                                   errors="backslashreplace", line_buffering=True)
 
 
-def _compile(job: dict[str, Any]) -> types.CodeType:
+def _compile(job: ProgramJob | SolutionJob) -> types.CodeType:
     import linecache
 
     source, filename = job["source"], job["filename"]
@@ -171,8 +197,8 @@ def _compile(job: dict[str, Any]) -> types.CodeType:
     return compile(source, filename, "exec", dont_inherit=True)
 
 
-def run_program(job: dict[str, Any]) -> int:
-    """Run the file as ``__main__``; an uncaught exception is described on fd 3."""
+def run_program(job: ProgramJob) -> int:
+    """Run the file as ``__main__``; an uncaught exception is described on ``CRASH_FD``."""
     filename = job["filename"]
     module = types.ModuleType("__main__")
     module.__file__ = filename
@@ -202,10 +228,10 @@ def _describe_crash(exc: BaseException, filename: str) -> None:
 
     rpc.flush_stdio()
     traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    info = {"type": type(exc).__name__, "message": str(exc)[:rpc.MAX_TEXT],
-            "line": rpc.user_frame_line(exc, filename)}
+    info: CrashInfo = {"type": type(exc).__name__, "message": rpc.safe_str(exc)[:rpc.MAX_TEXT],
+                       "line": rpc.user_frame_line(exc, filename)}
     try:
-        os.write(3, json.dumps(info).encode())
+        _write_json(CRASH_FD, info)
     except OSError:
         pass
 
@@ -236,7 +262,7 @@ class _Tee(io.TextIOBase):
         return text
 
 
-def serve_solution(job: dict[str, Any]) -> int:
+def serve_solution(job: SolutionJob) -> int:
     filename, name = job["filename"], job["module"]
     tee = _Tee(int(job["limits"]["output_bytes"]))
     sys.stdout = tee
@@ -257,7 +283,7 @@ def serve_solution(job: dict[str, Any]) -> int:
                 raise
         return module
 
-    sock = socket.socket(fileno=3)
+    sock = socket.socket(fileno=RPC_FD)
     endpoint = rpc.Endpoint(sock, serve_ops=rpc.SOLUTION_OPS, module_loader=load,
                             error_line=lambda exc: rpc.user_frame_line(exc, filename),
                             drain_output=tee.drain)

@@ -9,6 +9,9 @@ can never walk the checker's frames or globals to find expected values.
 
 Equality never crosses the boundary: comparing a proxy sends nothing (the other operand could
 be an expected value). Proxies compare by the structure of the remote object instead.
+
+The messages are ``protocol``'s ``RpcRequest`` and ``RpcReply``; a peer whose message does not
+have their shape has broken the protocol (``ProtocolError``), as one that went away has.
 """
 
 from __future__ import annotations
@@ -20,16 +23,18 @@ import time
 import traceback
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from . import codec, wire
+from .protocol import Encoded, ExcInfo, Mutation, RpcOp, RpcReply, RpcRequest
 
-SOLUTION_OPS = frozenset({"module", "getattr", "setattr", "delattr", "call", "getitem", "setitem",
-                          "delitem", "len", "iter", "next", "bool", "repr", "str", "snapshot",
-                          "isinstance"})
-CHECKER_OPS = frozenset({"call"})
+SOLUTION_OPS: frozenset[RpcOp] = frozenset({"module", "getattr", "setattr", "delattr", "call", "getitem", "setitem",
+                                           "delitem", "len", "iter", "next", "bool", "repr", "str", "snapshot",
+                                           "isinstance"})
+CHECKER_OPS: frozenset[RpcOp] = frozenset({"call"})
 _MUTABLE = (list, dict, set, bytearray)
 MAX_TEXT = 2000
+_ABSENT: Any = object()  # a request field left out (None is a value)
 
 
 class RemoteError(Exception):
@@ -49,8 +54,8 @@ class Remote:
         object.__setattr__(self, "_orps_ep", endpoint)
         object.__setattr__(self, "_orps_id", ident)
 
-    def _op(self, op: str, **fields: Any) -> Any:
-        return self._orps_ep.request(op, obj=self._orps_id, **fields)
+    def _op(self, op: RpcOp, **fields: Any) -> Any:
+        return self._orps_ep.request(op, self._orps_id, **fields)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__") and name not in _FORWARDED_DUNDERS:
@@ -105,7 +110,7 @@ class Remote:
 
     def __instancecheck__(self, instance: Any) -> bool:
         ep = self._orps_ep
-        return bool(ep.request("isinstance", obj=self._orps_id, value=ep.codec.encode(instance)))
+        return bool(ep.request("isinstance", self._orps_id, value=ep.codec.encode(instance)))
 
 
 _FORWARDED_DUNDERS = frozenset({"__name__", "__qualname__", "__doc__", "__module__", "__dict__",
@@ -124,7 +129,7 @@ class _RemoteIterator:
         if not isinstance(handle, Remote):  # the peer's iter() gave back plain data
             self._handle = iter(handle)
             return next(self._handle)
-        return handle._orps_ep.request("next", obj=handle._orps_id)
+        return handle._orps_ep.request("next", handle._orps_id)
 
 
 def structurally_equal(a: Any, b: Any, _seen: set[tuple[int, int]] | None = None) -> bool:
@@ -143,8 +148,8 @@ def structurally_equal(a: Any, b: Any, _seen: set[tuple[int, int]] | None = None
     if key in seen:
         return True
     seen.add(key)
-    snap_a = a._orps_ep.request("snapshot", obj=a._orps_id)
-    snap_b = b._orps_ep.request("snapshot", obj=b._orps_id)
+    snap_a = a._orps_ep.request("snapshot", a._orps_id)
+    snap_b = b._orps_ep.request("snapshot", b._orps_id)
     return _same_shape(snap_a, snap_b, seen)
 
 
@@ -163,7 +168,7 @@ def _same_shape(x: Any, y: Any, seen: set[tuple[int, int]]) -> bool:
 class Endpoint:
     """One side of the broker: sends requests, serves the peer's requests meanwhile."""
 
-    def __init__(self, sock: socket.socket, *, serve_ops: frozenset[str],
+    def __init__(self, sock: socket.socket, *, serve_ops: frozenset[RpcOp],
                  module_loader: Callable[[], Any] | None = None,
                  error_line: Callable[[BaseException], int | None] | None = None,
                  drain_output: Callable[[], str] | None = None,
@@ -216,140 +221,154 @@ class Endpoint:
         enc = self.codec.encode
         sent_args = [enc(a) for a in args]
         sent_kwargs = {k: enc(v) for k, v in kwargs.items()}
-        reply = self._roundtrip("call", obj=ident, args=sent_args, kwargs=sent_kwargs)
-        for where, key, value in reply.get("mut", ()):
-            target = args[key] if where == "a" and 0 <= key < len(args) else kwargs.get(str(key))
-            _write_back(target, self.codec.decode(value))
+        reply = self._roundtrip({"id": self._new_id(), "op": "call", "obj": ident, "args": sent_args,
+                                 "kwargs": sent_kwargs})
+        for mutation in reply.get("mut", ()):
+            _write_back(_mutated(mutation, args, kwargs), self.codec.decode(mutation["value"]))
         self.calls += 1
         self.last_result = self._unwrap(reply)
         return self.last_result
 
-    def request(self, op: str, **fields: Any) -> Any:
-        return self._unwrap(self._roundtrip(op, **fields))
+    def request(self, op: RpcOp, obj: int | None = None, *, name: str | None = None, key: Encoded = _ABSENT,
+                value: Encoded = _ABSENT) -> Any:
+        """Ask the peer for ``op`` (on its object ``obj``); ``key`` and ``value`` are encoded already."""
+        message: RpcRequest = {"id": self._new_id(), "op": op}
+        if obj is not None:
+            message["obj"] = obj
+        if name is not None:
+            message["name"] = name
+        if key is not _ABSENT:
+            message["key"] = key
+        if value is not _ABSENT:
+            message["value"] = value
+        return self._unwrap(self._roundtrip(message))
 
-    def _roundtrip(self, op: str, **fields: Any) -> dict[str, Any]:
+    def _new_id(self) -> int:
         self._next_id += 1
-        msg_id = self._next_id
+        return self._next_id
+
+    def _roundtrip(self, message: RpcRequest) -> RpcReply:
         started = time.perf_counter()
         try:
-            wire.send(self.sock, {"id": msg_id, "op": op, **fields})
+            wire.send(self.sock, message)
             while True:
-                msg: dict[str, Any] = wire.recv(self.sock)
-                if "op" in msg:
-                    self._serve(msg)
+                incoming = _read(wire.recv(self.sock))
+                if "op" in incoming:
+                    self._serve(cast(RpcRequest, incoming))
                     continue
-                if msg.get("re") != msg_id:
+                reply = cast(RpcReply, incoming)
+                if reply["re"] != message["id"]:
                     raise ProtocolError("reply out of order")
                 break
         except (OSError, wire.WireError) as exc:
             raise ProtocolError(f"the solution's process went away ({exc})") from None
         finally:
             self.busy_s += time.perf_counter() - started
-        if msg.get("out"):
-            self.on_output(msg["out"])
-        return msg
+        if reply.get("out"):
+            self.on_output(reply["out"])
+        return reply
 
-    def _unwrap(self, msg: dict[str, Any]) -> Any:
-        if "exc" in msg:
-            raise rebuild_exception(msg["exc"])
-        return self.codec.decode(msg.get("ok"))
+    def _unwrap(self, reply: RpcReply) -> Any:
+        if "exc" in reply:
+            raise rebuild_exception(reply["exc"])
+        return self.codec.decode(reply.get("ok"))
 
     # -- serving ----------------------------------------------------------------------------
     def serve_forever(self) -> None:
         while True:
             try:
-                msg = wire.recv(self.sock)
-            except (OSError, wire.WireError):
+                incoming = _read(wire.recv(self.sock))
+            except (OSError, wire.WireError, ProtocolError):
                 return
-            if "op" in msg:
-                self._serve(msg)
+            if "op" in incoming:
+                self._serve(cast(RpcRequest, incoming))
 
-    def _serve(self, msg: dict[str, Any]) -> None:
-        reply: dict[str, Any] = {"re": msg.get("id")}
+    def _serve(self, msg: RpcRequest) -> None:
         try:
-            op = msg.get("op")
+            op = msg["op"]
             if op not in self.serve_ops:
                 raise PermissionError(f"operation {op!r} is not allowed across the sandbox")
-            reply.update(getattr(self, "_op_" + str(op))(msg))
+            reply: RpcReply = getattr(self, "_op_" + op)(msg)
         except BaseException as exc:  # every failure of served code goes back to the peer
-            reply = {"re": msg.get("id"), "exc": self._describe(exc)}
+            reply = {"re": msg["id"], "exc": self._describe(exc)}
         out = self._drain_output()
         if out:
             reply["out"] = out
         wire.send(self.sock, reply)
 
-    def _target(self, msg: dict[str, Any]) -> Any:
+    def _target(self, msg: RpcRequest) -> Any:
         return self._resolve(int(msg["obj"]))
 
-    def _ok(self, value: Any) -> dict[str, Any]:
-        return {"ok": self.codec.encode(value)}
+    def _ok(self, msg: RpcRequest, value: Any) -> RpcReply:
+        return {"re": msg["id"], "ok": self.codec.encode(value)}
 
-    def _op_module(self, msg: dict[str, Any]) -> dict[str, Any]:
+    def _op_module(self, msg: RpcRequest) -> RpcReply:
         assert self._module_loader is not None
         module = self._module_loader()
         names = {k: v for k, v in vars(module).items()
                  if not k.startswith("_") and not isinstance(v, types.ModuleType)}
-        return self._ok({"module": _Export(module), "names": names})
+        return self._ok(msg, {"module": codec.AsHandle(module), "names": names})
 
-    def _op_call(self, msg: dict[str, Any]) -> dict[str, Any]:
+    def _op_call(self, msg: RpcRequest) -> RpcReply:
         fn = self._target(msg)
         dec = self.codec.decode
-        args = [dec(a) for a in msg.get("args", [])]
-        kwargs = {str(k): dec(v) for k, v in msg.get("kwargs", {}).items()}
-        result = fn(*args, **kwargs)
-        reply = self._ok(result)
-        mutated = [["a", i, enc] for i, (a, sent) in enumerate(zip(args, msg.get("args", [])))
-                   if isinstance(a, _MUTABLE) and (enc := self.codec.encode(a)) != sent]
-        mutated += [["k", k, enc] for k, v in kwargs.items()
-                    if isinstance(v, _MUTABLE) and (enc := self.codec.encode(v)) != msg["kwargs"][k]]
+        sent_args, sent_kwargs = msg.get("args", []), msg.get("kwargs", {})
+        args = [dec(a) for a in sent_args]
+        kwargs = {str(k): dec(v) for k, v in sent_kwargs.items()}
+        reply = self._ok(msg, fn(*args, **kwargs))
+        mutated: list[Mutation] = [
+            {"where": "arg", "key": i, "value": enc} for i, (a, sent) in enumerate(zip(args, sent_args))
+            if isinstance(a, _MUTABLE) and (enc := self.codec.encode(a)) != sent]
+        mutated += [{"where": "kwarg", "key": k, "value": enc} for k, v in kwargs.items()
+                    if isinstance(v, _MUTABLE) and (enc := self.codec.encode(v)) != sent_kwargs[k]]
         if mutated:
             reply["mut"] = mutated
         return reply
 
-    def _op_getattr(self, msg: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(getattr(self._target(msg), str(msg["name"])))
+    def _op_getattr(self, msg: RpcRequest) -> RpcReply:
+        return self._ok(msg, getattr(self._target(msg), str(msg["name"])))
 
-    def _op_setattr(self, msg: dict[str, Any]) -> dict[str, Any]:
+    def _op_setattr(self, msg: RpcRequest) -> RpcReply:
         setattr(self._target(msg), str(msg["name"]), self.codec.decode(msg["value"]))
-        return self._ok(None)
+        return self._ok(msg, None)
 
-    def _op_delattr(self, msg: dict[str, Any]) -> dict[str, Any]:
+    def _op_delattr(self, msg: RpcRequest) -> RpcReply:
         delattr(self._target(msg), str(msg["name"]))
-        return self._ok(None)
+        return self._ok(msg, None)
 
-    def _op_getitem(self, msg: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(self._target(msg)[self.codec.decode(msg["key"])])
+    def _op_getitem(self, msg: RpcRequest) -> RpcReply:
+        return self._ok(msg, self._target(msg)[self.codec.decode(msg["key"])])
 
-    def _op_setitem(self, msg: dict[str, Any]) -> dict[str, Any]:
+    def _op_setitem(self, msg: RpcRequest) -> RpcReply:
         self._target(msg)[self.codec.decode(msg["key"])] = self.codec.decode(msg["value"])
-        return self._ok(None)
+        return self._ok(msg, None)
 
-    def _op_delitem(self, msg: dict[str, Any]) -> dict[str, Any]:
+    def _op_delitem(self, msg: RpcRequest) -> RpcReply:
         del self._target(msg)[self.codec.decode(msg["key"])]
-        return self._ok(None)
+        return self._ok(msg, None)
 
-    def _op_len(self, msg: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(len(self._target(msg)))
+    def _op_len(self, msg: RpcRequest) -> RpcReply:
+        return self._ok(msg, len(self._target(msg)))
 
-    def _op_iter(self, msg: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(_Export(iter(self._target(msg))))
+    def _op_iter(self, msg: RpcRequest) -> RpcReply:
+        return self._ok(msg, codec.AsHandle(iter(self._target(msg))))
 
-    def _op_next(self, msg: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(next(self._target(msg)))
+    def _op_next(self, msg: RpcRequest) -> RpcReply:
+        return self._ok(msg, next(self._target(msg)))
 
-    def _op_bool(self, msg: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(bool(self._target(msg)))
+    def _op_bool(self, msg: RpcRequest) -> RpcReply:
+        return self._ok(msg, bool(self._target(msg)))
 
-    def _op_repr(self, msg: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(str(repr(self._target(msg)))[:MAX_TEXT])
+    def _op_repr(self, msg: RpcRequest) -> RpcReply:
+        return self._ok(msg, str(repr(self._target(msg)))[:MAX_TEXT])
 
-    def _op_str(self, msg: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(str(str(self._target(msg))))
+    def _op_str(self, msg: RpcRequest) -> RpcReply:
+        return self._ok(msg, str(str(self._target(msg))))
 
-    def _op_isinstance(self, msg: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(bool(isinstance(self.codec.decode(msg["value"]), self._target(msg))))
+    def _op_isinstance(self, msg: RpcRequest) -> RpcReply:
+        return self._ok(msg, bool(isinstance(self.codec.decode(msg["value"]), self._target(msg))))
 
-    def _op_snapshot(self, msg: dict[str, Any]) -> dict[str, Any]:
+    def _op_snapshot(self, msg: RpcRequest) -> RpcReply:
         obj = self._target(msg)
         kind = type(obj)
         state: Any
@@ -359,29 +378,50 @@ class Endpoint:
             slots = [s for c in kind.__mro__ for s in getattr(c, "__slots__", ()) if hasattr(obj, s)]
             state = {s: getattr(obj, s) for s in slots} if slots else {"$id": id(obj)}
         name = f"{getattr(kind, '__module__', '?')}.{getattr(kind, '__qualname__', '?')}"
-        return self._ok([name, state])
+        return self._ok(msg, [name, state])
 
-    def _describe(self, exc: BaseException) -> dict[str, Any]:
+    def _describe(self, exc: BaseException) -> ExcInfo:
         kind = type(exc)
         plain = all(type(a) in (str, int, bool, type(None)) for a in exc.args)
         return {"type": kind.__name__, "module": getattr(kind, "__module__", ""),
-                "message": _safe_str(exc)[:MAX_TEXT], "args": list(exc.args) if plain else None,
+                "message": safe_str(exc)[:MAX_TEXT], "args": list(exc.args) if plain else None,
                 "line": self._error_line(exc),
                 "trace": "".join(traceback.format_exception(kind, exc, exc.__traceback__))[-4000:]}
 
 
-class _Export:
-    """Marks a value that must travel as a handle even if it looks like data."""
+def _read(message: object) -> dict[str, Any]:
+    """An incoming request or reply, checked as far as this side relies on its shape."""
+    if type(message) is not dict:
+        raise ProtocolError("the peer sent a message that is not an object")
+    msg = cast(dict[str, Any], message)
+    if "op" in msg:
+        _expect(type(msg.get("id")) is int and type(msg["op"]) is str, "a malformed request")
+        return msg
+    _expect(type(msg.get("re")) is int, "a reply to no request")
+    _expect(type(msg.get("out", "")) is str, "output that is not text")
+    _expect(type(msg.get("exc", {})) is dict, "a malformed exception")
+    mutations = msg.get("mut", [])
+    _expect(type(mutations) is list and all(_is_mutation(m) for m in mutations), "malformed mutations")
+    return msg
 
-    def __init__(self, value: Any) -> None:
-        self.value = value
+
+def _expect(ok: bool, what: str) -> None:
+    if not ok:
+        raise ProtocolError(f"the peer sent {what}")
 
 
-def _encode_export(c: codec.Codec, obj: _Export, depth: int) -> Any:
-    return {"$h": c._export(obj.value)}
+def _is_mutation(item: object) -> bool:
+    return type(item) is dict and "value" in item and (
+        (item.get("where") == "arg" and type(item.get("key")) is int)
+        or (item.get("where") == "kwarg" and type(item.get("key")) is str))
 
 
-codec._ENCODERS[_Export] = _encode_export
+def _mutated(mutation: Mutation, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The argument a mutation names (None if it names none)."""
+    key = mutation["key"]
+    if mutation["where"] == "arg":
+        return args[key] if isinstance(key, int) and 0 <= key < len(args) else None
+    return kwargs.get(str(key))
 
 
 def _write_back(target: Any, value: Any) -> None:
@@ -395,7 +435,7 @@ def _write_back(target: Any, value: Any) -> None:
         target[:] = value
 
 
-def _safe_str(exc: BaseException) -> str:
+def safe_str(exc: BaseException) -> str:
     try:
         return str(exc)
     except Exception:
@@ -405,7 +445,7 @@ def _safe_str(exc: BaseException) -> str:
 _NOT_REBUILT = (SystemExit, KeyboardInterrupt, GeneratorExit)
 
 
-def rebuild_exception(info: dict[str, Any]) -> BaseException:
+def rebuild_exception(info: ExcInfo) -> BaseException:
     """Turn the peer's exception description into a local exception the tests can catch."""
     name = str(info.get("type", "Exception"))
     module = str(info.get("module", ""))

@@ -9,6 +9,8 @@ trusted code the solution cannot reach.
 
 The zygote never receives a test's expected values (the checker gets its test straight from the
 parent), so nothing a payload could find in its inherited memory gives the answers away.
+
+Its messages, to the parent and from the payload's processes, are ``protocol``'s.
 """
 
 from __future__ import annotations
@@ -17,19 +19,37 @@ import gc
 import importlib
 import json
 import os
+import resource
 import select
 import signal
 import socket
 import sys
 import time
-from typing import Any
+from typing import NamedTuple
 
-from . import confine, payload, wire
+from . import confine, payload, protocol, wire
+from .protocol import (
+    CRASH_FD,
+    GO_FD,
+    PASSED_FDS,
+    SETUP_FD,
+    STATUS_FD,
+    STDERR_FD,
+    STDIN_FD,
+    STDOUT_FD,
+    CrashInfo,
+    Job,
+    ReaperStatus,
+    RunFailed,
+    RunResult,
+    SetupReport,
+)
 
 READ_CHUNK = 1 << 16
 STDERR_KEEP = 64 * 1024
 DRAIN_GRACE_S = 0.5
 SETUP_TIMEOUT_S = 30.0
+SETUP_REPORT_MAX = 64 * 1024
 
 
 def main() -> None:
@@ -38,26 +58,26 @@ def main() -> None:
     confine.die_with_parent(signal.SIGKILL)
     if os.getppid() != parent:
         os._exit(1)
-    init = wire.recv(ctl)
+    try:
+        hello = protocol.read_hello(wire.recv(ctl))
+    except protocol.BadMessage as exc:  # another version of orps: say so, and serve nothing
+        wire.send(ctl, protocol.refused(str(exc)))
+        return
     notes = [n for n in (confine.isolate_network(),) if n]
-    preloaded, failed = _preload(init.get("preload", []))
-    wire.send(ctl, {"ready": True, "notes": notes, "preloaded": preloaded, "failed": failed,
-                    "landlock_abi": confine.landlock_abi(), "pid": os.getpid()})
+    _preload(hello["preload"])
+    wire.send(ctl, protocol.ready(notes, confine.landlock_abi()))
     Zygote(ctl).loop()
 
 
-def _preload(names: list[str]) -> tuple[list[str], list[str]]:
-    done, failed = [], []
+def _preload(names: list[str]) -> None:
     for name in names:
         try:
             importlib.import_module(name)
-            done.append(name)
         except BaseException:  # a library that fails to import here will fail in the payload too
-            failed.append(name)
+            continue
     # Out of the collector's sight: a collection in a forked run would otherwise touch, and so
     # copy, every page of these objects (tens of ms, and megabytes of "peak memory", per run).
     gc.freeze()
-    return done, failed
 
 
 class Zygote:
@@ -70,23 +90,29 @@ class Zygote:
             readable, _, _ = select.select([self.ctl.fileno(), *self.wardens], [], [])
             for ready in readable:
                 if ready == self.ctl.fileno():
-                    if not self._accept_job():
+                    if not self._accept():
                         self._shutdown()
                         return
                 else:
                     self._collect(ready)
 
-    def _accept_job(self) -> bool:
+    def _accept(self) -> bool:
+        """Serve one request of the parent's; False when it is time to stop."""
         try:
-            job, fds = wire.recv(self.ctl, with_fds=True)
-        except (OSError, wire.WireError):
+            message, fds = wire.recv_with_fds(self.ctl)
+            request = protocol.read_request(message)
+        except (OSError, wire.WireError, protocol.BadMessage):
             return False
-        if job.get("op") == "shutdown":
+        if request["op"] == "shutdown":
             return False
-        if job.get("op") == "preload":  # between runs only: the parent holds its lock
-            preloaded, failed = _preload(job.get("modules", []))
-            wire.send(self.ctl, {"op": "preloaded", "preloaded": preloaded, "failed": failed})
+        if request["op"] == "preload":  # between runs only: the parent holds its lock
+            _preload(request["modules"])
+            wire.send(self.ctl, {"op": "preloaded"})
             return True
+        self._start(request, fds)
+        return True
+
+    def _start(self, job: Job, fds: list[int]) -> None:
         result_r, result_w = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -94,18 +120,12 @@ class Zygote:
             self.ctl.close()
             for fd in self.wardens:
                 os.close(fd)
-            try:
-                result = Warden(job, fds).run()
-            except BaseException as exc:  # the warden's own failure: a harness error
-                result = {"harness_error": f"warden failed: {type(exc).__name__}: {exc}"}
-            result["id"] = job["id"]
-            _write_all(result_w, json.dumps(result).encode())
+            _write_all(result_w, json.dumps(_warden_result(job, fds)).encode())
             os._exit(0)
         os.close(result_w)
         for fd in fds:
             os.close(fd)
         self.wardens[result_r] = (job["id"], pid, bytearray())
-        return True
 
     def _collect(self, fd: int) -> None:
         job_id, pid, data = self.wardens[fd]
@@ -116,10 +136,11 @@ class Zygote:
         os.close(fd)
         del self.wardens[fd]
         os.waitpid(pid, 0)
+        result: RunResult | RunFailed
         try:
-            result = json.loads(data)
+            result = protocol.read_result(json.loads(data))
         except ValueError:
-            result = {"id": job_id, "harness_error": "the warden died without a result"}
+            result = protocol.run_failed(job_id, "the warden died without a result")
         wire.send(self.ctl, result)
 
     def _shutdown(self) -> None:
@@ -130,76 +151,120 @@ class Zygote:
                 pass
 
 
+def _warden_result(job: Job, fds: list[int]) -> RunResult | RunFailed:
+    try:
+        return Warden(job, fds).run()
+    except BaseException as exc:  # the warden's own failure: a harness error
+        return protocol.run_failed(job["id"], f"warden failed: {type(exc).__name__}: {exc}")
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
 
 
+class _Watched(NamedTuple):
+    """What the warden saw of a run, before its measurements are corrected. (A NamedTuple, not a
+    dataclass: importing dataclasses would add milliseconds to every zygote's start.)"""
+
+    wait_status: int
+    usage: resource.struct_rusage
+    wall_ms: float
+    timed_out: bool
+    output_exceeded: bool
+    stdout: str
+    stderr: str
+    crash: CrashInfo | None
+    reaper: ReaperStatus | None
+
+
+_PIPES = ("out", "err", "crash", "setup", "go", "status")
+
+
 class Warden:
     """Runs one payload to its end and measures it."""
 
-    def __init__(self, job: dict[str, Any], fds: list[int]) -> None:
+    def __init__(self, job: Job, fds: list[int]) -> None:
         self.job = job
         self.fds = fds
         self.limits = job["limits"]
         self.notes: list[str] = []
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> RunResult | RunFailed:
         confine.die_with_parent(signal.SIGKILL)
         in_namespace = confine.unshare(confine.CLONE_NEWPID)
         if in_namespace is not None:
             self.notes.append(f"no PID namespace ({in_namespace}): leftover processes are killed by group")
-        pipes = {name: os.pipe() for name in ("out", "err", "info", "setup", "go", "status")}
-        stdin = os.open(self.job["stdin"], os.O_RDONLY) if self.job.get("stdin") else os.open(os.devnull, os.O_RDONLY)
-        fd_map = {0: stdin, 1: pipes["out"][1], 2: pipes["err"][1], payload.SETUP_FD: pipes["setup"][1],
-                  payload.GO_FD: pipes["go"][0], payload.STATUS_FD: pipes["status"][1]}
-        if self.job["role"] == "program":
-            fd_map[3] = pipes["info"][1]
-        for target, fd in zip((3, 4), self.fds):
-            fd_map[target] = fd
-        pid = os.fork()
-        if pid == 0:
-            payload.enter(self.job, fd_map, self.job.get("uid"))
-        for fd in [stdin, *self.fds] + [pipes[n][1] for n in ("out", "err", "info", "setup", "status")] + [
-                pipes["go"][0]]:
-            os.close(fd)
-        setup = self._read_setup(pipes["setup"][0], pid)
-        fields = setup.split()
-        if len(fields) != 3 or fields[0] != b"ok":
-            self._kill(pid, in_namespace is None)
+        by_group = in_namespace is None
+        passed = PASSED_FDS[self.job["role"]]
+        if len(self.fds) != len(passed):
+            for fd in self.fds:
+                os.close(fd)
+            return self._failed(f"a {self.job['role']} run needs {len(passed)} sockets, it came with {len(self.fds)}")
+        pipes = {name: os.pipe() for name in _PIPES}
+        pid = self._fork_payload(pipes, passed)
+        setup = self._read_setup(pipes["setup"][0])
+        if setup["setup"] == "failed":
+            self._kill(pid, by_group)
             os.wait4(pid, 0)
-            return {"harness_error": f"sandbox setup failed: {setup.decode(errors='replace') or 'no reply'}",
-                    "notes": self.notes}
-        setup_cpu_ms, baseline_kb = float(fields[1]) * 1000, int(fields[2])
+            return self._failed(f"sandbox setup failed: {setup['error']}")
         counter = confine.open_counter(pid)
         started = time.monotonic()
         os.write(pipes["go"][1], b"g")
         os.close(pipes["go"][1])
-        outcome = self._watch(pid, started, pipes, in_namespace is None)
-        status, usage = outcome.pop("wait")
-        reported = outcome.pop("status").split()
-        reaper_cpu_ms = 0.0
-        if len(reported) == 2 and reported[0] != b"None":  # the reaper saw the run end
-            status, reaper_cpu_ms = int(reported[0]), float(reported[1]) * 1000
+        watched = self._watch(pid, started, pipes, by_group)
         instructions = confine.read_counter(counter) if counter is not None else None
+        return self._result(watched, setup["cpu_s"] * 1000, setup["maxrss_kb"], instructions)
+
+    def _fork_payload(self, pipes: dict[str, tuple[int, int]], passed: tuple[int, ...]) -> int:
+        """Start the payload with its fds in place; the warden keeps the other ends."""
+        path = self.job["stdin"] if self.job["role"] == "program" else None
+        stdin = os.open(path or os.devnull, os.O_RDONLY)
+        fd_map = {STDIN_FD: stdin, STDOUT_FD: pipes["out"][1], STDERR_FD: pipes["err"][1], SETUP_FD: pipes["setup"][1],
+                  GO_FD: pipes["go"][0], STATUS_FD: pipes["status"][1]}
+        if self.job["role"] == "program":
+            fd_map[CRASH_FD] = pipes["crash"][1]
+        fd_map.update(zip(passed, self.fds))
+        pid = os.fork()
+        if pid == 0:
+            payload.enter(self.job, fd_map, self.job["uid"])
+        for fd in [stdin, *self.fds, pipes["go"][0]] + [pipes[n][1] for n in _PIPES if n != "go"]:
+            os.close(fd)
+        return pid
+
+    def _result(self, watched: _Watched, setup_cpu_ms: float, baseline_kb: int,
+                instructions: int | None) -> RunResult:
+        status, usage, reaper = watched.wait_status, watched.usage, watched.reaper
+        reaper_cpu_ms = 0.0
+        if reaper is not None and reaper["wait_status"] is not None:  # the reaper saw the run end
+            status, reaper_cpu_ms = reaper["wait_status"], reaper["cpu_s"] * 1000
         own_cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000 - setup_cpu_ms - reaper_cpu_ms
         return {
-            **outcome,
+            "op": "result",
+            "id": self.job["id"],
             "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
             "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            "timed_out": watched.timed_out,
+            "output_exceeded": watched.output_exceeded,
+            "wall_ms": watched.wall_ms,
             "cpu_ms": round(max(0.0, own_cpu_ms), 3),
-            "maxrss_kb": usage.ru_maxrss,
-            "baseline_kb": baseline_kb,
             "peak_kb": max(0, usage.ru_maxrss - baseline_kb),
             "instructions": instructions,
+            "stdout": watched.stdout,
+            "stderr": watched.stderr,
+            "crash": watched.crash,
             "notes": self.notes,
         }
 
-    def _read_setup(self, fd: int, pid: int) -> bytes:
+    def _failed(self, error: str) -> RunFailed:
+        return protocol.run_failed(self.job["id"], error, self.notes)
+
+    def _read_setup(self, fd: int) -> SetupReport:
+        """The payload's setup report (at most ``SETUP_REPORT_MAX`` bytes, within ``SETUP_TIMEOUT_S``)."""
         data = bytearray()
         deadline = time.monotonic() + SETUP_TIMEOUT_S
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and len(data) <= SETUP_REPORT_MAX:
             ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
             if not ready:
                 break
@@ -208,13 +273,17 @@ class Warden:
                 break
             data.extend(chunk)
         os.close(fd)
-        return bytes(data)
+        if not data:
+            return {"setup": "failed", "error": "no reply"}
+        try:
+            return protocol.read_setup(json.loads(data))
+        except ValueError as exc:
+            return {"setup": "failed", "error": f"malformed setup report ({str(exc)[:200]})"}
 
-    def _watch(self, pid: int, started: float, pipes: dict[str, tuple[int, int]],
-               by_group: bool) -> dict[str, Any]:
+    def _watch(self, pid: int, started: float, pipes: dict[str, tuple[int, int]], by_group: bool) -> _Watched:
         out_limit = int(self.limits["output_bytes"])
         deadline = started + float(self.limits["wall_s"])
-        streams = {pipes[name][0]: bytearray() for name in ("out", "err", "info", "status")}
+        streams = {pipes[name][0]: bytearray() for name in ("out", "err", "crash", "status")}
         out_fd, err_fd = pipes["out"][0], pipes["err"][0]
         pidfd = os.pidfd_open(pid)
         timed_out = output_exceeded = False
@@ -262,16 +331,12 @@ class Warden:
         os.close(pidfd)
         for fd in streams:
             os.close(fd)
-        return {
-            "wait": (status, usage),
-            "wall_ms": round((ended - started) * 1000, 3),
-            "timed_out": timed_out,
-            "output_exceeded": output_exceeded,
-            "stdout": streams[out_fd].decode("utf-8", errors="replace"),
-            "stderr": streams[err_fd][-STDERR_KEEP:].decode("utf-8", errors="replace"),
-            "info": _parse_info(bytes(streams[pipes["info"][0]])),
-            "status": bytes(streams[pipes["status"][0]]),
-        }
+        return _Watched(wait_status=status, usage=usage, wall_ms=round((ended - started) * 1000, 3),
+                        timed_out=timed_out, output_exceeded=output_exceeded,
+                        stdout=streams[out_fd].decode("utf-8", errors="replace"),
+                        stderr=streams[err_fd][-STDERR_KEEP:].decode("utf-8", errors="replace"),
+                        crash=_read_crash(bytes(streams[pipes["crash"][0]])),
+                        reaper=_read_status(bytes(streams[pipes["status"][0]])))
 
     @staticmethod
     def _kill(pid: int, by_group: bool) -> None:
@@ -284,11 +349,19 @@ class Warden:
             pass
 
 
-def _parse_info(raw: bytes) -> dict[str, Any] | None:
+def _read_crash(raw: bytes) -> CrashInfo | None:
+    """What the program said of its crash: the program is untrusted, so anything malformed is nothing."""
     if not raw:
         return None
     try:
-        info = json.loads(raw)
-    except ValueError:
+        return protocol.read_crash(json.loads(raw))
+    except (ValueError, RecursionError):
         return None
-    return info if isinstance(info, dict) else None
+
+
+def _read_status(raw: bytes) -> ReaperStatus | None:
+    """The reaper's report, None if it wrote none (killed first). The reaper runs no untrusted code,
+    so a malformed one is the harness's failure (``BadMessage``, reported as the warden's)."""
+    if not raw:
+        return None
+    return protocol.read_status(json.loads(raw))

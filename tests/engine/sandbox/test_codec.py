@@ -103,6 +103,12 @@ def test_codec_malformed_input_is_refused(data: Any) -> None:
         _Table().codec().decode(data)
 
 
+def test_codec_as_handle_sends_data_as_a_handle() -> None:
+    table = _Table()
+    assert table.codec().encode(codec.AsHandle([1, 2])) == {"$h": 1}
+    assert table.exported == [[1, 2]]
+
+
 def test_codec_too_deep_is_refused() -> None:
     value: list[Any] = []
     for _ in range(codec.MAX_DEPTH + 5):

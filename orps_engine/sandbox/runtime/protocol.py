@@ -1,0 +1,526 @@
+"""The sandbox's protocol: every message that crosses a process boundary, and every file descriptor.
+
+The processes that talk: the parent (``executor``), the zygote, a warden per run, the payload it
+forks (a reaper and the run), and for a function test a checker and a solution joined by RPC.
+Each channel carries JSON (framed by ``wire`` on sockets, one message per pipe otherwise), and
+each message here is a ``TypedDict`` whose discriminator is a ``Literal``, so the type checker sees
+every producer and every reader of a message. ``PROTOCOL_VERSION`` is exchanged, and checked, in
+the parent/zygote handshake: the runtime is loaded by path in a separate interpreter, so a
+mismatch (a stale checkout, a half-updated install) is caught there instead of as an odd verdict.
+
+Readers (``read_*``) check a message's shape (every field where it comes from a process that
+ran, or may run, untrusted code; its kind where it comes from the parent) and raise ``BadMessage``
+if it is not what it should be; they return the message unchanged, typed.
+
+Standard library only, and no imports of the rest of orps: this module runs inside the sandbox.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast, get_args
+
+if TYPE_CHECKING:  # typing has it from 3.11 on; the annotations that use it are never evaluated
+    from typing import NotRequired
+
+PROTOCOL_VERSION = 2  # 1 was the untyped protocol this module replaced
+
+# -- file descriptors -----------------------------------------------------------------------------
+# Each number means one thing in every sandboxed process, whatever its role. The zygote's own
+# channel to the parent is the socket whose number is on its command line (see ``boot``).
+STDIN_FD, STDOUT_FD, STDERR_FD = 0, 1, 2
+RPC_FD = 3  # solution and checker: the socket between them (``RpcRequest`` / ``RpcReply``)
+CONTROL_FD = 4  # checker: the socket to the parent (``CheckerSpec`` in, ``CheckerReport`` out)
+SETUP_FD = 5  # payload -> warden: one ``SetupReport``, then closed
+GO_FD = 6  # warden -> payload: one byte once the warden watches (the run starts then)
+STATUS_FD = 7  # reaper -> warden: one ``ReaperStatus`` when the run has ended
+CRASH_FD = 8  # program: one ``CrashInfo`` if the file raised
+
+Role = Literal["program", "solution", "checker"]
+# The sockets the parent sends along with a job (SCM_RIGHTS, in this order), by role; the warden
+# makes the pipes (stdio, setup, go, status and, for a program, crash) itself.
+PASSED_FDS: dict[Role, tuple[int, ...]] = {"program": (), "solution": (RPC_FD,), "checker": (RPC_FD, CONTROL_FD)}
+
+
+class BadMessage(ValueError):
+    """A message that does not have the shape this protocol gives it."""
+
+
+class VersionMismatch(BadMessage):
+    """The two ends of the handshake speak different versions of this protocol."""
+
+    def __init__(self, *, parent: object, sandbox: object) -> None:
+        super().__init__(f"protocol version mismatch: the engine speaks version {parent}, "
+                         f"the sandbox runtime version {sandbox}")
+        self.parent, self.sandbox = parent, sandbox
+
+
+# -- parent <-> zygote (the zygote's control socket) ----------------------------------------------
+class Hello(TypedDict):
+    """Parent -> zygote, first: the version, and the modules to import before any run."""
+
+    op: Literal["hello"]
+    version: int
+    preload: list[str]
+
+
+class Ready(TypedDict):
+    """Zygote -> parent, the reply to ``Hello``: what isolation it got."""
+
+    op: Literal["ready"]
+    version: int
+    notes: list[str]
+    landlock_abi: int
+
+
+class Refused(TypedDict):
+    """Zygote -> parent, instead of ``Ready``: the hello was not one it can serve (and it exits)."""
+
+    op: Literal["refused"]
+    version: int
+    reason: str
+
+
+class PreloadOp(TypedDict):
+    """Parent -> zygote, between runs: import more modules."""
+
+    op: Literal["preload"]
+    modules: list[str]
+
+
+class Preloaded(TypedDict):
+    """Zygote -> parent: the reply to ``PreloadOp`` (a module that fails to import fails in the run too)."""
+
+    op: Literal["preloaded"]
+
+
+class ShutdownOp(TypedDict):
+    """Parent -> zygote: stop, killing any warden still running."""
+
+    op: Literal["shutdown"]
+
+
+class JobLimits(TypedDict):
+    """A run's limits, as the payload applies them (rlimits) and the warden enforces them."""
+
+    cpu_s: float
+    wall_s: float
+    memory_kb: int
+    output_bytes: int
+    file_bytes: int
+    nofile: int
+    nproc: int
+    stack_bytes: int
+
+
+class JobCommon(TypedDict):
+    """What every run job holds, whatever its role."""
+
+    op: Literal["run"]
+    id: int
+    workdir: str  # the run's own directory (its cwd, HOME and TMPDIR; the one place it may write)
+    uid: int | None  # the uid it runs as, or None to keep the caller's
+    limits: JobLimits
+    read_paths: list[str]  # all it may read besides workdir (Landlock)
+
+
+class ProgramJob(JobCommon):
+    """Parent -> zygote: run a whole file as ``__main__`` on stdin/stdout."""
+
+    role: Literal["program"]
+    source: str
+    filename: str
+    stdin: str | None  # a file to read stdin from; None for /dev/null
+
+
+class SolutionJob(JobCommon):
+    """Parent -> zygote, with the RPC socket: load a module and serve the checker's requests."""
+
+    role: Literal["solution"]
+    source: str
+    filename: str
+    module: str
+    sys_path: list[str]  # prepended to sys.path (the solution's sibling modules)
+
+
+class CheckerJob(JobCommon):
+    """Parent -> zygote, with the RPC and control sockets: run one test (which comes from the parent)."""
+
+    role: Literal["checker"]
+
+
+Job = ProgramJob | SolutionJob | CheckerJob
+Request = PreloadOp | ShutdownOp | Job  # parent -> zygote, after the hello
+
+
+class CrashInfo(TypedDict):
+    """Program -> warden on ``CRASH_FD``: the exception that ended the file."""
+
+    type: str
+    message: str
+    line: int | None  # in the user's file
+
+
+class RunResult(TypedDict):
+    """Zygote -> parent (from the warden): what one run did, as measured from outside it."""
+
+    op: Literal["result"]
+    id: int
+    exit_code: int | None
+    signal: int | None
+    timed_out: bool
+    output_exceeded: bool
+    wall_ms: float
+    cpu_ms: float  # the run's own: the sandbox's setup and the reaper subtracted
+    peak_kb: int  # max RSS over the payload's RSS when setup ended
+    instructions: int | None  # None where no hardware counter is available
+    stdout: str
+    stderr: str
+    crash: CrashInfo | None
+    notes: list[str]
+
+
+class RunFailed(TypedDict):
+    """Zygote -> parent (from the warden or the zygote): the run could not be made or watched."""
+
+    op: Literal["failed"]
+    id: int
+    harness_error: str
+    notes: list[str]
+
+
+FromZygote = Ready | Refused | Preloaded | RunResult | RunFailed
+
+
+# -- payload -> warden (pipes) --------------------------------------------------------------------
+class SetupDone(TypedDict):
+    """On ``SETUP_FD``: the payload is confined; what that cost, so the warden can subtract it."""
+
+    setup: Literal["done"]
+    cpu_s: float
+    maxrss_kb: int
+
+
+class SetupFailed(TypedDict):
+    """On ``SETUP_FD``: confinement failed (the harness's fault, never the solution's)."""
+
+    setup: Literal["failed"]
+    error: str
+
+
+SetupReport = SetupDone | SetupFailed
+
+
+class ReaperStatus(TypedDict):
+    """On ``STATUS_FD``: the run's wait status (None if it was never reaped) and the reaper's CPU."""
+
+    wait_status: int | None
+    cpu_s: float
+
+
+# -- parent <-> checker (``CONTROL_FD``) ----------------------------------------------------------
+CaseKind = Literal["assert", "doctest"]
+
+
+class CaseSpec(TypedDict):
+    """One test, with its expected values: only the checker ever receives it."""
+
+    id: str
+    kind: CaseKind
+    source: str
+    filename: str
+    line: int  # the line of ``source`` in ``filename``
+    want: str | None  # doctest: the expected output
+    exc_msg: str | None  # doctest: the expected exception line
+    context: list[str]  # doctest: the earlier examples of its docstring, run first
+    flags: int  # doctest option flags
+
+
+class CheckerSpec(TypedDict):
+    """Parent -> checker: the test to run, and how to bind the solution's module."""
+
+    module: str
+    setup: str
+    setup_filename: str
+    test: CaseSpec
+
+
+OutcomeName = Literal["pass", "fail", "solution_error", "solution_exit", "test_error"]
+
+
+class ErrorInfo(TypedDict):
+    """An exception the solution raised, as the checker reports it."""
+
+    type: str
+    message: str
+    line: int | None
+    trace: str
+
+
+class CheckOutcome(TypedDict):
+    """What the test came to: ``pass``; ``fail`` (actual/expected, message, line); ``solution_error``
+    (error); ``solution_exit`` (the solution's process ended or broke this protocol: message);
+    ``test_error`` (the test broke before the solution was involved: message, line)."""
+
+    outcome: OutcomeName
+    actual: NotRequired[str | None]
+    expected: NotRequired[str | None]
+    message: NotRequired[str]
+    line: NotRequired[int | None]
+    error: NotRequired[ErrorInfo]
+
+
+class CheckerReport(CheckOutcome):
+    """Checker -> parent: the outcome, and what the solution's side cost."""
+
+    solution_ms: float  # time spent waiting on the solution
+    calls: int  # calls made into the solution
+
+
+# -- checker <-> solution (``RPC_FD``) ------------------------------------------------------------
+RpcOp = Literal["module", "getattr", "setattr", "delattr", "call", "getitem", "setitem", "delitem", "len", "iter",
+                "next", "bool", "repr", "str", "snapshot", "isinstance"]
+Encoded = Any  # a value as ``codec`` encodes it: JSON, with tagged objects for the rest
+
+
+class RpcRequest(TypedDict):
+    """Either way: an operation on an object the peer exported (``obj``), or on its module."""
+
+    id: int
+    op: RpcOp
+    obj: NotRequired[int]
+    name: NotRequired[str]  # getattr, setattr, delattr
+    key: NotRequired[Encoded]  # getitem, setitem, delitem
+    value: NotRequired[Encoded]  # setattr, setitem, isinstance
+    args: NotRequired[list[Encoded]]  # call
+    kwargs: NotRequired[dict[str, Encoded]]  # call
+
+
+class ExcInfo(TypedDict):
+    """An exception raised by served code, described so the requester can rebuild it."""
+
+    type: str
+    module: str
+    message: str
+    args: list[str | int | bool | None] | None  # when all are plain, to rebuild it exactly
+    line: int | None
+    trace: str
+
+
+class Mutation(TypedDict):
+    """A mutable argument of a call that the callee changed in place, to be mirrored."""
+
+    where: Literal["arg", "kwarg"]
+    key: int | str  # its position, or its keyword
+    value: Encoded
+
+
+class RpcReply(TypedDict):
+    """The answer to request ``re``: ``ok`` or ``exc``, and what the server printed meanwhile."""
+
+    re: int
+    ok: NotRequired[Encoded]
+    exc: NotRequired[ExcInfo]
+    out: NotRequired[str]
+    mut: NotRequired[list[Mutation]]
+
+
+# -- building -------------------------------------------------------------------------------------
+def hello(preload: list[str]) -> Hello:
+    return {"op": "hello", "version": PROTOCOL_VERSION, "preload": preload}
+
+
+def ready(notes: list[str], landlock_abi: int) -> Ready:
+    return {"op": "ready", "version": PROTOCOL_VERSION, "notes": notes, "landlock_abi": landlock_abi}
+
+
+def refused(reason: str) -> Refused:
+    return {"op": "refused", "version": PROTOCOL_VERSION, "reason": reason}
+
+
+def run_failed(job_id: int, error: str, notes: list[str] | None = None) -> RunFailed:
+    return {"op": "failed", "id": job_id, "harness_error": error, "notes": notes or []}
+
+
+# -- reading --------------------------------------------------------------------------------------
+def read_hello(message: object) -> Hello:
+    """The zygote's first message; a version other than this module's is a ``VersionMismatch``."""
+    msg = _object(message, "hello", op="hello")
+    if msg.get("version") != PROTOCOL_VERSION:
+        raise VersionMismatch(parent=_version(msg), sandbox=PROTOCOL_VERSION)
+    _str_list(msg, "preload")
+    return cast(Hello, msg)
+
+
+def read_ready(message: object) -> Ready:
+    """The zygote's answer to the hello: ``Ready`` in this version, else why not."""
+    msg = _object(message, "ready message")
+    if msg.get("op") == "refused":
+        raise BadMessage(f"the zygote refused: {str(_str(msg, 'reason'))[:500]}")
+    if msg.get("op") != "ready":
+        raise BadMessage(f"expected a ready message, got op {str(msg.get('op'))[:40]!r}")
+    if msg.get("version") != PROTOCOL_VERSION:
+        raise VersionMismatch(parent=PROTOCOL_VERSION, sandbox=_version(msg))
+    _str_list(msg, "notes")
+    _int(msg, "landlock_abi")
+    return cast(Ready, msg)
+
+
+def read_preloaded(message: object) -> Preloaded:
+    return cast(Preloaded, _object(message, "preloaded message", op="preloaded"))
+
+
+def read_request(message: object) -> Request:
+    """A message from the parent after the hello (trusted: only its kind is checked)."""
+    msg = _object(message, "request")
+    if msg.get("op") not in ("preload", "shutdown", "run"):
+        raise BadMessage(f"unknown request {str(msg.get('op'))[:40]!r}")
+    if msg.get("op") == "run" and msg.get("role") not in PASSED_FDS:
+        raise BadMessage(f"unknown role {str(msg.get('role'))[:40]!r}")
+    return cast(Request, msg)
+
+
+def read_result(message: object) -> RunResult | RunFailed:
+    """A run's result (the warden watched untrusted code: every field is checked)."""
+    msg = _object(message, "run result")
+    _int(msg, "id")
+    _str_list(msg, "notes")
+    if msg.get("op") == "failed":
+        _str(msg, "harness_error")
+        return cast(RunFailed, msg)
+    if msg.get("op") != "result":
+        raise BadMessage(f"expected a run result, got op {str(msg.get('op'))[:40]!r}")
+    for key in ("exit_code", "signal", "instructions"):
+        _int(msg, key, optional=True)
+    for key in ("timed_out", "output_exceeded"):
+        _bool(msg, key)
+    _number(msg, "wall_ms")
+    _number(msg, "cpu_ms")
+    _int(msg, "peak_kb")
+    _str(msg, "stdout")
+    _str(msg, "stderr")
+    if msg.get("crash") is not None:
+        read_crash(msg["crash"])
+    return cast(RunResult, msg)
+
+
+def read_crash(message: object) -> CrashInfo:
+    msg = _object(message, "crash info")
+    _str(msg, "type")
+    _str(msg, "message")
+    _int(msg, "line", optional=True)
+    return cast(CrashInfo, msg)
+
+
+def read_setup(message: object) -> SetupReport:
+    msg = _object(message, "setup report")
+    if msg.get("setup") == "failed":
+        _str(msg, "error")
+        return cast(SetupFailed, msg)
+    if msg.get("setup") != "done":
+        raise BadMessage("a setup report is done or failed")
+    _number(msg, "cpu_s")
+    _int(msg, "maxrss_kb")
+    return cast(SetupDone, msg)
+
+
+def read_status(message: object) -> ReaperStatus:
+    msg = _object(message, "reaper status")
+    _int(msg, "wait_status", optional=True)
+    _number(msg, "cpu_s")
+    return cast(ReaperStatus, msg)
+
+
+def read_spec(message: object) -> CheckerSpec:
+    """The checker's test (from the parent: only its outline is checked)."""
+    msg = _object(message, "checker spec")
+    _str(msg, "module")
+    test = _object(msg.get("test"), "test")
+    if test.get("kind") not in get_args(CaseKind):
+        raise BadMessage(f"unknown test kind {str(test.get('kind'))[:40]!r}")
+    return cast(CheckerSpec, msg)
+
+
+def read_report(message: object) -> CheckerReport:
+    """The checker's report: every field's type, and an error wherever the outcome needs one."""
+    msg = _object(message, "checker report")
+    outcome = msg.get("outcome")
+    if outcome not in get_args(OutcomeName):
+        raise BadMessage(f"unknown outcome {str(outcome)[:40]!r}")
+    for key in ("actual", "expected"):
+        _str(msg, key, optional=True, absent=True)
+    _str(msg, "message", absent=True)
+    _int(msg, "line", optional=True, absent=True)
+    _number(msg, "solution_ms")
+    _int(msg, "calls")
+    if "error" in msg or outcome == "solution_error":
+        read_error(msg.get("error"))
+    return cast(CheckerReport, msg)
+
+
+def read_error(message: object) -> ErrorInfo:
+    msg = _object(message, "error")
+    _str(msg, "type")
+    _str(msg, "message")
+    _int(msg, "line", optional=True)
+    _str(msg, "trace")
+    return cast(ErrorInfo, msg)
+
+
+# -- field checks ---------------------------------------------------------------------------------
+def _object(message: object, what: str, *, op: str | None = None) -> dict[str, Any]:
+    if type(message) is not dict:
+        raise BadMessage(f"the {what} is not a JSON object")
+    msg = cast(dict[str, Any], message)
+    if op is not None and msg.get("op") != op:
+        raise BadMessage(f"expected a {what}, got op {str(msg.get('op'))[:40]!r}")
+    return msg
+
+
+def _missing(msg: dict[str, Any], key: str, absent: bool) -> bool:
+    if key in msg:
+        return False
+    if absent:
+        return True
+    raise BadMessage(f"{key!r} is missing")
+
+
+def _check(ok: bool, key: str, what: str) -> None:
+    if not ok:
+        raise BadMessage(f"{key!r} is not {what}")
+
+
+def _str(msg: dict[str, Any], key: str, *, optional: bool = False, absent: bool = False) -> str | None:
+    if _missing(msg, key, absent):
+        return None
+    value = msg[key]
+    _check(type(value) is str or (optional and value is None), key, "a string")
+    return cast("str | None", value)
+
+
+def _int(msg: dict[str, Any], key: str, *, optional: bool = False, absent: bool = False) -> None:
+    if not _missing(msg, key, absent):
+        value = msg[key]
+        _check(type(value) is int or (optional and value is None), key, "an integer")
+
+
+def _number(msg: dict[str, Any], key: str) -> None:
+    _missing(msg, key, False)
+    value = msg[key]
+    _check(type(value) in (int, float) and math.isfinite(value), key, "a finite number")
+
+
+def _bool(msg: dict[str, Any], key: str) -> None:
+    _missing(msg, key, False)
+    _check(type(msg[key]) is bool, key, "a boolean")
+
+
+def _str_list(msg: dict[str, Any], key: str) -> None:
+    _missing(msg, key, False)
+    value = msg[key]
+    _check(type(value) is list and all(type(x) is str for x in value), key, "a list of strings")
+
+
+def _version(msg: dict[str, Any]) -> object:
+    version = msg.get("version", "none")
+    return version if type(version) is int else repr(version)[:40]
