@@ -1,6 +1,6 @@
 """Runs code under limits and measures it: a zygote per solution, a confined process per run.
 
-Imports nothing else of the engine but config and errors; returns raw runs and checker reports
+Imports nothing else of the engine but config, errors and text; returns raw runs and checker reports
 (``records``), never verdicts. What crosses into and out of the sandbox is ``runtime.protocol``.
 """
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from ..text import clip
 from .runtime import protocol
 
 MAX_TEXT = 1 << 20  # a message, an actual or expected value (the checker cuts its own far shorter)
@@ -120,7 +121,7 @@ class FunctionRun:
 
 
 def _cut(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return clip(text, limit)
 
 
 def _cut_opt(text: str | None) -> str | None:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from lsprotocol import types
-from pygls.exceptions import JsonRpcRequestCancelled
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcRequestCancelled
 from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
@@ -468,6 +468,22 @@ async def test_sidecar_inlay_hints_lenses_hover_and_run_tests(lsp: Launcher, tmp
 
 
 # --- 2, 3: doctests ---------------------------------------------------------------------------------
+
+
+async def test_commands_take_typed_arguments_and_refuse_others(lsp: Launcher, tmp_path: Path) -> None:
+    client = await lsp.start()
+    py, _tests = write_problem(tmp_path / "work", "adder", ADD_PY, ADD_ASSERTS, entry_point="add")
+    uri = await open_and_wait(client, py)
+    with pytest.raises(JsonRpcInvalidParams):  # the positional form: a URI string, then a name
+        await asyncio.wait_for(execute(client, "orps.refine", uri, "add"), WAIT_S)
+    with pytest.raises(JsonRpcInvalidParams):
+        await asyncio.wait_for(execute(client, "orps.proposal", {"position": {"line": 0, "character": 0}}), WAIT_S)
+    assert await asyncio.wait_for(execute(client, "orps.proposal", {"uri": uri}), WAIT_S) is None  # no refine yet
+    stale = await asyncio.wait_for(refine_request(client, uri, function="add", version=99), WAIT_S)
+    assert stale is None
+    said = await wait_until(client, types.WINDOW_SHOW_MESSAGE,
+                            lambda: [m.message for m in client.messages if "version" in m.message], "the refusal")
+    assert said == ["orps: the document changed (version 1) since the refine was asked for (version 99); ask again"]
 
 
 async def test_doctest_failure_and_hints(lsp: Launcher, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG = 1
+PR_GET_PDEATHSIG = 2
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
 
@@ -90,6 +91,13 @@ def die_with_parent(signal_number: int) -> None:
     prctl(PR_SET_PDEATHSIG, signal_number)
 
 
+def parent_death_signal() -> int:
+    value = ctypes.c_int(0)
+    if _libc.prctl(PR_GET_PDEATHSIG, ctypes.byref(value), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl(PR_GET_PDEATHSIG) failed: {_errno_text()}")
+    return value.value
+
+
 def rss_kb() -> int:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
@@ -132,11 +140,16 @@ def drop_privileges(uid: int, *, keep_read_search: bool) -> None:
     live where an unprivileged uid cannot read (``/root/.pyenv``), and Landlock, which must then
     be in force, is what decides which files can be read.
     """
+    death_signal = parent_death_signal()
     if keep_read_search:
         prctl(PR_SET_KEEPCAPS, 1)
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+    # The kernel clears the parent-death signal when credentials change: without it again, a
+    # process whose warden was killed (a cancelled run) would live on, unwatched.
+    if death_signal:
+        die_with_parent(death_signal)
     if keep_read_search:
         header = struct.pack("=Ii", _CAPABILITY_V3, 0)
         mask = 1 << CAP_DAC_READ_SEARCH
