@@ -6,13 +6,14 @@ server imports nothing else of the engine.
 """
 
 from .config import Settings, resolve_settings
-from .errors import HarnessError, InputError, ModelUnreachable, OrpsError
+from .errors import HarnessError, InputError, ModelUnreachable, NoTestsFound, OrpsError
 from .file_run import FileRun, Refinement, TargetEdit
 from .judge import arun_tests, run_tests
 from .model import OpenAIChatModel
-from .problem import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile, load_problem
+from .problem import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
 from .problem.limits import MEMORY_LIMIT_RULE, TIME_LIMIT_RULE, memory_limit_mb, time_limit_s
-from .problem.target import def_line, function_name, function_target_at
+from .problem.target import def_line, function_name, function_target_at, target_line
+from .project import load_problem
 from .report.editor import (
     Note,
     NoteCode,
@@ -24,6 +25,7 @@ from .report.editor import (
     refinement_note,
     result_label,
     suite_line,
+    tested_functions,
 )
 from .report.refine import progress_text, refine_line
 from .results import ExecutionResult, RunError, SuiteResult, Verdict
@@ -41,7 +43,7 @@ __all__ = [
     "FunctionTarget",
     "HarnessError",
     "InputError",
-    "ModelUnreachable",
+    "ModelUnreachable", "NoTestsFound",
     "Note",
     "NoteCode",
     "OpenAIChatModel",
@@ -78,5 +80,7 @@ __all__ = [
     "result_label",
     "run_tests",
     "suite_line",
+    "target_line",
+    "tested_functions",
     "time_limit_s",
 ]

@@ -36,6 +36,12 @@ WALL_SLACK_S = 1.0
 SANDBOX_UID_BASE = 61000
 SANDBOX_UID_COUNT = 1000
 DEFAULT_COMPARE = "tokens"
+# A project's test run that finds which tests exercise a file: its whole suite, once per change of
+# the tests; and what a pytest test's own process may spend besides the code under test (pytest
+# starting, collecting, fixtures).
+DISCOVERY_TIME_LIMIT_S = 600.0
+DISCOVERY_MEMORY_LIMIT_MB = 4096
+PYTEST_OVERHEAD_S = 20.0
 
 ENV_BASE_URL = "OPENAI_BASE_URL"
 ENV_API_KEY = "OPENAI_API_KEY"

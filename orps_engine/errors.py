@@ -35,6 +35,10 @@ class InputError(OrpsError):
     exit_code = 2
 
 
+class NoTestsFound(InputError):
+    """The file has no tests in any of the places orps looks."""
+
+
 class ModelUnreachable(OrpsError):
     """No call to the model ever succeeded."""
 

@@ -15,12 +15,15 @@ from collections.abc import Callable
 from .problem import Problem, ProblemKind, TestCase, TestKind
 from .results import ExecutionResult, RunError, SuiteResult, Verdict
 from .sandbox import (
+    PYTEST_RUNTIME,
     CaseKind,
     CheckerReport,
     CheckerSpec,
     FunctionRun,
     Limits,
     Outcome,
+    ProjectRun,
+    ProjectSpec,
     RawRun,
     RemoteError,
     Sandbox,
@@ -33,11 +36,15 @@ ProgressCallback = Callable[[int, int, ExecutionResult], None]
 def open_sandbox(problem: Problem, *extra_sources: str) -> Sandbox:
     """A sandbox warmed up for this problem: the libraries it imports already loaded."""
     folder = problem.path.parent if problem.path.parent.is_dir() else None
-    return Sandbox(solution_dir=folder, preload=_imports(problem, *extra_sources))
+    project = problem.project
+    return Sandbox(python=problem.python, solution_dir=folder, preload=_imports(problem, *extra_sources),
+                   sibling_modules=project is None, protected=[project.root] if project is not None else [])
 
 
 def _imports(problem: Problem, *extra_sources: str) -> list[str]:
     sources = [problem.source, problem.setup, *extra_sources, *(t.source or "" for t in problem.tests)]
+    if any(t.kind is TestKind.PYTEST for t in problem.tests):
+        return [*modules_to_preload(*sources, "import pytest"), PYTEST_RUNTIME]
     return modules_to_preload(*sources)
 
 
@@ -55,7 +62,7 @@ def run_tests(problem: Problem, *, sandbox: Sandbox | None = None,
             results.append(result)
             if on_result is not None:
                 on_result(i + 1, len(problem.tests), result)
-        return SuiteResult(results=tuple(results), notes=box.notes)
+        return SuiteResult(results=tuple(results), notes=problem.notes + box.notes)
     finally:
         if own:
             box.close()
@@ -83,27 +90,50 @@ def run_test(box: Sandbox, problem: Problem, test: TestCase) -> ExecutionResult:
         raw = box.run_program(source=problem.source, filename=filename, stdin=test.input or "", limits=limits)
         return judge_program(problem, test, raw)
     run = box.run_function_test(source=problem.source, filename=filename, module=problem.module,
-                                spec=checker_spec(problem, test), limits=limits)
+                                spec=checker_spec(problem, test), limits=limits, project=project_run(problem))
     return judge_function(problem, test, run)
+
+
+_CASE_KINDS: dict[TestKind, CaseKind] = {TestKind.ASSERT: "assert", TestKind.DOCTEST: "doctest",
+                                         TestKind.PYTEST: "pytest"}
 
 
 def checker_spec(problem: Problem, test: TestCase) -> CheckerSpec:
     """What the checker process receives: the test itself, with its expected values."""
     filename = str(test.path) if test.path else "<tests>"
-    kind: CaseKind = "doctest" if test.kind is TestKind.DOCTEST else "assert"
+    kind = _CASE_KINDS[test.kind]
+    source = "" if test.kind is TestKind.PYTEST else test.source or ""  # pytest reads the test file itself
     return {
         "module": problem.module,
         "setup": problem.setup,
         "setup_filename": str(problem.setup_path or "<setup>"),
-        "test": {"id": test.id, "kind": kind, "source": test.source or "", "filename": filename,
+        "test": {"id": test.id, "kind": kind, "source": source, "filename": filename,
                  "line": _source_line(test), "want": test.want, "exc_msg": test.exc_msg,
                  "context": list(test.context), "flags": test.doctest_flags},
+        "project": _project_spec(problem),
     }
 
 
+def _project_spec(problem: Problem) -> ProjectSpec | None:
+    layout = problem.project
+    if layout is None:
+        return None
+    return {"root": str(layout.root), "module": layout.module, "package": layout.package,
+            "filename": str(problem.path), "sys_path": [str(p) for p in layout.import_paths]}
+
+
+def project_run(problem: Problem) -> ProjectRun | None:
+    """What the sandbox needs of the problem's project, if it has one."""
+    layout = problem.project
+    if layout is None:
+        return None
+    return ProjectRun(root=layout.root, module=layout.module, package=layout.package, filename=problem.path,
+                      sys_path=layout.import_paths, solution_reads=layout.solution_reads)
+
+
 def _source_line(test: TestCase) -> int:
-    # A sidecar assert sits on one line of the JSON file; a doctest example on its own line.
-    return test.line if test.line is not None and test.kind is TestKind.DOCTEST else 1
+    # A sidecar assert sits on one line of the JSON file; a doctest example (or a pytest test) on its own.
+    return test.line if test.line is not None and test.kind is not TestKind.ASSERT else 1
 
 
 # -- verdicts -----------------------------------------------------------------------------------
@@ -129,7 +159,9 @@ def judge_function(problem: Problem, test: TestCase, run: FunctionRun) -> Execut
         verdict, detail, error = _report_verdict(problem, run)
     return _result(test, verdict, sol, expected=report.expected if report else None,
                    actual=report.actual if report else None, error=error, detail=detail,
-                   wall_ms=report.solution_ms if report else sol.wall_ms, notes=run.checker.notes)
+                   wall_ms=report.solution_ms if report else sol.wall_ms, notes=run.checker.notes,
+                   failed_at=report.line if report is not None and verdict is Verdict.WA
+                   and test.kind is TestKind.PYTEST else None)
 
 
 def _report_verdict(problem: Problem, run: FunctionRun) -> tuple[Verdict, str | None, RunError | None]:
@@ -210,13 +242,13 @@ def _signal_name(number: int) -> str:
 
 def _result(test: TestCase, verdict: Verdict, raw: RawRun, *, expected: str | None, actual: str | None,
             error: RunError | None, detail: str | None, wall_ms: float | None,
-            notes: tuple[str, ...] = ()) -> ExecutionResult:
+            notes: tuple[str, ...] = (), failed_at: int | None = None) -> ExecutionResult:
     measured = verdict is not Verdict.HARNESS
     return ExecutionResult(test_id=test.id, verdict=verdict, wall_ms=wall_ms if measured else None,
                            cpu_ms=raw.cpu_ms if measured else None, peak_kb=raw.peak_kb if measured else None,
                            instructions=raw.instructions if measured else None, expected=expected,
                            actual=actual, error=error, detail=detail, stdout=raw.stdout,
-                           notes=tuple(raw.notes) + notes)
+                           notes=tuple(raw.notes) + notes, failed_at=failed_at)
 
 
 # -- output comparison ----------------------------------------------------------------------------

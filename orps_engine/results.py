@@ -50,6 +50,7 @@ class ExecutionResult:
     actual: str | None = None
     error: RunError | None = None
     detail: str | None = None  # a one-line explanation of the verdict, for people
+    failed_at: int | None = None  # the line of the test's file where it failed (an assertion), if known
     stdout: str = ""  # what the solution printed (function problems: debugging output only)
     notes: tuple[str, ...] = field(default=())
 

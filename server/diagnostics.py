@@ -8,6 +8,7 @@ answers other requests meanwhile, since runs happen in the engine's sandbox off 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from lsprotocol import types
 
@@ -28,20 +29,33 @@ def register(ls: OrpsServer) -> None:
 
 
 async def did_open(ls: OrpsServer, params: types.DidOpenTextDocumentParams) -> None:
-    schedule(ls, params.text_document.uri, on_save=True)
+    uri = params.text_document.uri
+    if not _is_test_file(convert.path_of(uri)):
+        schedule(ls, uri, on_save=True)
 
 
 async def did_save(ls: OrpsServer, params: types.DidSaveTextDocumentParams) -> None:
     uri = params.text_document.uri
-    if uri.endswith(".py"):
+    saved = convert.path_of(uri)
+    if uri.endswith(".py") and not _is_test_file(saved):
         schedule(ls, uri, on_save=True)
-        return
-    saved = convert.path_of(uri)  # a tests file: rerun the solutions it belongs to
-    for state in list(ls.docs.values()):
+    for state in list(ls.docs.values()):  # a tests file: rerun the solutions it belongs to
+        if state.uri == uri:
+            continue
         sidecar = state.path.with_name(state.path.stem + ".tests.json")
         tests = state.run.problem.tests if state.run.problem else ()
-        if saved in (sidecar, *(t.path for t in tests)) or (saved and saved.parent == state.path.parent / "test"):
+        project = state.run.problem.project if state.run.problem else None
+        if saved in (sidecar, *(t.path for t in tests)) or (saved and saved.parent == state.path.parent / "test") \
+                or (project is not None and saved is not None and _is_test_file(saved)
+                    and project.root in saved.parents):
             schedule(ls, state.uri, on_save=True)
+
+
+def _is_test_file(path: Path | None) -> bool:
+    """A pytest test module or conftest (by pytest's default names): tests, not code under test."""
+    if path is None or path.suffix != ".py":
+        return False
+    return path.name.startswith("test_") or path.stem.endswith("_test") or path.name == "conftest.py"
 
 
 async def did_close(ls: OrpsServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -75,8 +89,8 @@ def schedule(ls: OrpsServer, uri: str, *, on_save: bool, debounce: float = DEBOU
 async def _run(ls: OrpsServer, state: DocState, generation: int, debounce: float) -> None:
     await asyncio.sleep(debounce)
     text, _version = ls.text(state.uri)
-    try:
-        problem = load_problem(state.path).with_source(text)
+    try:  # off the loop: finding a project's tests may run them (once per change of the tests)
+        problem = (await asyncio.to_thread(load_problem, state.path, python=ls.python)).with_source(text)
     except InputError as exc:
         state.run.forget_tests()
         ls.publish(state)  # the old results no longer hold

@@ -49,7 +49,8 @@ async def refine_command(ls: OrpsServer, args: RefineArgs) -> dict[str, Any] | N
         ls.show(f"orps: a refine of {state.refining.target} is already running")
         return None
     function = args.function or _function_at(text, args.position)
-    problem = settings.with_limits(load_problem(state.path, function=function).with_source(text), ls.values())
+    loaded = await asyncio.to_thread(load_problem, state.path, function=function, python=ls.python)
+    problem = settings.with_limits(loaded.with_source(text), ls.values())
     model = OpenAIChatModel(settings.engine_settings(ls.values(), ls.api_key, state.path.parent))
     try:
         return await _run(ls, state, problem, model)

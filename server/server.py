@@ -90,6 +90,9 @@ class OrpsServer(LanguageServer):
         self.init_options: dict[str, Any] = {}
         self.client_settings: dict[str, Any] = {}
         self.api_key: str | None = None
+        # The interpreter that runs the user's code: this server's own, which the editor started
+        # with the interpreter the user chose (orps.interpreter, or the Python extension's).
+        self.python: str | None = None
 
     # -- documents ----------------------------------------------------------------------------
     def state(self, uri: str) -> DocState | None:

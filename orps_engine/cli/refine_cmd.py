@@ -21,10 +21,11 @@ from ..config import PRESETS, Settings, resolve_settings
 from ..errors import InputError
 from ..file_run import FileRun, Refinement
 from ..model import ChatModel, OpenAIChatModel, Recorder, Recording, ReplayChatModel
-from ..problem import Problem, load_problem
+from ..problem import Problem
 from ..problem.target import function_name
 from ..report.refine import format_refine, progress_text, refine_document
 from ..search import Event, EventKind
+from . import problem_args
 from .progress import Progress, bar
 
 RECORDING_NOTE = "Model exchanges of an orps refine, recorded with --record; replay them with --replay."
@@ -33,9 +34,7 @@ RECORDING_NOTE = "Model exchanges of an orps refine, recorded with --record; rep
 def register(commands: Any) -> None:
     parser = commands.add_parser("refine", help="search for a better version with a model (ORPS)",
                                  description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", type=Path, help="the solution (.py)")
-    parser.add_argument("--function", metavar="NAME", help="the function to refine (default: the tested one)")
-    parser.add_argument("--tests", type=Path, metavar="PATH", help="tests file or folder (as for orps test)")
+    problem_args.add(parser, function_help="the function to refine (NAME or Class.method; default: the tested one)")
     parser.add_argument("--model", help="model name (or ORPS_MODEL, or model in [tool.orps])")
     parser.add_argument("--base-url", dest="base_url", metavar="URL",
                         help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (or OPENAI_BASE_URL)")
@@ -62,7 +61,7 @@ _SETTING_FLAGS = ("model", "base_url", "preset", "samples", "beam", "rounds", "t
 
 
 def run(args: argparse.Namespace) -> int:
-    problem = load_problem(args.file, tests=args.tests, function=args.function)
+    problem = problem_args.load(args)
     flags = {name: getattr(args, name) for name in _SETTING_FLAGS}
     recording = Recording.load(args.replay) if args.replay else None
     if recording is not None:  # replay with the settings it was recorded with, unless told otherwise

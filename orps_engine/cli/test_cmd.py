@@ -9,29 +9,26 @@ import argparse
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from ..file_run import FileRun
-from ..problem import Problem, load_problem
+from ..problem import Problem
 from ..report import format_suite, suite_document
 from ..results import ExecutionResult, SuiteResult
+from . import problem_args
 from .progress import Progress
 
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("test", help="run a solution's tests", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", type=Path, help="the solution (.py)")
-    parser.add_argument("--tests", type=Path, metavar="PATH",
-                        help="tests file (JSON) or folder of *.in/*.out; default: FILE's sidecar, doctests, test/")
-    parser.add_argument("--function", metavar="NAME", help="the function under test (doctests)")
+    problem_args.add(parser, function_help="the function under test (NAME or Class.method)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    problem = load_problem(args.file, tests=args.tests, function=args.function)
+    problem = problem_args.load(args)
     progress = Progress(sys.stderr)
     try:
         suite = asyncio.run(_test(problem, None if args.json else progress))

@@ -2,7 +2,7 @@
 nothing else of the engine but errors and config."""
 
 from .load import load_problem, read_solution
-from .model import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
+from .model import FunctionTarget, Problem, ProblemKind, ProjectLayout, Target, TestCase, TestKind, WholeFile
 
-__all__ = ["FunctionTarget", "Problem", "ProblemKind", "Target", "TestCase", "TestKind", "WholeFile", "load_problem",
-           "read_solution"]
+__all__ = ["FunctionTarget", "Problem", "ProblemKind", "ProjectLayout", "Target", "TestCase", "TestKind", "WholeFile",
+           "load_problem", "read_solution"]

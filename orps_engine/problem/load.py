@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, NoTestsFound
 from . import doctests, ojdir, pysource, sidecar
 from .model import FunctionTarget, Problem, ProblemKind, TestCase, WholeFile
 
@@ -77,11 +77,11 @@ def _doctests_or_oj(path: Path, source: str, function: str | None) -> Problem:
     if function is not None and tree is not None:
         if function not in pysource.top_level_names(tree):
             raise _not_defined(function, path)
-        raise InputError(f"no tests found for {function}: no sidecar and no doctest examples", path=path,
-                         hint=_NO_TESTS_HINT)
+        raise NoTestsFound(f"no tests found for {function}: no sidecar and no doctest examples", path=path,
+                           hint=_NO_TESTS_HINT)
     if syntax_error is not None:
         raise syntax_error
-    raise InputError("no tests found", path=path, hint=_NO_TESTS_HINT)
+    raise NoTestsFound("no tests found", path=path, hint=_NO_TESTS_HINT)
 
 
 def _doctest_problem(path: Path, source: str, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Problem:

@@ -51,6 +51,7 @@ class TestKind(str, Enum):
     STDIO = "stdio"
     ASSERT = "assert"
     DOCTEST = "doctest"
+    PYTEST = "pytest"  # an item of the project's own tests, by pytest node id (unittest cases too)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +67,7 @@ class TestCase:
     exc_msg: str | None = None  # doctest: expected exception line
     context: tuple[str, ...] = ()  # doctest: earlier examples of the same docstring, run first
     doctest_flags: int = 0
+    exercises: tuple[str, ...] = ()  # pytest: the file's functions it calls (qualified names)
 
     @property
     def shown_input(self) -> str:
@@ -73,6 +75,17 @@ class TestCase:
         if self.kind is TestKind.STDIO:
             return self.input or ""
         return self.source or ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectLayout:
+    """Where the file sits in the user's project, as the project's own test run showed it."""
+
+    root: Path
+    module: str  # the dotted name the tests import the file by
+    package: bool  # the file is a package's ``__init__``
+    import_paths: tuple[Path, ...]  # where that name is imported from (the root, ``src/``)
+    solution_reads: tuple[Path, ...]  # the files the user's code read or imported in that run
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +104,9 @@ class Problem:
     origin: str = ""  # where the tests came from, for messages
     name: str | None = None
     url: str | None = None
+    python: str | None = None  # the interpreter that runs the code (None: the one running orps)
+    project: ProjectLayout | None = None  # set for a project's own tests (TestKind.PYTEST)
+    notes: tuple[str, ...] = ()  # what finding the tests found worth saying (skipped ones, ...)
 
     def with_source(self, source: str) -> Problem:
         """The same problem and tests against other code (a candidate)."""

@@ -12,7 +12,7 @@ from enum import Enum
 from pathlib import Path
 
 from .. import units
-from ..problem import Problem, TestCase
+from ..problem import FunctionTarget, Problem, TestCase
 from ..problem.target import def_line, target_line
 from ..results import ExecutionResult, SuiteResult, Verdict
 from ..search import RefineResult
@@ -80,10 +80,14 @@ def failure_text(result: ExecutionResult) -> str:
 
 def summary(suite: SuiteResult) -> str:
     """``2 of 12 tests fail: test 3 expected 5, got 4``."""
-    failed = [r for r in suite.results if not r.verdict.passed]
+    return _summary(suite.results)
+
+
+def _summary(results: tuple[ExecutionResult, ...] | list[ExecutionResult]) -> str:
+    failed = [r for r in results if not r.verdict.passed]
     if not failed:
-        return f"all {suite.total} tests pass"
-    return f"{len(failed)} of {suite.total} tests fail: {failure_text(failed[0])}"
+        return f"all {len(results)} tests pass"
+    return f"{len(failed)} of {len(results)} tests fail: {failure_text(failed[0])}"
 
 
 def failure_notes(problem: Problem, suite: SuiteResult) -> list[Note]:
@@ -96,14 +100,41 @@ def failure_notes(problem: Problem, suite: SuiteResult) -> list[Note]:
             continue
         test = tests.get(result.test_id)
         path, line = _where(problem, test)
+        if test is not None and test.path is not None and result.failed_at is not None:
+            line = result.failed_at  # the failing assertion, not the test's def
         notes.append(Note(path=path, line=line, message=failure_text(result), severity=Severity.ERROR,
                           test_id=result.test_id))
         if result.error is not None and result.error.line is not None:
             notes.append(Note(path=problem.path, line=result.error.line, severity=Severity.ERROR,
                               test_id=result.test_id, message=f"{_error_text(result)} (test {result.test_id})"))
-    if suite.failed:
-        notes.append(Note(path=problem.path, line=def_line(problem), message=summary(suite), severity=Severity.ERROR))
+    notes += _summaries(problem, suite)
     return notes
+
+
+def _summaries(problem: Problem, suite: SuiteResult) -> list[Note]:
+    """The summary on the target's ``def``; for a whole file whose tests name the functions they
+    call, one per such function with a failing test, on its own ``def``."""
+    if not suite.failed:
+        return []
+    tests = {t.id: t for t in problem.tests}
+    by_function: dict[str, list[ExecutionResult]] = {}
+    for result in suite.results:
+        test = tests.get(result.test_id)
+        for name in test.exercises if test is not None else ():
+            by_function.setdefault(name, []).append(result)
+    if isinstance(problem.target, FunctionTarget) or not by_function:
+        return [Note(path=problem.path, line=def_line(problem), message=summary(suite), severity=Severity.ERROR)]
+    return [Note(path=problem.path, line=target_line(problem.source, FunctionTarget(name)),
+                 message=f"{name}: {_summary(results)}", severity=Severity.ERROR)
+            for name, results in sorted(by_function.items()) if not all(r.verdict.passed for r in results)]
+
+
+def tested_functions(problem: Problem) -> list[str]:
+    """The functions of the file that have tests: the target, or every function the project's
+    tests call (for lenses on each)."""
+    if isinstance(problem.target, FunctionTarget):
+        return [problem.target.qualname]
+    return sorted({name for test in problem.tests for name in test.exercises})
 
 
 def efficiency_notes(problem: Problem, suite: SuiteResult) -> list[Note]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import fcntl
-import importlib.util
 import itertools
 import logging
 import os
@@ -19,7 +18,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 from collections.abc import Iterable
@@ -27,26 +25,37 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import config
-from ..errors import HarnessError
-from .records import CheckerReport, FunctionRun, RawRun, parse_report
+from ..errors import HarnessError, InputError
+from . import policy
+from .policy import Access, ProjectRun
+from .records import FunctionRun, RawRun, parse_report
 from .runtime import protocol, wire
-from .runtime.protocol import CheckerJob, CheckerSpec, Job, JobCommon, JobLimits, ProgramJob, SolutionJob
+from .runtime.protocol import (
+    CheckerJob,
+    CheckerSpec,
+    DiscoverJob,
+    DiscoverReport,
+    DiscoverSpec,
+    Job,
+    JobCommon,
+    JobLimits,
+    ProgramJob,
+    SolutionJob,
+)
 
 log = logging.getLogger(__name__)
 
 BOOT = Path(__file__).with_name("runtime") / "boot.py"
+BOOT_VERSION_MESSAGE = "orps runs code with Python 3.10 or newer"  # what boot.py says to an older one
 START_TIMEOUT_S = 120.0
 REPLY_MARGIN_S = 30.0
-# Deliberately not all of /etc (shadow) or /proc (other processes): the sandbox may keep the
-# right to read past file modes, so these rules are what stands between it and such files.
-_SYSTEM_READ_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/proc/self", "/sys/devices/system/cpu",
-                      "/dev/urandom", "/dev/random", "/dev/zero", "/etc/ld.so.cache", "/etc/localtime",
-                      "/etc/timezone", "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/mime.types",
-                      "/etc/os-release", "/usr/share/zoneinfo")
 # Standard modules whose import has visible side effects (a browser, a window, printing).
 _NEVER_PRELOAD = frozenset({"antigravity", "this", "turtle", "turtledemo", "tkinter", "idlelib", "webbrowser",
                             "pydoc", "__hello__", "__phello__", "__main__", "code"})
-_RUNTIME_MODULES = ("_orps_runtime.checker",)
+# The runtime's own modules every zygote imports ahead (its runs cannot read orps's files).
+# ``PYTEST_RUNTIME`` only where pytest tests run: importing it imports pytest.
+_RUNTIME_MODULES = ("_orps_runtime.checker", "_orps_runtime.imports", "_orps_runtime.discover")
+PYTEST_RUNTIME = "_orps_runtime.pytest_case"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,25 +81,33 @@ class Limits:
 
 
 class Sandbox:
-    """One zygote, ready to run code from ``solution_dir`` (which the runs may not read)."""
+    """One zygote of interpreter ``python`` (default: this one), ready to run code from
+    ``solution_dir``; the runs may not read that folder nor ``protected`` ones, but as the
+    access policy (``policy``) grants them."""
 
-    def __init__(self, *, solution_dir: Path | None = None, preload: Iterable[str] = (),
-                 sibling_modules: bool = True) -> None:
+    def __init__(self, *, python: str | None = None, solution_dir: Path | None = None, preload: Iterable[str] = (),
+                 sibling_modules: bool = True, protected: Iterable[Path] = ()) -> None:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._closed = False
+        self.python = python or sys.executable
         self.base = Path(tempfile.mkdtemp(prefix="orps-"))
         os.chmod(self.base, 0o711)
         self.uid, self._uid_lock = _claim_uid()
         self.lib_dir = self._copy_siblings(solution_dir) if solution_dir and sibling_modules else None
-        self.read_paths = _read_paths(solution_dir) + ([str(self.lib_dir)] if self.lib_dir else [])
+        self._protected = [p for p in (solution_dir, *protected) if p is not None]
         self._sock, child = socket.socketpair()
         self._stderr = open(self.base / "zygote.log", "w+b")
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-s", "-B", str(BOOT), str(child.fileno())], pass_fds=[child.fileno()],
+                [self.python, "-s", "-B", str(BOOT), str(child.fileno())], pass_fds=[child.fileno()],
                 env=sandbox_env(str(self.base)), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=self._stderr, cwd=self.base, start_new_session=True)
+        except OSError as exc:
+            self._stderr.close()
+            shutil.rmtree(self.base, ignore_errors=True)
+            raise InputError(f"cannot start the interpreter {self.python}: {exc.strerror}",
+                             hint="pass --python with the path of a Python 3.10+ interpreter") from None
         finally:
             child.close()
         self._handshake(sorted(set(preload)) + list(_RUNTIME_MODULES))
@@ -104,7 +121,12 @@ class Sandbox:
         except (OSError, wire.WireError, protocol.BadMessage) as exc:
             zygote_log = self._zygote_log()  # before close() removes it
             self.close()
+            if BOOT_VERSION_MESSAGE in zygote_log:
+                raise InputError(f"{self.python} is not a Python orps can run code with: {zygote_log}",
+                                 hint="pass --python with the path of a Python 3.10+ interpreter") from None
             raise HarnessError(f"the sandbox did not start: {exc}; {zygote_log}") from None
+        self.interpreter = ready["interpreter"]
+        self.base_reads = policy.base_reads(self.interpreter, self._protected)
         self.notes: tuple[str, ...] = tuple(ready["notes"])
         self.landlock_abi = ready["landlock_abi"]
         self._asked = set(preload)
@@ -164,23 +186,25 @@ class Sandbox:
     # -- runs ---------------------------------------------------------------------------------
     def run_program(self, *, source: str, filename: str, stdin: str, limits: Limits) -> RawRun:
         with self._lock, self._workspace(stdin) as (workdir, infile):
-            job: ProgramJob = {**self._common(workdir, limits), "role": "program", "source": source,
+            access = policy.sidecar_access(self.base_reads, None)
+            job: ProgramJob = {**self._common(workdir, limits, access), "role": "program", "source": source,
                                "filename": filename, "stdin": infile}
             self._send(job)
             return self._results({job["id"]}, limits)[job["id"]]
 
     def run_function_test(self, *, source: str, filename: str, module: str, spec: CheckerSpec,
-                          limits: Limits) -> FunctionRun:
+                          limits: Limits, project: ProjectRun | None = None) -> FunctionRun:
         """Run one test: a checker process with the test, a solution process with the code,
-        joined by a socket. ``spec`` goes straight to the checker, never through the zygote."""
+        joined by a socket. ``spec`` goes straight to the checker, never through the zygote.
+        ``project``: the code is a module of that project, and the test one of its own."""
         with self._lock, self._workspace(None) as (workdir, _infile):
             rpc_sol, rpc_chk = socket.socketpair()
             ctl_parent, ctl_chk = socket.socketpair()
             try:
-                sol: SolutionJob = {**self._common(workdir, limits), "role": "solution", "source": source,
-                                    "filename": filename, "module": module,
-                                    "sys_path": [str(self.lib_dir)] if self.lib_dir else []}
-                chk: CheckerJob = {**self._common(workdir, limits, extra_wall_s=1.0), "role": "checker"}
+                sol = self._solution_job(workdir, limits, source, filename, module, project)
+                chk_access = (policy.project_checker_access(self.base_reads, project) if project is not None
+                              else policy.sidecar_access(self.base_reads, None))
+                chk: CheckerJob = {**self._common(workdir, limits, chk_access, extra_wall_s=1.0), "role": "checker"}
                 self._send(sol, [rpc_sol.fileno()])
                 self._send(chk, [rpc_chk.fileno(), ctl_chk.fileno()])
             finally:
@@ -188,28 +212,64 @@ class Sandbox:
                 rpc_chk.close()
                 ctl_chk.close()
             with ctl_parent:
-                report, report_error = self._exchange(ctl_parent, spec, limits)
+                message, report_error = self._exchange(ctl_parent, spec, limits)
             runs = self._results({sol["id"], chk["id"]}, limits)
+        report = None
+        if message is not None:
+            try:
+                report = parse_report(message)
+            except protocol.BadMessage as exc:
+                report_error = f"the test process sent a malformed report: {exc}"
         return FunctionRun(report=report, report_error=report_error, solution=runs[sol["id"]],
                            checker=runs[chk["id"]])
 
-    def _exchange(self, ctl: socket.socket, spec: CheckerSpec,
-                  limits: Limits) -> tuple[CheckerReport | None, str | None]:
-        """The checker's report, or None and (if it sent something else) what was wrong with it."""
+    def _solution_job(self, workdir: str, limits: Limits, source: str, filename: str, module: str,
+                      project: ProjectRun | None) -> SolutionJob:
+        if project is None:
+            access = policy.sidecar_access(self.base_reads, self.lib_dir)
+            return {**self._common(workdir, limits, access), "role": "solution", "source": source,
+                    "filename": filename, "module": module, "package": False,
+                    "sys_path": [str(self.lib_dir)] if self.lib_dir else []}
+        access = policy.project_solution_access(self.base_reads, project)
+        return {**self._common(workdir, limits, access), "role": "solution", "source": source,
+                "filename": str(project.filename), "module": project.module, "package": project.package,
+                "sys_path": [str(p) for p in project.sys_path]}
+
+    def discover(self, spec: DiscoverSpec, limits: Limits) -> RawRun | DiscoverReport:
+        """Collect a project's tests and run them once on the user's code (``runtime.discover``).
+        The report, or the run itself when the discover process gave none."""
+        with self._lock, self._workspace(None) as (workdir, _infile):
+            ctl_parent, ctl_child = socket.socketpair()
+            try:
+                access = policy.discover_access(self.base_reads, Path(spec["root"]))
+                job: DiscoverJob = {**self._common(workdir, limits, access), "role": "discover"}
+                self._send(job, [ctl_child.fileno()])
+            finally:
+                ctl_child.close()
+            with ctl_parent:
+                message, _error = self._exchange(ctl_parent, spec, limits)
+            run = self._results({job["id"]}, limits)[job["id"]]
+        if message is None:
+            return run
+        try:
+            return protocol.read_discover_report(message)
+        except protocol.BadMessage as exc:
+            return RawRun(harness_error=f"the discover run sent a malformed report: {exc}", notes=run.notes)
+
+    def _exchange(self, ctl: socket.socket, spec: CheckerSpec | DiscoverSpec,
+                  limits: Limits) -> tuple[object | None, str | None]:
+        """Send ``spec``; the one message that comes back, if any."""
         ctl.settimeout(limits.wall_s + REPLY_MARGIN_S)
         try:
             wire.send(ctl, spec)
-            message = wire.recv(ctl)
+            return wire.recv(ctl), None
         except (OSError, wire.WireError):
             return None, None
-        try:
-            return parse_report(message), None
-        except protocol.BadMessage as exc:
-            return None, f"the test process sent a malformed report: {exc}"
 
-    def _common(self, workdir: str, limits: Limits, extra_wall_s: float = 0.0) -> JobCommon:
+    def _common(self, workdir: str, limits: Limits, access: Access, extra_wall_s: float = 0.0) -> JobCommon:
         return {"op": "run", "id": next(self._ids), "workdir": workdir, "uid": self.uid,
-                "limits": limits.as_job(extra_wall_s), "read_paths": self.read_paths}
+                "limits": limits.as_job(extra_wall_s), "read_paths": list(access.read),
+                "list_paths": list(access.list), "cwd": access.cwd}
 
     def _send(self, job: Job, fds: list[int] | None = None) -> None:
         try:
@@ -311,45 +371,14 @@ def _claim_uid() -> tuple[int | None, int | None]:
     raise HarnessError("no free sandbox uid: too many sandboxes are running")
 
 
-def _read_paths(solution_dir: Path | None) -> list[str]:
-    """What sandboxed code may read: the interpreter, its libraries and system files, but not
-    the solution's folder or any folder above it (where the tests live)."""
-    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *_SYSTEM_READ_PATHS}
-    candidates |= {p for p in sys.path if p and os.path.isabs(p)}
-    candidates |= {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
-    protected = solution_dir.resolve() if solution_dir else None
-    out = []
-    for raw in sorted(c for c in candidates if c):
-        path = Path(raw) if raw == "/proc/self" else Path(raw).resolve()
-        if not path.exists() or path == Path("/"):
-            continue
-        if protected is not None and (path == protected or path in protected.parents):
-            continue
-        out.append(str(path))
-    return out
-
-
 def modules_to_preload(*sources: str) -> list[str]:
-    """Top-level modules the code imports that are safe to import ahead: the standard library
-    (minus modules with side effects) and installed packages, never the user's own files."""
-    stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
-    site = tuple(p for p in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")} if p)
+    """Top-level modules the code imports, minus those with visible side effects: the zygote
+    imports those of them that are its standard library or installed packages (it alone knows
+    its interpreter's), never the user's own files."""
     names: set[str] = set()
     for source in sources:
         names |= _imported_names(source)
-    chosen = []
-    for name in sorted(names - _NEVER_PRELOAD):
-        if name in stdlib:
-            chosen.append(name)
-            continue
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            continue
-        origin = spec.origin if spec else None
-        if origin and origin.startswith(site):
-            chosen.append(name)
-    return chosen
+    return sorted(names - _NEVER_PRELOAD)
 
 
 def _imported_names(source: str) -> set[str]:

@@ -60,6 +60,8 @@ class Checker:
         endpoint.on_output = self._capture
 
     def run(self) -> CheckOutcome:
+        if self.test["kind"] == "pytest":
+            return self._run_pytest()
         try:
             globs = self._bind_solution()
         except BaseException as exc:
@@ -73,6 +75,14 @@ class Checker:
         except BaseException as exc:
             return self._classify(exc)
         return {"outcome": "pass"}
+
+    def _run_pytest(self) -> CheckOutcome:
+        try:
+            from . import pytest_case
+        except ImportError as exc:
+            return {"outcome": "test_error", "message": f"pytest is not installed for {sys.executable} ({exc})",
+                    "line": None}
+        return pytest_case.run(self.spec, self.ep, self._classify, _show)
 
     def _capture(self, text: str) -> None:
         self.out.write(text)

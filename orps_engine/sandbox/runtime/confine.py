@@ -13,6 +13,7 @@ import os
 import platform
 import resource
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 from .protocol import JobLimits
@@ -177,9 +178,10 @@ def landlock_abi() -> int:
     return max(0, _syscall("landlock_create_ruleset", None, ctypes.c_size_t(0), ctypes.c_uint32(1)))
 
 
-def landlock(read_paths: list[str], write_paths: list[str]) -> str | None:
-    """Allow reading only ``read_paths`` and writing only ``write_paths``; deny TCP, and (ABI 6+)
-    signals and abstract sockets to anything outside the sandbox. Returns why not, or None."""
+def landlock(read_paths: Sequence[str], write_paths: Sequence[str], list_paths: Sequence[str] = ()) -> str | None:
+    """Allow reading only ``read_paths``, listing (not reading) the folders ``list_paths`` and
+    writing only ``write_paths``; deny TCP, and (ABI 6+) signals and abstract sockets to anything
+    outside the sandbox. Returns why not, or None."""
     abi = landlock_abi()
     if abi < 1:
         return "Landlock unavailable: solutions can read any file their uid can"
@@ -197,6 +199,8 @@ def landlock(read_paths: list[str], write_paths: list[str]) -> str | None:
         file_write = _FS_WRITE_FILE | (_FS_TRUNCATE if abi >= 3 else 0)
         for path in read_paths:
             _allow(ruleset, path, file_read | _FS_READ_DIR, file_read)
+        for path in list_paths:
+            _allow(ruleset, path, _FS_READ_DIR, 0)
         for path in write_paths:
             _allow(ruleset, path, fs, file_read | file_write)
         prctl(PR_SET_NO_NEW_PRIVS, 1)
@@ -214,6 +218,8 @@ def _allow(ruleset: int, path: str, dir_access: int, file_access: int) -> None:
         return  # a path that does not exist here needs no rule
     try:
         access = dir_access if os.path.isdir(path) else file_access
+        if not access:
+            return
         rule = _PathBeneath(access, fd)
         if _syscall("landlock_add_rule", ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH),
                     ctypes.byref(rule), ctypes.c_uint32(0)) != 0:

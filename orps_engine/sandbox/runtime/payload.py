@@ -21,7 +21,7 @@ import types
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from . import confine, rpc
+from . import confine, imports, rpc
 from .protocol import (
     CRASH_FD,
     GO_FD,
@@ -37,6 +37,7 @@ from .protocol import (
 )
 
 SETUP_FAILED = 111
+ROLE_FAILED = 112
 
 
 def enter(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
@@ -71,7 +72,13 @@ def enter(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
     os.read(GO_FD, 1)
     os.close(GO_FD)
     _reset_stdio()
-    code = _run_role(job)
+    try:
+        code = _run_role(job)
+    except BaseException:  # a role's own failure (the roles catch the code they run): never return
+        import traceback  # into the warden's frames, whose process this one was forked from
+
+        traceback.print_exc()
+        code = ROLE_FAILED
     rpc.flush_stdio()
     os._exit(code)
 
@@ -81,6 +88,10 @@ def _run_role(job: Job) -> int:
         return run_program(job)
     if job["role"] == "solution":
         return serve_solution(job)
+    if job["role"] == "discover":
+        from . import discover
+
+        return discover.main(job)
     from . import checker
 
     return checker.main(job)
@@ -172,13 +183,13 @@ def _prepare(job: Job) -> None:
 
 def _confine(job: Job, uid: int | None) -> None:
     """The run's own restrictions, applied in the run itself (so /proc/self is its own)."""
-    note = confine.landlock(job["read_paths"], [job["workdir"], "/dev/null"])
+    note = confine.landlock(job["read_paths"], [job["workdir"], "/dev/null"], job["list_paths"])
     if uid is not None:
         confine.drop_privileges(uid, keep_read_search=note is None)
     confine.prctl(confine.PR_SET_DUMPABLE, 0)
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it; a judge wants the kill
-    if job["role"] == "solution":
-        sys.path[:0] = job["sys_path"]
+    if job["cwd"] is not None:
+        os.chdir(job["cwd"])  # a project's root, as pytest run there has it (read-only here)
 
 
 def _reset_stdio() -> None:
@@ -189,12 +200,8 @@ def _reset_stdio() -> None:
                                   errors="backslashreplace", line_buffering=True)
 
 
-def _compile(job: ProgramJob | SolutionJob) -> types.CodeType:
-    import linecache
-
-    source, filename = job["source"], job["filename"]
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return compile(source, filename, "exec", dont_inherit=True)
+def _compile(job: ProgramJob) -> types.CodeType:
+    return imports.compile_source(job["source"], job["filename"])
 
 
 def run_program(job: ProgramJob) -> int:
@@ -263,24 +270,22 @@ class _Tee(io.TextIOBase):
 
 
 def serve_solution(job: SolutionJob) -> int:
-    filename, name = job["filename"], job["module"]
+    filename = job["filename"]
     tee = _Tee(int(job["limits"]["output_bytes"]))
     sys.stdout = tee
-    module = types.ModuleType(name)
-    module.__file__ = filename
-    sys.modules[name] = module
     state: dict[str, Any] = {}
 
     def load() -> types.ModuleType:
         if "error" in state:
             raise state["error"]
-        if not state:
-            state["loaded"] = True
+        if "module" not in state:
             try:
-                exec(_compile(job), module.__dict__)
+                state["module"] = imports.import_source(job["module"], job["source"], filename, job["package"],
+                                                        job["sys_path"])
             except BaseException as exc:
                 state["error"] = exc
                 raise
+        module: types.ModuleType = state["module"]
         return module
 
     sock = socket.socket(fileno=RPC_FD)

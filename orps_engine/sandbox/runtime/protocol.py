@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast, get_args
 if TYPE_CHECKING:  # typing has it from 3.11 on; the annotations that use it are never evaluated
     from typing import NotRequired
 
-PROTOCOL_VERSION = 2  # 1 was the untyped protocol this module replaced
+PROTOCOL_VERSION = 3  # 1 was the untyped protocol this module replaced; 3 added projects and discovery
 
 # -- file descriptors -----------------------------------------------------------------------------
 # Each number means one thing in every sandboxed process, whatever its role. The zygote's own
@@ -36,10 +36,11 @@ GO_FD = 6  # warden -> payload: one byte once the warden watches (the run starts
 STATUS_FD = 7  # reaper -> warden: one ``ReaperStatus`` when the run has ended
 CRASH_FD = 8  # program: one ``CrashInfo`` if the file raised
 
-Role = Literal["program", "solution", "checker"]
+Role = Literal["program", "solution", "checker", "discover"]
 # The sockets the parent sends along with a job (SCM_RIGHTS, in this order), by role; the warden
 # makes the pipes (stdio, setup, go, status and, for a program, crash) itself.
-PASSED_FDS: dict[Role, tuple[int, ...]] = {"program": (), "solution": (RPC_FD,), "checker": (RPC_FD, CONTROL_FD)}
+PASSED_FDS: dict[Role, tuple[int, ...]] = {"program": (), "solution": (RPC_FD,), "checker": (RPC_FD, CONTROL_FD),
+                                           "discover": (CONTROL_FD,)}
 
 
 class BadMessage(ValueError):
@@ -64,13 +65,24 @@ class Hello(TypedDict):
     preload: list[str]
 
 
+class Interpreter(TypedDict):
+    """The zygote's interpreter, as it sees itself: what the runs may read to import."""
+
+    executable: str
+    version: list[int]  # major, minor, micro
+    prefixes: list[str]  # prefix, base_prefix, exec_prefix, base_exec_prefix
+    library_paths: list[str]  # sysconfig's stdlib, platstdlib, purelib, platlib
+    sys_path: list[str]  # after site ran (.pth files, editable installs)
+
+
 class Ready(TypedDict):
-    """Zygote -> parent, the reply to ``Hello``: what isolation it got."""
+    """Zygote -> parent, the reply to ``Hello``: what isolation it got, and its interpreter."""
 
     op: Literal["ready"]
     version: int
     notes: list[str]
     landlock_abi: int
+    interpreter: Interpreter
 
 
 class Refused(TypedDict):
@@ -122,6 +134,8 @@ class JobCommon(TypedDict):
     uid: int | None  # the uid it runs as, or None to keep the caller's
     limits: JobLimits
     read_paths: list[str]  # all it may read besides workdir (Landlock)
+    list_paths: list[str]  # folders it may only list (an import path, a package), not read files of
+    cwd: str | None  # where it runs (read-only: a project's root); None for workdir
 
 
 class ProgramJob(JobCommon):
@@ -134,13 +148,18 @@ class ProgramJob(JobCommon):
 
 
 class SolutionJob(JobCommon):
-    """Parent -> zygote, with the RPC socket: load a module and serve the checker's requests."""
+    """Parent -> zygote, with the RPC socket: load a module and serve the checker's requests.
+
+    ``source`` is imported as ``module`` (a dotted name, its parent packages imported from
+    ``sys_path`` as usual), with ``filename`` as its ``__file__``; ``package`` if it is a
+    package's ``__init__`` (its submodules then come from ``filename``'s folder)."""
 
     role: Literal["solution"]
     source: str
     filename: str
     module: str
-    sys_path: list[str]  # prepended to sys.path (the solution's sibling modules)
+    package: bool
+    sys_path: list[str]  # prepended to sys.path (the project's import roots, the sibling modules)
 
 
 class CheckerJob(JobCommon):
@@ -149,7 +168,14 @@ class CheckerJob(JobCommon):
     role: Literal["checker"]
 
 
-Job = ProgramJob | SolutionJob | CheckerJob
+class DiscoverJob(JobCommon):
+    """Parent -> zygote, with the control socket: collect a project's tests with pytest and run
+    them once on the user's own code, noting which functions of a file each test calls."""
+
+    role: Literal["discover"]
+
+
+Job = ProgramJob | SolutionJob | CheckerJob | DiscoverJob
 Request = PreloadOp | ShutdownOp | Job  # parent -> zygote, after the hello
 
 
@@ -218,12 +244,47 @@ class ReaperStatus(TypedDict):
     cpu_s: float
 
 
+# -- parent <-> discover (``CONTROL_FD``) ---------------------------------------------------------
+class DiscoverSpec(TypedDict):
+    """What to collect: pytest's arguments (run from ``root``), and the file whose functions' calls
+    are traced while the collected tests run once."""
+
+    root: str
+    args: list[str]
+    target_file: str
+    sys_path: list[str]  # prepended before pytest starts (the target's import root, if known)
+
+
+class DiscoveredItem(TypedDict):
+    """One collected test and what it did on the user's code."""
+
+    nodeid: str
+    file: str  # absolute
+    line: int  # 1-based line of the test function (0: unknown)
+    function: str  # the test function's qualified name in its file (``TestX.test_y``)
+    outcome: Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
+    calls: list[str]  # qualified names of the target file's functions it called (directly or not)
+
+
+class DiscoverReport(TypedDict):
+    """Discover -> parent: the tests, the target's module as imported, what the package read."""
+
+    error: str | None  # why nothing could be collected (pytest missing, a usage error)
+    items: list[DiscoveredItem]
+    collect_errors: list[str]  # one line per file that failed to collect
+    module: str | None  # the target file's module name, if any test imported it
+    package: bool  # that module is a package's __init__
+    package_files: list[str]  # files the user's package code read or imported (not tests)
+    pytest_version: str
+
+
 # -- parent <-> checker (``CONTROL_FD``) ----------------------------------------------------------
-CaseKind = Literal["assert", "doctest"]
+CaseKind = Literal["assert", "doctest", "pytest"]
 
 
 class CaseSpec(TypedDict):
-    """One test, with its expected values: only the checker ever receives it."""
+    """One test, with its expected values: only the checker ever receives it. For ``pytest``,
+    ``id`` is the node id and ``source`` is unused (pytest reads the test file itself)."""
 
     id: str
     kind: CaseKind
@@ -236,6 +297,17 @@ class CaseSpec(TypedDict):
     flags: int  # doctest option flags
 
 
+class ProjectSpec(TypedDict):
+    """A project test's setting: the root it runs from, and the module the solution's process
+    serves (every import of it, by the tests or the project's other modules, gets that one)."""
+
+    root: str
+    module: str
+    package: bool
+    filename: str
+    sys_path: list[str]
+
+
 class CheckerSpec(TypedDict):
     """Parent -> checker: the test to run, and how to bind the solution's module."""
 
@@ -243,6 +315,7 @@ class CheckerSpec(TypedDict):
     setup: str
     setup_filename: str
     test: CaseSpec
+    project: ProjectSpec | None
 
 
 OutcomeName = Literal["pass", "fail", "solution_error", "solution_exit", "test_error"]
@@ -330,8 +403,9 @@ def hello(preload: list[str]) -> Hello:
     return {"op": "hello", "version": PROTOCOL_VERSION, "preload": preload}
 
 
-def ready(notes: list[str], landlock_abi: int) -> Ready:
-    return {"op": "ready", "version": PROTOCOL_VERSION, "notes": notes, "landlock_abi": landlock_abi}
+def ready(notes: list[str], landlock_abi: int, interpreter: Interpreter) -> Ready:
+    return {"op": "ready", "version": PROTOCOL_VERSION, "notes": notes, "landlock_abi": landlock_abi,
+            "interpreter": interpreter}
 
 
 def refused(reason: str) -> Refused:
@@ -363,6 +437,13 @@ def read_ready(message: object) -> Ready:
         raise VersionMismatch(parent=PROTOCOL_VERSION, sandbox=_version(msg))
     _str_list(msg, "notes")
     _int(msg, "landlock_abi")
+    interpreter = _object(msg.get("interpreter"), "interpreter")
+    _str(interpreter, "executable")
+    for key in ("prefixes", "library_paths", "sys_path"):
+        _str_list(interpreter, key)
+    version = interpreter.get("version")
+    _check(type(version) is list and len(version) == 3 and all(type(v) is int for v in version), "version",
+           "[major, minor, micro]")
     return cast(Ready, msg)
 
 
@@ -439,6 +520,40 @@ def read_spec(message: object) -> CheckerSpec:
     if test.get("kind") not in get_args(CaseKind):
         raise BadMessage(f"unknown test kind {str(test.get('kind'))[:40]!r}")
     return cast(CheckerSpec, msg)
+
+
+def read_discover_spec(message: object) -> DiscoverSpec:
+    msg = _object(message, "discover spec")
+    _str(msg, "root")
+    _str(msg, "target_file")
+    _str_list(msg, "args")
+    _str_list(msg, "sys_path")
+    return cast(DiscoverSpec, msg)
+
+
+_ITEM_OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+
+
+def read_discover_report(message: object) -> DiscoverReport:
+    """The discover run's report (it ran the user's tests and code: every field is checked)."""
+    msg = _object(message, "discover report")
+    _str(msg, "error", optional=True)
+    _str_list(msg, "collect_errors")
+    _str(msg, "module", optional=True)
+    _bool(msg, "package")
+    _str_list(msg, "package_files")
+    _str(msg, "pytest_version")
+    items = msg.get("items")
+    if type(items) is not list:
+        raise BadMessage("'items' is not a list")
+    for raw in items:
+        item = _object(raw, "discovered item")
+        for key in ("nodeid", "file", "function"):
+            _str(item, key)
+        _int(item, "line")
+        _check(item.get("outcome") in _ITEM_OUTCOMES, "outcome", "a test outcome")
+        _str_list(item, "calls")
+    return cast(DiscoverReport, msg)
 
 
 def read_report(message: object) -> CheckerReport:

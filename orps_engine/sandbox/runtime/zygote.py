@@ -65,19 +65,66 @@ def main() -> None:
         return
     notes = [n for n in (confine.isolate_network(),) if n]
     _preload(hello["preload"])
-    wire.send(ctl, protocol.ready(notes, confine.landlock_abi()))
+    wire.send(ctl, protocol.ready(notes, confine.landlock_abi(), _interpreter()))
     Zygote(ctl).loop()
 
 
+def _interpreter() -> protocol.Interpreter:
+    import sysconfig
+
+    paths = [sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")]
+    return {"executable": sys.executable, "version": list(sys.version_info[:3]),
+            "prefixes": [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix],
+            "library_paths": [p for p in paths if p], "sys_path": [p for p in sys.path if p]}
+
+
 def _preload(names: list[str]) -> None:
+    """Import ahead what is safe to: the standard library and installed packages, never a module
+    of the user's own files (an editable install, a project on the path), whose import is theirs
+    to run, in the run."""
     for name in names:
+        if not _installed(name):
+            continue
         try:
             importlib.import_module(name)
         except BaseException:  # a library that fails to import here will fail in the payload too
             continue
+        if name == "pytest":
+            _preload_pytest_plugins()
     # Out of the collector's sight: a collection in a forked run would otherwise touch, and so
     # copy, every page of these objects (tens of ms, and megabytes of "peak memory", per run).
     gc.freeze()
+
+
+def _preload_pytest_plugins() -> None:
+    """The modules of the installed pytest plugins: every pytest run in a payload imports them, and
+    some take a second to import (pytest would in each test's own process)."""
+    from importlib import metadata
+
+    try:
+        entry_points = metadata.entry_points(group="pytest11")
+    except Exception:
+        return
+    for entry in entry_points:
+        try:
+            importlib.import_module(entry.module)
+        except BaseException:  # pytest reports a broken plugin itself, in the run
+            continue
+
+
+def _installed(name: str) -> bool:
+    if name in getattr(sys, "stdlib_module_names", ()) or name.startswith("_orps_runtime"):
+        return True
+    import importlib.util
+    import sysconfig
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return False
+    origin = spec.origin if spec is not None else None
+    site = tuple(p for p in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")} if p)
+    return bool(origin and site and os.path.realpath(origin).startswith(tuple(os.path.realpath(p) for p in site)))
 
 
 class Zygote:

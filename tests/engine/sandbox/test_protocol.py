@@ -24,10 +24,13 @@ from orps_engine.sandbox.runtime import protocol, rpc, wire
 LIMITS: protocol.JobLimits = {"cpu_s": 2.0, "wall_s": 5.0, "memory_kb": 262144, "output_bytes": 8388608,
                               "file_bytes": 67108864, "nofile": 64, "nproc": 64, "stack_bytes": 268435456}
 COMMON: protocol.JobCommon = {"op": "run", "id": 7, "workdir": "/tmp/w7", "uid": None, "limits": LIMITS,
-                              "read_paths": ["/usr"]}
+                              "read_paths": ["/usr"], "list_paths": [], "cwd": None}
+INTERPRETER: protocol.Interpreter = {"executable": "/usr/bin/python3", "version": [3, 11, 7],
+                                     "prefixes": ["/usr"] * 4, "library_paths": ["/usr/lib/python3.11"],
+                                     "sys_path": ["/usr/lib/python3.11"]}
 PROGRAM: protocol.ProgramJob = {**COMMON, "role": "program", "source": "print(1)", "filename": "/p.py", "stdin": None}
 SOLUTION: protocol.SolutionJob = {**COMMON, "role": "solution", "source": "x = 1", "filename": "/m.py",
-                                  "module": "m", "sys_path": []}
+                                  "module": "m", "package": False, "sys_path": []}
 CHECKER: protocol.CheckerJob = {**COMMON, "role": "checker"}
 CRASH: protocol.CrashInfo = {"type": "ZeroDivisionError", "message": "division by zero", "line": 4}
 RESULT: protocol.RunResult = {"op": "result", "id": 7, "exit_code": 1, "signal": None, "timed_out": False,
@@ -37,7 +40,8 @@ RESULT: protocol.RunResult = {"op": "result", "id": 7, "exit_code": 1, "signal":
 FAILED: protocol.RunFailed = {"op": "failed", "id": 7, "harness_error": "sandbox setup failed: no reply", "notes": []}
 SPEC: protocol.CheckerSpec = {"module": "m", "setup": "import os", "setup_filename": "<setup>",
                               "test": {"id": "1", "kind": "doctest", "source": "f(1)", "filename": "/m.py", "line": 3,
-                                       "want": "2\n", "exc_msg": None, "context": ["x = 1"], "flags": 0}}
+                                       "want": "2\n", "exc_msg": None, "context": ["x = 1"], "flags": 0},
+                              "project": None}
 ERROR: protocol.ErrorInfo = {"type": "KeyError", "message": "'k'", "line": 2, "trace": "Traceback ..."}
 REPORT: protocol.CheckerReport = {"outcome": "solution_error", "error": ERROR, "solution_ms": 0.5, "calls": 1}
 FAIL_REPORT: protocol.CheckerReport = {"outcome": "fail", "actual": "-1", "expected": "3", "message": "f() == 3",
@@ -48,7 +52,7 @@ EXC: protocol.ExcInfo = {"type": "ValueError", "module": "builtins", "message": 
 # Every message of the protocol, with the reader its receiver checks it with (None: none needed).
 MESSAGES: list[tuple[str, Mapping[str, object], Callable[[object], object] | None]] = [
     ("hello", protocol.hello(["json"]), protocol.read_hello),
-    ("ready", protocol.ready(["no network namespace"], 3), protocol.read_ready),
+    ("ready", protocol.ready(["no network namespace"], 3, INTERPRETER), protocol.read_ready),
     ("preload", {"op": "preload", "modules": ["numpy"]}, protocol.read_request),
     ("preloaded", {"op": "preloaded"}, protocol.read_preloaded),
     ("shutdown", {"op": "shutdown"}, protocol.read_request),
@@ -114,7 +118,7 @@ def test_protocol_hello_of_another_version_is_refused() -> None:
 
 
 def test_protocol_ready_of_another_version_is_a_mismatch() -> None:
-    ready = {**protocol.ready([], 0), "version": 1}
+    ready = {**protocol.ready([], 0, INTERPRETER), "version": 1}
     with pytest.raises(protocol.VersionMismatch, match="version 1"):
         protocol.read_ready(ready)
 

@@ -1,0 +1,1 @@
+"""A tiny shop: orders and what the analytics say about them."""

@@ -1,0 +1,1 @@
+API_TOKEN = "secret-token-not-for-candidates"

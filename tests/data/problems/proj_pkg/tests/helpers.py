@@ -1,0 +1,1 @@
+EXPECTED_MEAN = 5.0
