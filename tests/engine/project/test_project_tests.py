@@ -176,3 +176,23 @@ def test_the_sidecar_keeps_its_precedence_in_a_project(problem: Copy) -> None:
                                                                   "asserts": ["assert mean([2]) == 2"]}))
     loaded = load_problem(root / "mypkg" / "stats.py")
     assert [t.kind for t in loaded.tests] == [Kind.ASSERT] and loaded.project is None
+
+
+@pytest.mark.parametrize(("module", "function", "name", "package"), [
+    ("src/textkit/__init__.py", "slug", "textkit", True),
+    ("src/textkit/parse/rows.py", "parse_row", "textkit.parse.rows", False),
+    ("src/nsp/tools.py", "double", "nsp.tools", False),
+])
+def test_src_layouts_packages_and_namespace_packages(problem: Copy, module: str, function: str, name: str,
+                                                     package: bool) -> None:
+    root = problem("proj_src")
+    loaded = load_problem(root / module, function=function)
+    assert loaded.project is not None
+    assert (loaded.project.module, loaded.project.package, loaded.project.import_paths) == (name, package,
+                                                                                            (root / "src",))
+    assert len(loaded.tests) == 1
+    assert [r.verdict for r in run_tests(loaded).results] == [Verdict.AC]
+    broken = loaded.source.replace("return", "return None or", 1)
+    assert broken != loaded.source
+    assert [r.verdict for r in run_tests(loaded.with_source(broken + "\n\ndef extra():\n    return 0\n")).results] \
+        == [Verdict.AC]  # still the same behaviour: the edit keeps the result
