@@ -88,7 +88,8 @@ def run_test(box: Sandbox, problem: Problem, test: TestCase) -> ExecutionResult:
 
 
 def checker_spec(problem: Problem, test: TestCase) -> CheckerSpec:
-    """What the checker process receives: the test itself, with its expected values."""
+    """What the checker process receives: the test itself, with its expected values, and the builtin
+    names the user's own file defines (only those of the solution's may shadow a builtin in the test)."""
     filename = str(test.path) if test.path else "<tests>"
     kind: CaseKind = "doctest" if test.kind is TestKind.DOCTEST else "assert"
     return {
@@ -98,6 +99,7 @@ def checker_spec(problem: Problem, test: TestCase) -> CheckerSpec:
         "test": {"id": test.id, "kind": kind, "source": test.source or "", "filename": filename,
                  "line": _source_line(test), "want": test.want, "exc_msg": test.exc_msg,
                  "context": list(test.context), "flags": test.doctest_flags},
+        "builtin_names_kept": sorted(problem.kept_builtins),
     }
 
 

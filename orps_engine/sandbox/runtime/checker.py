@@ -33,6 +33,7 @@ from .protocol import CheckerJob, CheckerReport, CheckerSpec, CheckOutcome, Erro
 MAX_REPR = 1000
 MAX_TYPE_NAME = 200
 MAX_TRACE = 4000
+_BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 class _AssertFailed(AssertionError):
@@ -79,18 +80,28 @@ class Checker:
 
     # -- binding the solution -----------------------------------------------------------------
     def _bind_solution(self) -> dict[str, Any]:
+        """The test's namespace: the solution's public names, as plain Python's ``from module import *``
+        would bind them, except those that would shadow a builtin the user's own file does not
+        define (a candidate's ``abs`` that always returns 0 must not judge ``abs(f(x) - y) < eps``).
+        The module proxy keeps every name, so ``module.abs`` still reaches the solution's."""
+        name = self.spec["module"]
         listing = self.ep.request("module")
         if not (type(listing) is dict and type(listing.get("names")) is dict
-                and all(type(k) is str for k in listing["names"])):
+                and all(type(k) is str for k in listing["names"])
+                and (type(listing.get("all", [])) is list and all(type(k) is str for k in listing.get("all", [])))):
             raise rpc.ProtocolError("the solution's process sent a malformed module listing")
-        name = self.spec["module"]
+        names: dict[str, Any] = listing["names"]
+        exported: list[str] = listing.get("all", list(names))
+        kept = set(self.spec.get("builtin_names_kept", []))
+        shadowing = {n for n in (*names, *exported) if n in _BUILTIN_NAMES and n not in kept}
         proxy = types.ModuleType(name)
-        proxy.__dict__.update(listing["names"])
+        proxy.__dict__.update(names)
+        proxy.__dict__["__all__"] = [n for n in exported if n not in shadowing]  # for ``from module import *``
         remote_module = listing["module"]
         setattr(proxy, "__getattr__", lambda attr: getattr(remote_module, attr))  # noqa: B010 (PEP 562)
         sys.modules[name] = proxy
         globs: dict[str, Any] = {"__name__": "__orps_test__", "__builtins__": builtins}
-        globs.update(listing["names"])
+        globs.update((k, v) for k, v in names.items() if k not in shadowing)
         globs.update(__orps_calls=lambda: self.ep.calls, __orps_fail=self._fail,
                      __orps_fail_plain=self._fail_plain)
         return globs

@@ -243,6 +243,9 @@ class CheckerSpec(TypedDict):
     setup: str
     setup_filename: str
     test: CaseSpec
+    # The solution's names that may shadow a builtin in the test's namespace: those the user's own
+    # file defines (``Problem.kept_builtins``); any other, a candidate's ``abs``, stays ``module.abs``.
+    builtin_names_kept: NotRequired[list[str]]
 
 
 OutcomeName = Literal["pass", "fail", "solution_error", "solution_exit", "test_error"]
@@ -435,6 +438,9 @@ def read_spec(message: object) -> CheckerSpec:
     """The checker's test (from the parent: only its outline is checked)."""
     msg = _object(message, "checker spec")
     _str(msg, "module")
+    for key in ("builtin_names_kept",):
+        if key in msg:
+            _str_list(msg, key)
     test = _object(msg.get("test"), "test")
     if test.get("kind") not in get_args(CaseKind):
         raise BadMessage(f"unknown test kind {str(test.get('kind'))[:40]!r}")

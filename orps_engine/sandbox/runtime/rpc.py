@@ -307,7 +307,11 @@ class Endpoint:
         module = self._module_loader()
         names = {k: v for k, v in vars(module).items()
                  if not k.startswith("_") and not isinstance(v, types.ModuleType)}
-        return self._ok(msg, {"module": codec.AsHandle(module), "names": names})
+        listing: dict[str, Any] = {"module": codec.AsHandle(module), "names": names}
+        exported = vars(module).get("__all__")
+        if isinstance(exported, (list, tuple)) and all(type(n) is str for n in exported):
+            listing["all"] = list(exported)
+        return self._ok(msg, listing)
 
     def _op_call(self, msg: RpcRequest) -> RpcReply:
         fn = self._target(msg)

@@ -1,0 +1,89 @@
+"""Tests behave under orps as under plain Python, without handing the solution a way to cheat:
+builtins the candidate redefines, subclasses of builtin containers, coroutines, objects of shared
+classes, and functions the test hands to the solution (a known limit, with a clear error)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from orps_engine import Verdict, load_problem, run_tests
+from orps_engine.judge import checker_spec
+from orps_engine.problem import FunctionTarget, Problem, ProblemKind
+from orps_engine.problem.datasets import problem_from_row
+from orps_engine.problem.pysource import builtin_names_defined
+from orps_engine.results import ExecutionResult
+
+Write = Callable[..., Path]
+
+
+def problem_of(write: Write, code: str, asserts: list[str], **extra: object) -> Problem:
+    path = write("mod.py", code)
+    write("mod.tests.json", json.dumps({"asserts": asserts, **extra}))
+    return load_problem(path)
+
+
+def verdicts(results: list[ExecutionResult] | tuple[ExecutionResult, ...]) -> list[Verdict]:
+    return [r.verdict for r in results]
+
+
+def run(problem: Problem) -> list[ExecutionResult]:
+    return list(run_tests(problem).results)
+
+
+# -- 1. a candidate cannot shadow builtins inside the test --------------------------------------------
+ORIGINAL = "def f(x):\n    return x * 2\n"
+CHEAT = "def abs(x):\n    return 0\n\ndef f(x):\n    return x * 3\n"
+
+
+def test_candidate_defining_abs_does_not_judge_the_tolerance_assert(write: Write) -> None:
+    problem = problem_of(write, ORIGINAL, ["assert abs(f(2) - 4) < 1e-9"])
+    assert problem.kept_builtins == frozenset()
+    assert verdicts(run(problem)) == [Verdict.AC]
+    assert verdicts(run(problem.with_source(CHEAT))) == [Verdict.WA]
+
+
+def test_candidate_abs_stays_reachable_as_module_attribute(write: Write) -> None:
+    problem = problem_of(write, ORIGINAL, ["import mod\nassert mod.abs(-5) == 0 and abs(-5) == 5"])
+    assert verdicts(run(problem.with_source(CHEAT))) == [Verdict.AC]
+
+
+def test_star_import_of_the_candidate_does_not_shadow_either(write: Write) -> None:
+    problem = problem_of(write, ORIGINAL, ["assert abs(f(2) - 4) < 1e-9"], setup="from mod import *")
+    assert verdicts(run(problem.with_source(CHEAT))) == [Verdict.WA]
+
+
+def test_users_own_function_named_like_a_builtin_is_what_their_tests_call(write: Write) -> None:
+    code = "def filter(xs):\n    return [x for x in xs if x > 0]\n"
+    problem = problem_of(write, code, ["assert filter([-1, 2, 3]) == [2, 3]"], entry_point="filter")
+    assert problem.kept_builtins == frozenset({"filter"})
+    assert verdicts(run(problem)) == [Verdict.AC]
+    candidate = problem.with_source("def filter(xs):\n    return sorted(x for x in xs if x > 0)\n")
+    assert candidate.kept_builtins == frozenset({"filter"})
+    assert verdicts(run(candidate)) == [Verdict.AC]
+
+
+def test_doctest_namespace_is_bound_alike(write: Write) -> None:
+    path = write("dt.py", 'def f(x):\n    """\n    >>> abs(f(-2))\n    4\n    """\n    return x * 2\n')
+    problem = load_problem(path)
+    assert verdicts(run(problem)) == [Verdict.AC]
+    cheat = 'def abs(x):\n    return 4\n\ndef f(x):\n    """\n    >>> abs(f(-2))\n    4\n    """\n    return 0\n'
+    assert verdicts(run(problem.with_source(cheat))) == [Verdict.WA]
+
+
+def test_kept_builtins_come_from_the_loaded_file() -> None:
+    assert builtin_names_defined("def sum(x):\n    pass\nmax = 3\nclass list: pass\ndef f(): pass\n") == {
+        "sum", "max", "list"}
+    assert builtin_names_defined("def broken(:\n") == frozenset()
+    row = {"task_id": "t/1", "completion": "def len(x):\n    return 1\n", "test_list": "['assert len(0) == 1']"}
+    assert problem_from_row(row).kept_builtins == frozenset({"len"})
+    assert checker_spec(problem_from_row(row), problem_from_row(row).tests[0])["builtin_names_kept"] == ["len"]
+
+
+def test_problem_with_source_keeps_kept_builtins() -> None:
+    problem = Problem(path=Path("x.py"), source="def sum(): pass", kind=ProblemKind.MODULE,
+                      target=FunctionTarget("sum"), tests=(), kept_builtins=frozenset({"sum"}))
+    assert problem.with_source("x = 1").kept_builtins == {"sum"}
+
+
