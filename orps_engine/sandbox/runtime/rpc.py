@@ -7,8 +7,16 @@ solution lets the checker call, read attributes, index and iterate; the checker 
 solution only *call* what the tests handed it (a lambda, a key function), so solution code
 can never walk the checker's frames or globals to find expected values.
 
-Equality never crosses the boundary: comparing a proxy sends nothing (the other operand could
-be an expected value). Proxies compare by the structure of the remote object instead.
+Equality never crosses the boundary: comparing a proxy sends nothing the other operand holds
+(it could be an expected value). Proxies compare by the structure of the remote object instead
+(``structurally_equal``): a proxy equals a proxy of the same class whose state (``__dict__`` or
+slots) and builtin-base value (the list inside a ``class Stack(list)``) are equal. A proxy of a
+builtin-container subclass equals plain data when its *base value* does, as ``list.__eq__``
+would say; the subclass's own ``__eq__``/``__ne__`` is never consulted, even where it overrides
+them: it is solution code, and "does my class override ``__eq__``?" is a question only the
+solution could answer, so an always-equal subclass could claim not to. The cost is a false
+wrong answer for a subclass whose ``__eq__`` is legitimately looser than its base's (a
+case-insensitive ``str``); the solution can return plain data instead.
 
 The messages are ``protocol``'s ``RpcRequest`` and ``RpcReply``; a peer whose message does not
 have their shape has broken the protocol (``ProtocolError``), as one that went away has.
@@ -17,6 +25,7 @@ have their shape has broken the protocol (``ProtocolError``), as one that went a
 from __future__ import annotations
 
 import builtins
+import numbers
 import socket
 import sys
 import time
@@ -133,16 +142,19 @@ class _RemoteIterator:
 
 
 def structurally_equal(a: Any, b: Any, _seen: set[tuple[int, int]] | None = None) -> bool:
-    """Compare values that may hold proxies: a proxy equals only a proxy of equal structure."""
+    """Compare values that may hold proxies: a proxy equals a proxy of equal structure, or plain
+    data equal to its builtin-base value (see the module's docstring)."""
     if not isinstance(a, Remote) and not isinstance(b, Remote):
         try:
             return bool(a == b)
         except Exception:  # e.g. numpy arrays, whose == is elementwise
             return False
     if not (isinstance(a, Remote) and isinstance(b, Remote)):
-        return False
+        return _equals_plain(a, b) if isinstance(a, Remote) else _equals_plain(b, a)
     if a._orps_id == b._orps_id:
         return True
+    if "snapshot" not in a._orps_ep.peer_ops:  # the tests' objects, in the solution's process: identity only
+        return False
     seen = _seen if _seen is not None else set()
     key = (a._orps_id, b._orps_id)
     if key in seen:
@@ -151,6 +163,20 @@ def structurally_equal(a: Any, b: Any, _seen: set[tuple[int, int]] | None = None
     snap_a = a._orps_ep.request("snapshot", a._orps_id)
     snap_b = b._orps_ep.request("snapshot", b._orps_id)
     return _same_shape(snap_a, snap_b, seen)
+
+
+# What a builtin-base value can equal: the bases themselves, and the numbers an int or float equals.
+_COMPARABLE_PLAIN = (list, tuple, dict, set, frozenset, str, bytes, bytearray, numbers.Number)
+
+
+def _equals_plain(proxy: Remote, plain: Any) -> bool:
+    """A proxy against plain data: equal when the remote object's builtin-base value is."""
+    if not isinstance(plain, _COMPARABLE_PLAIN) or "snapshot" not in proxy._orps_ep.peer_ops:
+        return False
+    snap = proxy._orps_ep.request("snapshot", proxy._orps_id)
+    if type(snap) is not list or len(snap) != 3 or isinstance(snap[2], Remote):
+        return False
+    return structurally_equal(snap[2], plain)
 
 
 def _same_shape(x: Any, y: Any, seen: set[tuple[int, int]]) -> bool:
@@ -165,6 +191,32 @@ def _same_shape(x: Any, y: Any, seen: set[tuple[int, int]]) -> bool:
     return structurally_equal(x, y, seen)
 
 
+# A builtin base's value of an instance of a subclass, read by the base's own methods (a plain
+# copy: the subclass's ``__iter__`` or ``__str__`` is not what ``list.__eq__`` looks at).
+_BASE_VALUE: dict[type, Callable[[Any], Any]] = {
+    list: list.copy,
+    tuple: lambda o: tuple.__getitem__(o, slice(None)),
+    dict: lambda o: {k: dict.__getitem__(o, k) for k in dict.__iter__(o)},
+    set: lambda o: set(set.__iter__(o)),
+    frozenset: lambda o: frozenset(frozenset.__iter__(o)),
+    str: str.__str__,
+    bytes: lambda o: bytes.__getitem__(o, slice(None)),
+    bytearray: bytearray.copy,
+    int: int.__int__,
+    float: float.__float__,
+    complex: lambda o: complex(float.__float__(complex.real.__get__(o)), float.__float__(complex.imag.__get__(o))),
+}
+
+
+def _base_value(obj: Any) -> Any:
+    """The value of ``obj``'s nearest builtin base, or ``_ABSENT`` if it has none."""
+    for base in type(obj).__mro__:
+        copy = _BASE_VALUE.get(base)
+        if copy is not None:
+            return copy(obj)
+    return _ABSENT
+
+
 class Endpoint:
     """One side of the broker: sends requests, serves the peer's requests meanwhile."""
 
@@ -175,6 +227,8 @@ class Endpoint:
                  on_output: Callable[[str], None] | None = None) -> None:
         self.sock = sock
         self.serve_ops = serve_ops
+        # What the peer serves: the checker serves the solution only calls, the solution serves the rest.
+        self.peer_ops = CHECKER_OPS if serve_ops == SOLUTION_OPS else SOLUTION_OPS
         self._module_loader = module_loader
         self._error_line = error_line or (lambda exc: None)
         self._drain_output = drain_output or (lambda: "")
@@ -373,16 +427,18 @@ class Endpoint:
         return self._ok(msg, bool(isinstance(self.codec.decode(msg["value"]), self._target(msg))))
 
     def _op_snapshot(self, msg: RpcRequest) -> RpcReply:
+        """``[class name, state]``, and the builtin base's value where there is one (``Stack(list)``)."""
         obj = self._target(msg)
         kind = type(obj)
+        base = _base_value(obj)
         state: Any
         if hasattr(obj, "__dict__") and type(obj.__dict__) is dict:
             state = dict(obj.__dict__)
         else:
             slots = [s for c in kind.__mro__ for s in getattr(c, "__slots__", ()) if hasattr(obj, s)]
-            state = {s: getattr(obj, s) for s in slots} if slots else {"$id": id(obj)}
+            state = {s: getattr(obj, s) for s in slots} if slots or base is not _ABSENT else {"$id": id(obj)}
         name = f"{getattr(kind, '__module__', '?')}.{getattr(kind, '__qualname__', '?')}"
-        return self._ok(msg, [name, state])
+        return self._ok(msg, [name, state] if base is _ABSENT else [name, state, base])
 
     def _describe(self, exc: BaseException) -> ExcInfo:
         kind = type(exc)

@@ -5,8 +5,11 @@ classes, and functions the test hands to the solution (a known limit, with a cle
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from orps_engine import Verdict, load_problem, run_tests
 from orps_engine.judge import checker_spec
@@ -85,5 +88,65 @@ def test_problem_with_source_keeps_kept_builtins() -> None:
     problem = Problem(path=Path("x.py"), source="def sum(): pass", kind=ProblemKind.MODULE,
                       target=FunctionTarget("sum"), tests=(), kept_builtins=frozenset({"sum"}))
     assert problem.with_source("x = 1").kept_builtins == {"sum"}
+
+
+# -- 2. equality of builtin-container subclasses ---------------------------------------------------
+STACKS = textwrap.dedent("""
+    class Stack(list):
+        pass
+
+    class Tagged(list):
+        def __init__(self, items, tag):
+            super().__init__(items)
+            self.tag = tag
+
+    class Liar(list):
+        def __eq__(self, other):
+            return True
+
+        def __ne__(self, other):
+            return False
+
+    class Name(str):
+        pass
+
+    class Table(dict):
+        pass
+
+    import enum
+
+    class Color(enum.IntEnum):
+        RED = 1
+
+    def make(items):
+        return Stack(items)
+
+    def tagged(items, tag):
+        return Tagged(items, tag)
+
+    def liar(items):
+        return Liar(items)
+""")
+
+
+@pytest.mark.parametrize(("statement", "verdict"), [
+    pytest.param("assert make([1, 3]) == Stack([1, 2])", Verdict.WA, id="wrong-contents-vs-handle"),
+    pytest.param("assert make([1, 2]) == Stack([1, 2])", Verdict.AC, id="right-contents-vs-handle"),
+    pytest.param("assert make([1, 3]) == [1, 2]", Verdict.WA, id="wrong-contents-vs-plain"),
+    pytest.param("assert make([1, 2]) == [1, 2]", Verdict.AC, id="right-contents-vs-plain"),
+    pytest.param("assert [1, 2] == make([1, 2])", Verdict.AC, id="plain-on-the-left"),
+    pytest.param("assert make([1, 2]) != [1, 3]", Verdict.AC, id="not-equal"),
+    pytest.param("assert make([1, 2]) != (1, 2)", Verdict.AC, id="list-is-not-a-tuple"),
+    pytest.param("assert tagged([1], 'a') == Tagged([1], 'b')", Verdict.WA, id="state-still-counts"),
+    pytest.param("assert tagged([1], 'a') == Tagged([1], 'a')", Verdict.AC, id="state-and-contents"),
+    pytest.param("assert liar([9]) == [1, 2]", Verdict.WA, id="always-equal-vs-plain"),
+    pytest.param("assert liar([9]) == Liar([1, 2])", Verdict.WA, id="always-equal-vs-handle"),
+    pytest.param("assert not (liar([9]) != [1, 2])", Verdict.WA, id="never-unequal"),
+    pytest.param("assert Name('ab') == 'ab' and Name('ab') != 'abc'", Verdict.AC, id="str-subclass"),
+    pytest.param("assert Table(a=1) == {'a': 1} and Table(a=1) != {'a': 2}", Verdict.AC, id="dict-subclass"),
+    pytest.param("assert Color.RED == 1 and Color.RED != 2", Verdict.AC, id="int-enum"),
+])
+def test_builtin_subclass_equality(write: Write, statement: str, verdict: Verdict) -> None:
+    assert verdicts(run(problem_of(write, STACKS, [statement], entry_point="make"))) == [verdict]
 
 
