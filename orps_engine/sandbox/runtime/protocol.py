@@ -326,6 +326,7 @@ class RpcReply(TypedDict):
     exc: NotRequired[ExcInfo]
     out: NotRequired[str]
     mut: NotRequired[list[Mutation]]
+    aw: NotRequired[bool]  # call: the result was a coroutine, run to its end; ``ok``/``exc`` is its outcome
 
 
 # -- building -------------------------------------------------------------------------------------

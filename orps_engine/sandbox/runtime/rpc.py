@@ -18,6 +18,13 @@ solution could answer, so an always-equal subclass could claim not to. The cost 
 wrong answer for a subclass whose ``__eq__`` is legitimately looser than its base's (a
 case-insensitive ``str``); the solution can return plain data instead.
 
+Coroutines: a call whose result is a coroutine (or another awaitable, from a coroutine function)
+runs it to completion in the solution's process, on that process's own event loop, and the reply
+is marked ``aw``: the checker hands the tests a coroutine that returns the value, or raises the
+exception, when awaited, so ``asyncio.run(f(1))`` and ``await f(1)`` behave as in plain Python (the
+coroutine's time is the call's). Async generators do not cross; calling one is an error that
+says so.
+
 The messages are ``protocol``'s ``RpcRequest`` and ``RpcReply``; a peer whose message does not
 have their shape has broken the protocol (``ProtocolError``), as one that went away has.
 """
@@ -31,7 +38,7 @@ import sys
 import time
 import traceback
 import types
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
 from . import codec, wire
@@ -217,6 +224,28 @@ def _base_value(obj: Any) -> Any:
     return _ABSENT
 
 
+def _name_of(fn: Any) -> str:
+    name = getattr(fn, "__qualname__", None)
+    return name[:100] if type(name) is str else "the function"
+
+
+def _is_coroutine_function(fn: Any) -> bool:
+    import inspect  # only for an awaitable that is not a coroutine: rare
+
+    return inspect.iscoroutinefunction(fn)
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+async def _settled(value: Any, error: BaseException | None) -> Any:
+    """What the tests await for a coroutine the solution's process already ran."""
+    if error is not None:
+        raise error
+    return value
+
+
 class Endpoint:
     """One side of the broker: sends requests, serves the peer's requests meanwhile."""
 
@@ -240,6 +269,7 @@ class Endpoint:
         self.calls = 0
         self.busy_s = 0.0
         self.last_result: Any = None
+        self._loop: Any = None  # the solution's event loop for coroutines, made on first use
         self.codec = codec.Codec(export=self._export, resolve=self._resolve, remote=self._remote,
                                  remote_id=self._remote_id)
 
@@ -280,6 +310,10 @@ class Endpoint:
         for mutation in reply.get("mut", ()):
             _write_back(_mutated(mutation, args, kwargs), self.codec.decode(mutation["value"]))
         self.calls += 1
+        if reply.get("aw"):  # a coroutine, run already: the tests get one that settles alike
+            error = rebuild_exception(reply["exc"]) if "exc" in reply else None
+            self.last_result = None if error is not None else self.codec.decode(reply.get("ok"))
+            return _settled(self.last_result, error)
         self.last_result = self._unwrap(reply)
         return self.last_result
 
@@ -373,7 +407,18 @@ class Endpoint:
         sent_args, sent_kwargs = msg.get("args", []), msg.get("kwargs", {})
         args = [dec(a) for a in sent_args]
         kwargs = {str(k): dec(v) for k, v in sent_kwargs.items()}
-        reply = self._ok(msg, fn(*args, **kwargs))
+        result = fn(*args, **kwargs)
+        reply: RpcReply
+        if isinstance(result, types.AsyncGeneratorType):
+            raise TypeError(f"{_name_of(fn)} returned an async generator, which orps cannot pass to the tests "
+                            "(its process is separate); only coroutines are awaited across")
+        if isinstance(result, types.CoroutineType) or (isinstance(result, Awaitable) and _is_coroutine_function(fn)):
+            try:
+                reply = {**self._ok(msg, self._run_coroutine(result)), "aw": True}
+            except BaseException as exc:  # raised when the tests await it, as in plain Python
+                reply = {"re": msg["id"], "exc": self._describe(exc), "aw": True}
+        else:
+            reply = self._ok(msg, result)
         mutated: list[Mutation] = [
             {"where": "arg", "key": i, "value": enc} for i, (a, sent) in enumerate(zip(args, sent_args))
             if isinstance(a, _MUTABLE) and (enc := self.codec.encode(a)) != sent]
@@ -382,6 +427,17 @@ class Endpoint:
         if mutated:
             reply["mut"] = mutated
         return reply
+
+    def _run_coroutine(self, awaitable: Awaitable[Any]) -> Any:
+        """Run a coroutine to its end on this process's event loop (kept, so loop-bound objects
+        the solution made at import, an ``asyncio.Lock``, keep working from call to call)."""
+        import asyncio  # here: most solutions never need it, and it costs milliseconds
+
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.new_event_loop()
+        if isinstance(awaitable, Coroutine):
+            return self._loop.run_until_complete(awaitable)
+        return self._loop.run_until_complete(_awaited(awaitable))
 
     def _op_getattr(self, msg: RpcRequest) -> RpcReply:
         return self._ok(msg, getattr(self._target(msg), str(msg["name"])))
@@ -460,6 +516,7 @@ def _read(message: object) -> dict[str, Any]:
     _expect(type(msg.get("re")) is int, "a reply to no request")
     _expect(type(msg.get("out", "")) is str, "output that is not text")
     _expect(type(msg.get("exc", {})) is dict, "a malformed exception")
+    _expect(type(msg.get("aw", False)) is bool, "a malformed coroutine mark")
     mutations = msg.get("mut", [])
     _expect(type(mutations) is list and all(_is_mutation(m) for m in mutations), "malformed mutations")
     return msg

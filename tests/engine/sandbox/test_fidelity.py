@@ -150,3 +150,88 @@ def test_builtin_subclass_equality(write: Write, statement: str, verdict: Verdic
     assert verdicts(run(problem_of(write, STACKS, [statement], entry_point="make"))) == [verdict]
 
 
+# -- 3. async targets -----------------------------------------------------------------------------------
+ASYNC = textwrap.dedent("""
+    import asyncio
+
+    LOCK = asyncio.Lock()
+    SEEN = []
+
+    async def f(x):
+        async with LOCK:
+            await asyncio.sleep(0)
+        if x == 0:
+            raise ValueError("zero")
+        SEEN.append(x)
+        return x + 1
+
+    def seen():
+        return list(SEEN)
+
+    class Box:
+        async def get(self):
+            return "boxed"
+
+    async def numbers():
+        yield 1
+""")
+
+
+@pytest.mark.parametrize(("statement", "verdict"), [
+    pytest.param("assert asyncio.run(f(1)) == 2", Verdict.AC, id="asyncio-run"),
+    pytest.param("assert asyncio.run(f(1)) == 3", Verdict.WA, id="wrong-value"),
+    pytest.param("async def main():\n    return await f(1) + await f(2)\nassert asyncio.run(main()) == 5",
+                 Verdict.AC, id="await-in-a-test-helper"),
+    pytest.param("assert asyncio.run(f(1)) == 2 and asyncio.run(f(2)) == 3 and seen() == [1, 2]",
+                 Verdict.AC, id="one-loop-for-the-process"),
+    pytest.param("asyncio.run(f(0))", Verdict.RE, id="raises-when-awaited"),
+    pytest.param("try:\n    asyncio.run(f(0))\nexcept ValueError as e:\n    assert str(e) == 'zero'\n"
+                 "else:\n    raise AssertionError('no error')", Verdict.AC, id="expected-exception"),
+    pytest.param("c = f(0)\nassert asyncio.iscoroutine(c)\nc.close()", Verdict.AC, id="not-awaited-is-no-error"),
+    pytest.param("assert asyncio.run(Box().get()) == 'boxed'", Verdict.AC, id="async-method"),
+    pytest.param("assert f(1) == 2", Verdict.WA, id="a-coroutine-is-not-its-value"),
+])
+def test_async_function_asserts(write: Write, statement: str, verdict: Verdict) -> None:
+    problem = problem_of(write, ASYNC, [statement], setup="import asyncio", entry_point="f")
+    assert verdicts(run(problem)) == [verdict]
+
+
+def test_async_exception_is_the_solutions_error_with_its_line(write: Write) -> None:
+    results = run(problem_of(write, ASYNC, ["asyncio.run(f(0))"], setup="import asyncio", entry_point="f"))
+    error = results[0].error
+    assert error is not None and (error.type, error.message) == ("ValueError", "zero")
+    assert error.line == 11
+
+
+def test_async_generator_is_a_clear_error_not_a_crash(write: Write) -> None:
+    results = run(problem_of(write, ASYNC, ["async def main():\n    return [x async for x in numbers()]\n"
+                                            "assert asyncio.run(main()) == [1]"], setup="import asyncio",
+                             entry_point="numbers"))
+    assert verdicts(results) == [Verdict.RE]
+    assert results[0].error is not None and "async generator" in results[0].error.message
+
+
+def test_async_doctest(write: Write) -> None:
+    code = textwrap.dedent('''
+        import asyncio
+
+        async def double(x):
+            """
+            >>> import asyncio
+            >>> asyncio.run(double(2))
+            4
+            >>> asyncio.run(double(-1))
+            Traceback (most recent call last):
+            ValueError: negative
+            """
+            await asyncio.sleep(0)
+            if x < 0:
+                raise ValueError("negative")
+            return x * 2
+    ''')
+    problem = load_problem(write("adt.py", code))
+    assert verdicts(run(problem)) == [Verdict.AC, Verdict.AC]
+    wrong = problem.with_source(code.replace("return x * 2", "return x * 3"))
+    assert verdicts(run(wrong)) == [Verdict.WA, Verdict.AC]
+
+
