@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .problem import Problem, ProblemKind, TestCase, TestKind
 from .results import ExecutionResult, RunError, SuiteResult, Verdict
@@ -87,9 +87,11 @@ def run_test(box: Sandbox, problem: Problem, test: TestCase) -> ExecutionResult:
     return judge_function(problem, test, run)
 
 
-def checker_spec(problem: Problem, test: TestCase) -> CheckerSpec:
-    """What the checker process receives: the test itself, with its expected values, and the builtin
-    names the user's own file defines (only those of the solution's may shadow a builtin in the test)."""
+def checker_spec(problem: Problem, test: TestCase, *, by_value_modules: Sequence[str] = ()) -> CheckerSpec:
+    """What the checker process receives: the test itself, with its expected values; the builtin
+    names the user's own file defines (only those of the solution's may shadow a builtin in the
+    test); and the modules whose plain objects may cross by value (none unless the caller opts in:
+    only modules both processes import identically, never the user's own)."""
     filename = str(test.path) if test.path else "<tests>"
     kind: CaseKind = "doctest" if test.kind is TestKind.DOCTEST else "assert"
     return {
@@ -100,6 +102,7 @@ def checker_spec(problem: Problem, test: TestCase) -> CheckerSpec:
                  "line": _source_line(test), "want": test.want, "exc_msg": test.exc_msg,
                  "context": list(test.context), "flags": test.doctest_flags},
         "builtin_names_kept": sorted(problem.kept_builtins),
+        "by_value_modules": list(by_value_modules),
     }
 
 

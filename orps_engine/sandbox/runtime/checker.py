@@ -85,7 +85,9 @@ class Checker:
         define (a candidate's ``abs`` that always returns 0 must not judge ``abs(f(x) - y) < eps``).
         The module proxy keeps every name, so ``module.abs`` still reaches the solution's."""
         name = self.spec["module"]
-        listing = self.ep.request("module")
+        by_value = list(self.spec.get("by_value_modules", []))
+        self.ep.codec.share_by_value(by_value, own_module=name)
+        listing = self.ep.request("module", value=by_value)
         if not (type(listing) is dict and type(listing.get("names")) is dict
                 and all(type(k) is str for k in listing["names"])
                 and (type(listing.get("all", [])) is list and all(type(k) is str for k in listing.get("all", [])))):

@@ -246,6 +246,9 @@ class CheckerSpec(TypedDict):
     # The solution's names that may shadow a builtin in the test's namespace: those the user's own
     # file defines (``Problem.kept_builtins``); any other, a candidate's ``abs``, stays ``module.abs``.
     builtin_names_kept: NotRequired[list[str]]
+    # Modules (or package prefixes) whose plain-class instances travel by value, both ways (``codec``);
+    # none when absent. The checker passes the list on to the solution's process.
+    by_value_modules: NotRequired[list[str]]
 
 
 OutcomeName = Literal["pass", "fail", "solution_error", "solution_exit", "test_error"]
@@ -294,7 +297,7 @@ class RpcRequest(TypedDict):
     obj: NotRequired[int]
     name: NotRequired[str]  # getattr, setattr, delattr
     key: NotRequired[Encoded]  # getitem, setitem, delitem
-    value: NotRequired[Encoded]  # setattr, setitem, isinstance
+    value: NotRequired[Encoded]  # setattr, setitem, isinstance; module: the by-value module list
     args: NotRequired[list[Encoded]]  # call
     kwargs: NotRequired[dict[str, Encoded]]  # call
 
@@ -439,7 +442,7 @@ def read_spec(message: object) -> CheckerSpec:
     """The checker's test (from the parent: only its outline is checked)."""
     msg = _object(message, "checker spec")
     _str(msg, "module")
-    for key in ("builtin_names_kept",):
+    for key in ("builtin_names_kept", "by_value_modules"):
         if key in msg:
             _str_list(msg, key)
     test = _object(msg.get("test"), "test")

@@ -308,7 +308,7 @@ class Endpoint:
         reply = self._roundtrip({"id": self._new_id(), "op": "call", "obj": ident, "args": sent_args,
                                  "kwargs": sent_kwargs})
         for mutation in reply.get("mut", ()):
-            _write_back(_mutated(mutation, args, kwargs), self.codec.decode(mutation["value"]))
+            _write_back(_mutated(mutation, args, kwargs), self.codec.decode(mutation["value"]), self.codec)
         self.calls += 1
         if reply.get("aw"):  # a coroutine, run already: the tests get one that settles alike
             error = rebuild_exception(reply["exc"]) if "exc" in reply else None
@@ -393,6 +393,9 @@ class Endpoint:
     def _op_module(self, msg: RpcRequest) -> RpcReply:
         assert self._module_loader is not None
         module = self._module_loader()
+        by_value = self.codec.decode(msg["value"]) if "value" in msg else []
+        if type(by_value) is list:
+            self.codec.share_by_value([m for m in by_value if type(m) is str], own_module=module.__name__)
         names = {k: v for k, v in vars(module).items()
                  if not k.startswith("_") and not isinstance(v, types.ModuleType)}
         listing: dict[str, Any] = {"module": codec.AsHandle(module), "names": names}
@@ -421,12 +424,16 @@ class Endpoint:
             reply = self._ok(msg, result)
         mutated: list[Mutation] = [
             {"where": "arg", "key": i, "value": enc} for i, (a, sent) in enumerate(zip(args, sent_args))
-            if isinstance(a, _MUTABLE) and (enc := self.codec.encode(a)) != sent]
+            if self._mirrored(a) and (enc := self.codec.encode(a)) != sent]
         mutated += [{"where": "kwarg", "key": k, "value": enc} for k, v in kwargs.items()
-                    if isinstance(v, _MUTABLE) and (enc := self.codec.encode(v)) != sent_kwargs[k]]
+                    if self._mirrored(v) and (enc := self.codec.encode(v)) != sent_kwargs[k]]
         if mutated:
             reply["mut"] = mutated
         return reply
+
+    def _mirrored(self, arg: Any) -> bool:
+        """Whether a callee's in-place change to ``arg`` goes back to the caller's own object."""
+        return isinstance(arg, _MUTABLE) or self.codec.travels_by_value(arg)
 
     def _run_coroutine(self, awaitable: Awaitable[Any]) -> Any:
         """Run a coroutine to its end on this process's event loop (kept, so loop-bound objects
@@ -541,9 +548,11 @@ def _mutated(mutation: Mutation, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     return kwargs.get(str(key))
 
 
-def _write_back(target: Any, value: Any) -> None:
+def _write_back(target: Any, value: Any, shared: codec.Codec) -> None:
     """Mirror an in-place change the solution made to an argument the tests passed."""
-    if isinstance(target, list):
+    if type(value) is type(target) and shared.travels_by_value(target):
+        codec.set_object_state(target, codec.object_state(value, type(value)), replace=True)
+    elif isinstance(target, list):
         target[:] = value
     elif isinstance(target, (dict, set)):
         target.clear()

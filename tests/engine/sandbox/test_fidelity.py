@@ -5,18 +5,26 @@ classes, and functions the test hands to the solution (a known limit, with a cle
 from __future__ import annotations
 
 import json
+import os
+import socket
+import sys
 import textwrap
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from orps_engine import Verdict, load_problem, run_tests
-from orps_engine.judge import checker_spec
+from orps_engine.judge import checker_spec, judge_function, open_sandbox
 from orps_engine.problem import FunctionTarget, Problem, ProblemKind
 from orps_engine.problem.datasets import problem_from_row
 from orps_engine.problem.pysource import builtin_names_defined
 from orps_engine.results import ExecutionResult
+from orps_engine.sandbox import Limits
+from orps_engine.sandbox.runtime import codec, rpc
 
 Write = Callable[..., Path]
 
@@ -233,5 +241,220 @@ def test_async_doctest(write: Write) -> None:
     assert verdicts(run(problem)) == [Verdict.AC, Verdict.AC]
     wrong = problem.with_source(code.replace("return x * 2", "return x * 3"))
     assert verdicts(run(wrong)) == [Verdict.WA, Verdict.AC]
+
+
+# -- 4. values of shared classes travel by value -------------------------------------------------
+SHAPES = textwrap.dedent('''
+    from dataclasses import dataclass, field
+
+    @dataclass(frozen=True, slots=True)
+    class Point:
+        x: int
+        y: int
+
+    @dataclass
+    class Bag:
+        items: list = field(default_factory=list)
+
+    INITS = []
+
+    class Strict:
+        """Every way of building one that calls its code leaves a trace or raises."""
+
+        def __init__(self, v):
+            INITS.append(v)
+            object.__setattr__(self, "v", v)
+
+        def __setattr__(self, name, value):
+            raise AttributeError("read-only")
+
+        def __post_init__(self):
+            INITS.append("post")
+
+    class Custom:
+        def __reduce__(self):
+            return (Custom, ())
+
+    LOOKUPS = []
+
+    def __getattr__(name):
+        LOOKUPS.append(name)
+        raise AttributeError(name)
+''')
+
+
+@pytest.fixture
+def shapes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
+    """A helper module both sides import identically (the forked solution inherits it)."""
+    (tmp_path / "orps_shapes_helper.py").write_text(SHAPES, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import orps_shapes_helper  # type: ignore[import-not-found]
+
+    yield orps_shapes_helper
+    sys.modules.pop("orps_shapes_helper", None)
+
+
+@contextmanager
+def broker(solution: str, by_value: list[str]) -> Iterator[tuple[rpc.Endpoint, dict[str, Any]]]:
+    """A real checker endpoint here and a solution endpoint in a forked process, as in the sandbox."""
+    ours, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # the solution's process
+        try:
+            ours.close()
+            module = types.ModuleType("solution")
+            sys.modules["solution"] = module
+            exec(compile(solution, "<solution>", "exec"), module.__dict__)
+            rpc.Endpoint(theirs, serve_ops=rpc.SOLUTION_OPS, module_loader=lambda: module).serve_forever()
+        finally:
+            os._exit(0)
+    theirs.close()
+    endpoint = rpc.Endpoint(ours, serve_ops=rpc.CHECKER_OPS)
+    endpoint.codec.share_by_value(by_value, own_module="solution")
+    try:
+        listing = endpoint.request("module", value=by_value)
+        yield endpoint, listing["names"]
+    finally:
+        ours.close()
+        os.waitpid(pid, 0)
+
+
+SOLUTION = textwrap.dedent("""
+    from orps_shapes_helper import Point, Bag, Strict, Custom
+
+    def moved(p, dx):
+        return Point(p.x + dx, p.y)
+
+    def fill(bag):
+        bag.items.append(len(bag.items))
+
+    def strict(v):
+        return Strict(v)
+
+    def custom():
+        return Custom()
+
+    class Own:
+        def __init__(self):
+            self.secret = 1
+
+    def own():
+        return Own()
+""")
+
+
+def test_dataclass_of_a_shared_module_goes_and_comes_back_by_value(shapes: types.ModuleType) -> None:
+    with broker(SOLUTION, ["orps_shapes_helper"]) as (_endpoint, names):
+        result = names["moved"](shapes.Point(1, 2), 2)
+    assert type(result) is shapes.Point and result == shapes.Point(3, 2)
+
+
+def test_callee_changes_to_a_by_value_argument_are_mirrored(shapes: types.ModuleType) -> None:
+    bag = shapes.Bag([7])
+    with broker(SOLUTION, ["orps_shapes_helper"]) as (_endpoint, names):
+        names["fill"](bag)
+        names["fill"](bag)
+    assert bag.items == [7, 1, 2]
+
+
+def test_rebuilding_calls_no_code_of_the_class(shapes: types.ModuleType) -> None:
+    with broker(SOLUTION, ["orps_shapes_helper"]) as (_endpoint, names):
+        result = names["strict"](5)
+    assert type(result) is shapes.Strict and result.v == 5
+    assert shapes.INITS == []  # the solution's process ran __init__; this one never did
+
+
+def test_classes_of_the_solutions_module_and_pickling_classes_stay_handles(shapes: types.ModuleType) -> None:
+    with broker(SOLUTION, ["orps_shapes_helper", "solution"]) as (_endpoint, names):
+        assert isinstance(names["own"](), rpc.Remote)
+        assert isinstance(names["custom"](), rpc.Remote)
+
+
+def test_without_the_allow_list_shared_objects_stay_handles(shapes: types.ModuleType) -> None:
+    with broker(SOLUTION, []) as (_endpoint, names):
+        assert isinstance(names["strict"](1), rpc.Remote)
+        with pytest.raises(PermissionError):  # the solution may only call what the tests hand it
+            names["moved"](shapes.Point(1, 2), 1)
+
+
+def _codec(by_value: list[str]) -> codec.Codec:
+    c = codec.Codec(export=lambda obj: 1, resolve=lambda n: None, remote=lambda n: ("remote", n),
+                    remote_id=lambda obj: None)
+    c.share_by_value(by_value, own_module="solution")
+    return c
+
+
+EVERYTHING = ["orps_shapes_helper", "solution", "os", "orps_engine"]  # refused even where listed
+
+
+@pytest.mark.parametrize(("allowed", "module", "qualname"), [
+    pytest.param(["orps_shapes_helper"], "os", "PathLike", id="outside-the-allow-list"),
+    pytest.param(EVERYTHING, "solution", "Own", id="the-solutions-own-module"),
+    pytest.param(EVERYTHING, "orps_engine.sandbox.runtime.rpc", "Remote", id="the-runtime-itself"),
+    pytest.param(EVERYTHING, "orps_shapes_helper", "Custom", id="custom-pickling"),
+    pytest.param(EVERYTHING, "orps_shapes_helper", "Point.__init__", id="not-a-class"),
+    pytest.param(EVERYTHING, "orps_shapes_helper", "Missing", id="no-such-name"),
+    pytest.param(EVERYTHING, "orps_shapes_helper.sub", "X", id="module-that-does-not-exist"),
+    pytest.param(EVERYTHING, 3, "X", id="malformed"),
+])
+def test_decoding_refuses_classes_it_may_not_rebuild(shapes: types.ModuleType, allowed: list[str], module: Any,
+                                                     qualname: str) -> None:
+    with pytest.raises(codec.CodecError):
+        _codec(allowed).decode({"$obj": [module, qualname, []]})
+    assert qualname.split(".")[0] not in shapes.LOOKUPS  # names are never looked up through __getattr__
+
+
+def test_decoding_refuses_state_a_slotted_class_cannot_hold(shapes: types.ModuleType) -> None:
+    c = _codec(["orps_shapes_helper"])
+    assert c.decode({"$obj": ["orps_shapes_helper", "Point", [["x", 1], ["y", 2]]]}) == shapes.Point(1, 2)
+    with pytest.raises(codec.CodecError):
+        c.decode({"$obj": ["orps_shapes_helper", "Point", [["z", 1]]]})
+    with pytest.raises(codec.CodecError):
+        c.decode({"$obj": ["orps_shapes_helper", "Point", [[1, 1]]]})
+
+
+def test_shared_dataclass_through_the_sandbox(write: Write) -> None:
+    """``pstats`` stands for a library both processes import: its dataclasses cross by value."""
+    code = textwrap.dedent("""
+        import dataclasses
+
+        def twice(profile):
+            return dataclasses.replace(profile, ncalls=profile.ncalls * 2)
+    """)
+    problem = problem_of(write, code, [
+        "p = FunctionProfile('3', 0.5, 0.1, 1.0, 0.2, 'f.py', 7)\n"
+        "assert twice(p) == FunctionProfile('33', 0.5, 0.1, 1.0, 0.2, 'f.py', 7)"],
+        setup="from pstats import FunctionProfile", entry_point="twice")
+    assert verdicts(run(problem)) == [Verdict.RE]  # by default a checker object is a handle
+    assert _run_by_value(problem, ["pstats"]).verdict is Verdict.AC
+    wrong = problem.with_source(code.replace("* 2", "* 3"))
+    assert _run_by_value(wrong, ["pstats"]).verdict is Verdict.WA
+
+
+def test_forged_object_outside_the_allow_list_is_the_solutions_failure(write: Write) -> None:
+    code = textwrap.dedent("""
+        import sys
+
+        def f():
+            return 1
+
+        runtime = sys.modules[[m for m in sys.modules if m.endswith("runtime.rpc")][0]]
+        plain_ok = runtime.Endpoint._ok
+        runtime.Endpoint._ok = lambda self, msg, value: (
+            {"re": msg["id"], "ok": {"$obj": ["os", "PathLike", []]}} if value == 1 else plain_ok(self, msg, value))
+    """)
+    problem = problem_of(write, code, ["assert f() == 1"], entry_point="f")
+    result = _run_by_value(problem, ["pstats"])
+    assert result.verdict is Verdict.WA
+    assert result.detail is not None and "may not travel by value" in result.detail
+
+
+def _run_by_value(problem: Problem, modules: list[str]) -> ExecutionResult:
+    test = problem.tests[0]
+    limits = Limits.for_time_and_memory(problem.time_limit_s, problem.memory_limit_mb)
+    with open_sandbox(problem) as box:
+        run_ = box.run_function_test(source=problem.source, filename=str(problem.path), module=problem.module,
+                                     spec=checker_spec(problem, test, by_value_modules=modules), limits=limits)
+    return judge_function(problem, test, run_)
 
 
