@@ -25,6 +25,17 @@ exception, when awaited, so ``asyncio.run(f(1))`` and ``await f(1)`` behave as i
 coroutine's time is the call's). Async generators do not cross; calling one is an error that
 says so.
 
+Functions the tests hand to the solution (a key function, a callback, the function a
+"count the recursive calls" solution traces) stay in the checker's process and reach the
+solution as proxies it may only call. Rebuilding them in the solution's process (code object,
+defaults, closure, globals) would give the solution their constants and the globals they
+read, which may be the expected values, and would run test code under the solution's control.
+So the proxies stay, at a known cost: a solution that inspects or traces such a function
+(``func.__code__``, ``sys.settrace`` to count its frames, ``inspect.signature``) cannot work
+under orps (LBPP lbpp/33 is one). Reading any attribute of such a proxy raises, at once, an
+``AttributeError`` that names this limit (so ``functools.wraps`` and ``lru_cache``, which
+tolerate a missing ``__name__``, still work on it).
+
 The messages are ``protocol``'s ``RpcRequest`` and ``RpcReply``; a peer whose message does not
 have their shape has broken the protocol (``ProtocolError``), as one that went away has.
 """
@@ -74,8 +85,11 @@ class Remote:
         return self._orps_ep.request(op, self._orps_id, **fields)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") and name.endswith("__") and name not in _FORWARDED_DUNDERS:
-            raise AttributeError(name)
+        ep = self._orps_ep
+        # The tests' objects have no readable attributes: an AttributeError, as ``functools.wraps`` expects.
+        if (name.startswith("__") and name.endswith("__") and name not in _FORWARDED_DUNDERS) \
+                or "getattr" not in ep.peer_ops:
+            raise AttributeError(_unavailable(name, ep), name=name)
         return self._op("getattr", name=name)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -131,6 +145,15 @@ class Remote:
 
 _FORWARDED_DUNDERS = frozenset({"__name__", "__qualname__", "__doc__", "__module__", "__dict__",
                                 "__class__"})
+
+
+def _unavailable(name: str, endpoint: Endpoint) -> str:
+    """Why an attribute of a proxy is missing (see the module's docstring on functions from the tests)."""
+    if "getattr" not in endpoint.peer_ops:  # this is the solution's process: the proxy is the tests'
+        return (f"{name} is not available: this object belongs to the tests, which orps runs in a "
+                "separate process; the solution can only call it (so its code cannot be inspected or "
+                "traced: a known limit of orps)")
+    return f"{name} is not available: this object lives in the solution's process (orps runs it separately)"
 
 
 class _RemoteIterator:

@@ -373,7 +373,7 @@ def test_classes_of_the_solutions_module_and_pickling_classes_stay_handles(shape
 def test_without_the_allow_list_shared_objects_stay_handles(shapes: types.ModuleType) -> None:
     with broker(SOLUTION, []) as (_endpoint, names):
         assert isinstance(names["strict"](1), rpc.Remote)
-        with pytest.raises(PermissionError):  # the solution may only call what the tests hand it
+        with pytest.raises(AttributeError, match="belongs to the tests"):  # the solution may only call it
             names["moved"](shapes.Point(1, 2), 1)
 
 
@@ -458,3 +458,37 @@ def _run_by_value(problem: Problem, modules: list[str]) -> ExecutionResult:
     return judge_function(problem, test, run_)
 
 
+# -- 5. functions the test hands to the solution stay in the checker ----------------------------
+def test_solution_inspecting_a_test_function_gets_an_error_naming_the_limit(write: Write) -> None:
+    code = "def name_of(g):\n    return g.__code__.co_name\n"
+    results = run(problem_of(write, code, ["def h():\n    pass\nassert name_of(h) == 'h'"], entry_point="name_of"))
+    assert verdicts(results) == [Verdict.RE]
+    error = results[0].error
+    assert error is not None and error.type == "AttributeError"
+    assert "__code__" in error.message and "belongs to the tests" in error.message
+
+
+def test_solution_may_still_call_a_test_function(write: Write) -> None:
+    code = "def apply(g, x):\n    return g(g(x))\n"
+    results = run(problem_of(write, code, ["assert apply(lambda v: v + 1, 1) == 3"], entry_point="apply"))
+    assert verdicts(results) == [Verdict.AC]
+
+
+def test_solution_may_wrap_and_memoise_a_test_function(write: Write) -> None:
+    code = textwrap.dedent("""
+        import functools
+
+        def memo_apply(g, xs):
+            cached = functools.lru_cache(maxsize=None)(g)
+            return [cached(x) for x in xs]
+
+        def wrapped(g):
+            @functools.wraps(g)
+            def inner(x):
+                return g(x) + 1
+            return inner(1)
+    """)
+    results = run(problem_of(write, code, ["calls = []\ndef g(v):\n    calls.append(v)\n    return v * 2\n"
+                                           "assert memo_apply(g, [1, 1, 2]) == [2, 2, 4] and calls == [1, 2]",
+                                           "assert wrapped(lambda v: v * 10) == 11"], entry_point="memo_apply"))
+    assert verdicts(results) == [Verdict.AC, Verdict.AC]
