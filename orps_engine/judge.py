@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .problem import Problem, ProblemKind, TestCase, TestKind
 from .results import ExecutionResult, RunError, SuiteResult, Verdict
@@ -89,8 +89,9 @@ def run_test(box: Sandbox, problem: Problem, test: TestCase) -> ExecutionResult:
     if problem.kind is ProblemKind.PROGRAM:
         raw = box.run_program(source=problem.source, filename=filename, stdin=test.input or "", limits=limits)
         return judge_program(problem, test, raw)
-    run = box.run_function_test(source=problem.source, filename=filename, module=problem.module,
-                                spec=checker_spec(problem, test), limits=limits, project=project_run(problem))
+    spec = checker_spec(problem, test, by_value_modules=shared_modules(problem))
+    run = box.run_function_test(source=problem.source, filename=filename, module=problem.module, spec=spec,
+                                limits=limits, project=project_run(problem))
     return judge_function(problem, test, run)
 
 
@@ -98,8 +99,11 @@ _CASE_KINDS: dict[TestKind, CaseKind] = {TestKind.ASSERT: "assert", TestKind.DOC
                                          TestKind.PYTEST: "pytest"}
 
 
-def checker_spec(problem: Problem, test: TestCase) -> CheckerSpec:
-    """What the checker process receives: the test itself, with its expected values."""
+def checker_spec(problem: Problem, test: TestCase, *, by_value_modules: Sequence[str] = ()) -> CheckerSpec:
+    """What the checker process receives: the test itself, with its expected values; the builtin
+    names the user's own file defines (only those of the solution's may shadow a builtin in the
+    test); and the modules whose plain objects may cross by value (none unless the caller opts in:
+    only modules both processes import identically, never the user's own)."""
     filename = str(test.path) if test.path else "<tests>"
     kind = _CASE_KINDS[test.kind]
     source = "" if test.kind is TestKind.PYTEST else test.source or ""  # pytest reads the test file itself
@@ -111,6 +115,8 @@ def checker_spec(problem: Problem, test: TestCase) -> CheckerSpec:
                  "line": _source_line(test), "want": test.want, "exc_msg": test.exc_msg,
                  "context": list(test.context), "flags": test.doctest_flags},
         "project": _project_spec(problem),
+        "builtin_names_kept": sorted(problem.kept_builtins),
+        "by_value_modules": list(by_value_modules),
     }
 
 
@@ -120,6 +126,13 @@ def _project_spec(problem: Problem) -> ProjectSpec | None:
         return None
     return {"root": str(layout.root), "module": layout.module, "package": layout.package,
             "filename": str(problem.path), "sys_path": [str(p) for p in layout.import_paths]}
+
+
+def shared_modules(problem: Problem) -> tuple[str, ...]:
+    """The modules both processes import alike, whose plain objects may cross by value: a project's
+    own package (the module under test excepted, which the codec never rebuilds)."""
+    layout = problem.project
+    return (layout.module.split(".")[0],) if layout is not None else ()
 
 
 def project_run(problem: Problem) -> ProjectRun | None:

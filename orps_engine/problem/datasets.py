@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from . import pysource
 from .model import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
 
 DATASET_MODULE = "code"
@@ -40,10 +41,11 @@ def problem_from_row(row: dict[str, str], *, source: str | None = None) -> Probl
                   for i, a in enumerate(asserts))
     entry = _entry_point(row)
     target: Target = FunctionTarget(entry) if entry else WholeFile()
+    code = row["completion"] if source is None else source
     return Problem(path=Path(task.replace("/", "_")) / f"{DATASET_MODULE}.py",
-                   source=row["completion"] if source is None else source, kind=ProblemKind.MODULE, target=target,
+                   source=code, kind=ProblemKind.MODULE, target=target,
                    tests=tests, module=DATASET_MODULE, setup=row.get("test_setup", ""),
-                   origin=task, name=row.get("title") or task)
+                   origin=task, name=row.get("title") or task, kept_builtins=pysource.builtin_names_defined(code))
 
 
 def _entry_point(row: dict[str, str]) -> str | None:

@@ -89,7 +89,8 @@ def _doctest_problem(path: Path, source: str, node: ast.FunctionDef | ast.AsyncF
     if not cases:
         raise InputError(f"the doctests of {node.name} show no expected output", path=path, line=node.lineno)
     return Problem(path=path, source=source, kind=ProblemKind.MODULE, target=FunctionTarget(node.name), tests=cases,
-                   module=sidecar.module_name(path), origin=f"doctests of {node.name}")
+                   module=sidecar.module_name(path), origin=f"doctests of {node.name}",
+                   kept_builtins=pysource.builtin_names_defined(source, str(path)))
 
 
 def _program(path: Path, source: str, folder: Path, cases: tuple[TestCase, ...]) -> Problem:

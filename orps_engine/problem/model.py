@@ -107,7 +107,12 @@ class Problem:
     python: str | None = None  # the interpreter that runs the code (None: the one running orps)
     project: ProjectLayout | None = None  # set for a project's own tests (TestKind.PYTEST)
     notes: tuple[str, ...] = ()  # what finding the tests found worth saying (skipped ones, ...)
+    # The user's own top-level names that are also builtins (a function of theirs named ``filter``):
+    # only these of the solution's names may shadow a builtin in the tests. Taken from the user's
+    # file when the problem is loaded, never from a candidate, so ``with_source`` keeps it.
+    kept_builtins: frozenset[str] = frozenset()
 
     def with_source(self, source: str) -> Problem:
-        """The same problem and tests against other code (a candidate)."""
+        """The same problem and tests against other code (a candidate); ``kept_builtins`` stays the
+        original's, so a candidate that defines ``abs`` cannot make the tests call it."""
         return replace(self, source=source)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
@@ -37,6 +38,16 @@ def top_level_names(tree: ast.Module) -> set[str]:
         elif isinstance(node, ast.ExceptHandler):
             pending.extend(node.body)
     return names
+
+
+def builtin_names_defined(source: str, filename: str = "<unknown>") -> frozenset[str]:
+    """The top-level names of ``source`` that are also builtins (``filter``, ``sum``...): the names
+    of the user's own code that its tests legitimately reach instead of the builtin. Empty where
+    the source does not parse."""
+    tree = parse(source, filename)
+    if tree is None:
+        return frozenset()
+    return frozenset(top_level_names(tree) & set(dir(builtins)))
 
 
 def find_def(tree: ast.Module, qualname: str) -> Definition | None:

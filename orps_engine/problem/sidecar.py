@@ -129,7 +129,8 @@ def _function_problem(data: dict[str, Any], text: str, path: Path, solution: Pat
     target: Target = FunctionTarget(name) if name else WholeFile()
     return Problem(path=solution, source=source, kind=ProblemKind.MODULE, target=target, tests=tuple(cases),
                    module=module_name(solution), setup=setup, setup_path=path,
-                   origin=str(path), name=_opt_str(data, "name"), url=_opt_str(data, "url"), **limits)
+                   origin=str(path), name=_opt_str(data, "name"), url=_opt_str(data, "url"),
+                   kept_builtins=pysource.builtin_names_defined(source, str(solution)), **limits)
 
 
 def _check_syntax(code: str, path: Path, text: str, key: str, line: int | None) -> None:

@@ -33,6 +33,7 @@ from .protocol import CheckerJob, CheckerReport, CheckerSpec, CheckOutcome, Erro
 MAX_REPR = 1000
 MAX_TYPE_NAME = 200
 MAX_TRACE = 4000
+_BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 class _AssertFailed(AssertionError):
@@ -82,28 +83,49 @@ class Checker:
         except ImportError as exc:
             return {"outcome": "test_error", "message": f"pytest is not installed for {sys.executable} ({exc})",
                     "line": None}
-        return pytest_case.run(self.spec, self.ep, self._classify, _show)
+        return pytest_case.run(self.spec, self.ep, self.fill_module, self._classify, _show)
 
     def _capture(self, text: str) -> None:
         self.out.write(text)
 
     # -- binding the solution -----------------------------------------------------------------
     def _bind_solution(self) -> dict[str, Any]:
-        listing = self.ep.request("module")
-        if not (type(listing) is dict and type(listing.get("names")) is dict
-                and all(type(k) is str for k in listing["names"])):
-            raise rpc.ProtocolError("the solution's process sent a malformed module listing")
+        """The test's namespace: the solution's public names, as plain Python's ``from module import *``
+        would bind them, except those that would shadow a builtin the user's own file does not
+        define (a candidate's ``abs`` that always returns 0 must not judge ``abs(f(x) - y) < eps``).
+        The module proxy keeps every name, so ``module.abs`` still reaches the solution's."""
         name = self.spec["module"]
         proxy = types.ModuleType(name)
-        proxy.__dict__.update(listing["names"])
-        remote_module = listing["module"]
-        setattr(proxy, "__getattr__", lambda attr: getattr(remote_module, attr))  # noqa: B010 (PEP 562)
+        bound = self.fill_module(proxy)
         sys.modules[name] = proxy
         globs: dict[str, Any] = {"__name__": "__orps_test__", "__builtins__": builtins}
-        globs.update(listing["names"])
+        globs.update(bound)
         globs.update(__orps_calls=lambda: self.ep.calls, __orps_fail=self._fail,
                      __orps_fail_plain=self._fail_plain)
         return globs
+
+    def fill_module(self, proxy: types.ModuleType) -> dict[str, Any]:
+        """Make ``proxy`` the solution's module: every name of it (the rest through ``__getattr__``),
+        with an ``__all__`` that leaves out names shadowing builtins the user's file does not define.
+        Returns the names a star import binds. Also where the objects that may cross by value are
+        agreed on (both processes must)."""
+        name = self.spec["module"]
+        by_value = list(self.spec.get("by_value_modules", []))
+        self.ep.codec.share_by_value(by_value, own_module=name)
+        listing = self.ep.request("module", value=by_value)
+        if not (type(listing) is dict and type(listing.get("names")) is dict
+                and all(type(k) is str for k in listing["names"])
+                and (type(listing.get("all", [])) is list and all(type(k) is str for k in listing.get("all", [])))):
+            raise rpc.ProtocolError("the solution's process sent a malformed module listing")
+        names: dict[str, Any] = listing["names"]
+        exported: list[str] = listing.get("all", list(names))
+        kept = set(self.spec.get("builtin_names_kept", []))
+        shadowing = {n for n in (*names, *exported) if n in _BUILTIN_NAMES and n not in kept}
+        proxy.__dict__.update(names)
+        proxy.__dict__["__all__"] = [n for n in exported if n not in shadowing]  # for ``from module import *``
+        remote_module = listing["module"]
+        setattr(proxy, "__getattr__", lambda attr: getattr(remote_module, attr))  # noqa: B010 (PEP 562)
+        return {k: v for k, v in names.items() if k not in shadowing}
 
     def _exec(self, source: str, filename: str, line: int, globs: dict[str, Any],
               rewrite: bool = False) -> None:

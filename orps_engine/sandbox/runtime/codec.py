@@ -6,16 +6,27 @@ returns True) can never reach the checker's comparisons. Anything else travels a
 ``{"$h": n}`` names an object the sender keeps, ``{"$r": n}`` hands back one the receiver
 exported earlier; a value wrapped in ``AsHandle`` travels as a handle whatever it is. Decoding
 never calls code chosen by the sender.
+
+Instances of plain Python classes from modules both processes import identically (a dataclass of
+an installed library, of the standard library) may travel by value, ``{"$obj": [module, qualname,
+state]}``, but only from modules the parent allow-listed (``share_by_value``; none by default), and
+never from the solution's own module: a class the solution wrote must not decide equality in the
+checker, so its instances stay handles. The receiver rebuilds such an object with *its* copy of
+the class, by ``object.__new__`` and the slot descriptors / instance ``__dict__``, calling no
+``__init__``, ``__setstate__`` or ``__setattr__``; it imports the module only if it is allowed.
 """
 
 from __future__ import annotations
 
+import abc
 import base64
 import datetime as _dt
 import decimal
 import fractions
+import importlib
 import math
 import sys
+import types
 from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +34,12 @@ from typing import Any
 MAX_DEPTH = 400
 
 _SCALARS = (type(None), bool, int, str)
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement, not a C type
+_PICKLING_HOOKS = ("__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__getnewargs__",
+                   "__getnewargs_ex__")
+# never by value: the runtime's own classes (a forged Remote!), scripts, the tests' own namespace
+_RUNTIME_PACKAGE = __name__.rpartition(".")[0]  # ``_orps_runtime`` in the sandbox
+_NEVER_BY_VALUE = ("_orps_runtime", "__main__", "__orps_test__", "builtins")
 _BUILTIN_FACTORIES = {"int": int, "float": float, "str": str, "list": list, "dict": dict, "set": set,
                       "tuple": tuple, "bool": bool, "bytes": bytes, "frozenset": frozenset}
 
@@ -52,6 +69,29 @@ class Codec:
     def __init__(self, *, export: Callable[[Any], int], resolve: Callable[[int], Any],
                  remote: Callable[[int], Any], remote_id: Callable[[Any], int | None]) -> None:
         self._export, self._resolve, self._remote, self._remote_id = export, resolve, remote, remote_id
+        self._by_value: tuple[str, ...] = ()
+        self._own_module = ""
+
+    def share_by_value(self, modules: list[str], *, own_module: str) -> None:
+        """Let instances of plain classes from ``modules`` (names or package prefixes) travel by
+        value, both ways; ``own_module`` (the solution's) never does, whatever the list says."""
+        self._by_value = tuple(m for m in modules if type(m) is str and m)
+        self._own_module = own_module
+
+    def travels_by_value(self, obj: Any) -> bool:
+        """Whether ``obj`` would be sent as ``$obj`` (so a callee's changes to it can be mirrored)."""
+        return bool(self._by_value) and self._shareable(type(obj))
+
+    def _shareable(self, kind: type) -> bool:
+        module = kind.__dict__.get("__module__")
+        return (type(module) is str and self._module_allowed(module) and "<" not in kind.__qualname__
+                and _plain_class(kind))
+
+    def _module_allowed(self, module: str) -> bool:
+        if (module == self._own_module or module.split(".")[0] in _NEVER_BY_VALUE
+                or module == _RUNTIME_PACKAGE or module.startswith(_RUNTIME_PACKAGE + ".")):
+            return False
+        return any(module == p or module.startswith(p + ".") for p in self._by_value)
 
     # -- encoding ---------------------------------------------------------------------------
     def encode(self, obj: Any, depth: int = 0) -> Any:
@@ -70,6 +110,8 @@ class Codec:
         encoder = _ENCODERS.get(kind)
         if encoder is not None:
             return encoder(self, obj, depth + 1)
+        if self._by_value and self._shareable(kind):
+            return {"$obj": [kind.__module__, kind.__qualname__, self._state(obj, kind, depth + 1)]}
         if isinstance(obj, tuple) and hasattr(kind, "_fields") and kind.__bases__ == (tuple,):
             return {"$nt": [kind.__name__, list(kind._fields), [self.encode(x, depth + 1) for x in obj]]}
         if kind is type and obj.__module__ == "builtins" and obj.__name__ in _BUILTIN_FACTORIES:
@@ -90,6 +132,9 @@ class Codec:
 
     def _pairs(self, mapping: Any, depth: int) -> list[list[Any]]:
         return [[self.encode(k, depth), self.encode(v, depth)] for k, v in mapping.items()]
+
+    def _state(self, obj: Any, kind: type, depth: int) -> list[list[Any]]:
+        return [[name, self.encode(value, depth)] for name, value in object_state(obj, kind)]
 
     # -- decoding ---------------------------------------------------------------------------
     def decode(self, data: Any, depth: int = 0) -> Any:
@@ -117,10 +162,116 @@ class Codec:
             raise CodecError("expected a list")
         return [self.decode(x, depth) for x in body]
 
+    def _shared_class(self, module: Any, qualname: Any) -> type:
+        """The receiver's own class ``module.qualname``, if that module may send its objects by value.
+        The module is imported only then, and the name is looked up in namespaces, never through
+        a ``__getattr__``."""
+        if type(module) is not str or type(qualname) is not str:
+            raise CodecError("malformed $obj class name")
+        where = f"{module[:100]}.{qualname[:100]}"
+        if not self._module_allowed(module):
+            raise CodecError(f"{where}: objects of this module may not travel by value")
+        found: Any = sys.modules.get(module)
+        if found is None:
+            try:
+                found = importlib.import_module(module)
+            except Exception as exc:
+                raise CodecError(f"{where}: cannot import the module ({type(exc).__name__})") from None
+        for part in qualname.split("."):
+            space = getattr(found, "__dict__", None) if isinstance(found, (types.ModuleType, type)) else None
+            try:
+                found = space[part] if space is not None else None
+            except Exception:
+                found = None
+            if found is None:
+                raise CodecError(f"{where}: no such class")
+        if not (isinstance(found, type) and found.__dict__.get("__module__") == module
+                and found.__qualname__ == qualname and self._shareable(found)):
+            raise CodecError(f"{where}: not a plain class that may travel by value")
+        return found
+
     def _decode_pairs(self, body: Any, depth: int) -> list[tuple[Any, Any]]:
         if type(body) is not list:
             raise CodecError("expected a list of pairs")
         return [(self.decode(k, depth), self.decode(v, depth)) for k, v in body]
+
+
+def _plain_class(kind: type) -> bool:
+    """A class whose instances are fully described by their slots and ``__dict__``: made by class
+    statements (no C base with hidden state, bar layout-free ones), with a plain metaclass, and
+    no pickling hooks of its own (a class that customises pickling has state elsewhere) but the
+    ones ``dataclass(frozen=True, slots=True)`` writes, which pickle exactly the slots."""
+    if type(kind) not in (type, abc.ABCMeta):
+        return False
+    for base in kind.__mro__[:-1]:
+        if not base.__flags__ & _HEAPTYPE and (base.__basicsize__ != object.__basicsize__ or base.__itemsize__):
+            return False
+    dataclasses = sys.modules.get("dataclasses")
+    generated = {getattr(dataclasses, "_dataclass_getstate", None), getattr(dataclasses, "_dataclass_setstate", None)}
+    return all(getattr(kind, hook, None) in (getattr(object, hook, None), *generated) for hook in _PICKLING_HOOKS)
+
+
+def _slots(kind: type) -> dict[str, Any]:
+    """The slot descriptors of ``kind`` and its bases, by (mangled) name."""
+    found: dict[str, Any] = {}
+    for base in reversed(kind.__mro__):
+        for name, member in base.__dict__.items():
+            if type(member) is types.MemberDescriptorType and member.__objclass__ is base:
+                found[name] = member
+    return found
+
+
+def _instance_dict(obj: Any) -> dict[str, Any] | None:
+    try:
+        found = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        return None
+    return found if type(found) is dict else None
+
+
+def object_state(obj: Any, kind: type) -> list[tuple[str, Any]]:
+    """An instance's slots (those set) and ``__dict__`` entries, read without its own methods."""
+    state: list[tuple[str, Any]] = []
+    for name, member in _slots(kind).items():
+        try:
+            state.append((name, member.__get__(obj, kind)))
+        except AttributeError:  # an unset slot
+            pass
+    state += [(str(k), v) for k, v in (_instance_dict(obj) or {}).items()]
+    return state
+
+
+def set_object_state(obj: Any, state: list[tuple[str, Any]], *, replace: bool = False) -> None:
+    """Put ``state`` into ``obj`` through the slot descriptors and the instance ``__dict__`` (no
+    ``__setattr__``); ``replace`` drops what ``obj`` held before (mirroring a callee's changes)."""
+    slots, attrs = _slots(type(obj)), _instance_dict(obj)
+    if replace:
+        for member in slots.values():
+            try:
+                member.__delete__(obj)
+            except AttributeError:
+                pass
+        if attrs is not None:
+            attrs.clear()
+    for name, value in state:
+        if type(name) is not str:
+            raise CodecError("malformed $obj state")
+        if name in slots:
+            slots[name].__set__(obj, value)
+        elif attrs is not None:
+            attrs[name] = value
+        else:
+            raise CodecError(f"{type(obj).__qualname__} has no attribute slot {name[:80]!r}")
+
+
+def _decode_object(c: Codec, body: Any, d: int) -> Any:
+    module, qualname, state = body
+    cls = c._shared_class(module, qualname)
+    if type(state) is not list:
+        raise CodecError("malformed $obj state")
+    obj: Any = object.__new__(cls)
+    set_object_state(obj, [(name, c.decode(value, d)) for name, value in state])
+    return obj
 
 
 def _b64(raw: bytes) -> str:
@@ -201,6 +352,7 @@ _DECODERS: dict[str, Callable[[Codec, Any, int], Any]] = {
     "$dq": lambda c, b, d: deque(c._items(b[1], d), None if b[0] is None else int(b[0])),
     "$nt": _decode_namedtuple,
     "$type": lambda c, b, d: _BUILTIN_FACTORIES[str(b)],
+    "$obj": _decode_object,
     "$h": lambda c, b, d: c._remote(int(b)),
     "$r": lambda c, b, d: c._resolve(int(b)),
 }

@@ -316,6 +316,12 @@ class CheckerSpec(TypedDict):
     setup_filename: str
     test: CaseSpec
     project: ProjectSpec | None
+    # The solution's names that may shadow a builtin in the test's namespace: those the user's own
+    # file defines (``Problem.kept_builtins``); any other, a candidate's ``abs``, stays ``module.abs``.
+    builtin_names_kept: NotRequired[list[str]]
+    # Modules (or package prefixes) whose plain-class instances travel by value, both ways (``codec``);
+    # none when absent. The checker passes the list on to the solution's process.
+    by_value_modules: NotRequired[list[str]]
 
 
 OutcomeName = Literal["pass", "fail", "solution_error", "solution_exit", "test_error"]
@@ -364,7 +370,7 @@ class RpcRequest(TypedDict):
     obj: NotRequired[int]
     name: NotRequired[str]  # getattr, setattr, delattr
     key: NotRequired[Encoded]  # getitem, setitem, delitem
-    value: NotRequired[Encoded]  # setattr, setitem, isinstance
+    value: NotRequired[Encoded]  # setattr, setitem, isinstance; module: the by-value module list
     args: NotRequired[list[Encoded]]  # call
     kwargs: NotRequired[dict[str, Encoded]]  # call
 
@@ -396,6 +402,7 @@ class RpcReply(TypedDict):
     exc: NotRequired[ExcInfo]
     out: NotRequired[str]
     mut: NotRequired[list[Mutation]]
+    aw: NotRequired[bool]  # call: the result was a coroutine, run to its end; ``ok``/``exc`` is its outcome
 
 
 # -- building -------------------------------------------------------------------------------------
@@ -516,6 +523,9 @@ def read_spec(message: object) -> CheckerSpec:
     """The checker's test (from the parent: only its outline is checked)."""
     msg = _object(message, "checker spec")
     _str(msg, "module")
+    for key in ("builtin_names_kept", "by_value_modules"):
+        if key in msg:
+            _str_list(msg, key)
     test = _object(msg.get("test"), "test")
     if test.get("kind") not in get_args(CaseKind):
         raise BadMessage(f"unknown test kind {str(test.get('kind'))[:40]!r}")

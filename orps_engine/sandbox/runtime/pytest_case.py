@@ -25,18 +25,19 @@ from typing import Any
 import pytest
 
 from . import imports, rpc
-from .protocol import CheckerSpec, CheckOutcome, ProjectSpec
+from .protocol import CheckerSpec, CheckOutcome
 
 Classify = Callable[[BaseException], CheckOutcome]
 MAX_TEXT = 1000
 
 
-def run(spec: CheckerSpec, endpoint: rpc.Endpoint, classify: Classify, show: Callable[[Any], str]) -> CheckOutcome:
+def run(spec: CheckerSpec, endpoint: rpc.Endpoint, fill: Callable[[types.ModuleType], object], classify: Classify,
+        show: Callable[[Any], str]) -> CheckOutcome:
     project = spec["project"]
     if project is None:
         return {"outcome": "test_error", "message": "a pytest test needs its project", "line": None}
     nodeid = spec["test"]["id"]
-    binder = _Binder(endpoint, project)
+    binder = _Binder(fill)
     sys.path[:0] = [p for p in (project["root"], *project["sys_path"]) if p not in sys.path]  # as discover does
     imports.proxy_imports(project["module"], project["filename"], project["package"], binder.bind)
     endpoint.on_output = _print  # where pytest captures it, as the test's own output
@@ -51,24 +52,19 @@ def _print(text: str) -> None:
 
 
 class _Binder:
-    """Fills the proxy module from the solution's listing, when something first imports it."""
+    """Fills the proxy module from the solution's listing (the checker's ``fill_module``), when
+    something first imports it, and keeps what went wrong doing so."""
 
-    def __init__(self, endpoint: rpc.Endpoint, project: ProjectSpec) -> None:
-        self.endpoint, self.project = endpoint, project
+    def __init__(self, fill: Callable[[types.ModuleType], object]) -> None:
+        self.fill = fill
         self.error: BaseException | None = None
 
     def bind(self, module: types.ModuleType) -> None:
         try:
-            listing = self.endpoint.request("module")
-            if not (type(listing) is dict and type(listing.get("names")) is dict
-                    and all(type(k) is str for k in listing["names"])):
-                raise rpc.ProtocolError("the solution's process sent a malformed module listing")
+            self.fill(module)
         except BaseException as exc:
             self.error = exc
             raise
-        module.__dict__.update(listing["names"])
-        remote_module = listing["module"]
-        setattr(module, "__getattr__", lambda attr: getattr(remote_module, attr))  # noqa: B010 (PEP 562)
 
 
 class _ItemPlugin:

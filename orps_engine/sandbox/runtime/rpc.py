@@ -7,8 +7,34 @@ solution lets the checker call, read attributes, index and iterate; the checker 
 solution only *call* what the tests handed it (a lambda, a key function), so solution code
 can never walk the checker's frames or globals to find expected values.
 
-Equality never crosses the boundary: comparing a proxy sends nothing (the other operand could
-be an expected value). Proxies compare by the structure of the remote object instead.
+Equality never crosses the boundary: comparing a proxy sends nothing the other operand holds
+(it could be an expected value). Proxies compare by the structure of the remote object instead
+(``structurally_equal``): a proxy equals a proxy of the same class whose state (``__dict__`` or
+slots) and builtin-base value (the list inside a ``class Stack(list)``) are equal. A proxy of a
+builtin-container subclass equals plain data when its *base value* does, as ``list.__eq__``
+would say; the subclass's own ``__eq__``/``__ne__`` is never consulted, even where it overrides
+them: it is solution code, and "does my class override ``__eq__``?" is a question only the
+solution could answer, so an always-equal subclass could claim not to. The cost is a false
+wrong answer for a subclass whose ``__eq__`` is legitimately looser than its base's (a
+case-insensitive ``str``); the solution can return plain data instead.
+
+Coroutines: a call whose result is a coroutine (or another awaitable, from a coroutine function)
+runs it to completion in the solution's process, on that process's own event loop, and the reply
+is marked ``aw``: the checker hands the tests a coroutine that returns the value, or raises the
+exception, when awaited, so ``asyncio.run(f(1))`` and ``await f(1)`` behave as in plain Python (the
+coroutine's time is the call's). Async generators do not cross; calling one is an error that
+says so.
+
+Functions the tests hand to the solution (a key function, a callback, the function a
+"count the recursive calls" solution traces) stay in the checker's process and reach the
+solution as proxies it may only call. Rebuilding them in the solution's process (code object,
+defaults, closure, globals) would give the solution their constants and the globals they
+read, which may be the expected values, and would run test code under the solution's control.
+So the proxies stay, at a known cost: a solution that inspects or traces such a function
+(``func.__code__``, ``sys.settrace`` to count its frames, ``inspect.signature``) cannot work
+under orps (LBPP lbpp/33 is one). Reading any attribute of such a proxy raises, at once, an
+``AttributeError`` that names this limit (so ``functools.wraps`` and ``lru_cache``, which
+tolerate a missing ``__name__``, still work on it).
 
 The messages are ``protocol``'s ``RpcRequest`` and ``RpcReply``; a peer whose message does not
 have their shape has broken the protocol (``ProtocolError``), as one that went away has.
@@ -17,12 +43,13 @@ have their shape has broken the protocol (``ProtocolError``), as one that went a
 from __future__ import annotations
 
 import builtins
+import numbers
 import socket
 import sys
 import time
 import traceback
 import types
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
 from . import codec, wire
@@ -58,8 +85,11 @@ class Remote:
         return self._orps_ep.request(op, self._orps_id, **fields)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") and name.endswith("__") and name not in _FORWARDED_DUNDERS:
-            raise AttributeError(name)
+        ep = self._orps_ep
+        # The tests' objects have no readable attributes: an AttributeError, as ``functools.wraps`` expects.
+        if (name.startswith("__") and name.endswith("__") and name not in _FORWARDED_DUNDERS) \
+                or "getattr" not in ep.peer_ops:
+            raise AttributeError(_unavailable(name, ep), name=name)
         return self._op("getattr", name=name)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -117,6 +147,15 @@ _FORWARDED_DUNDERS = frozenset({"__name__", "__qualname__", "__doc__", "__module
                                 "__class__"})
 
 
+def _unavailable(name: str, endpoint: Endpoint) -> str:
+    """Why an attribute of a proxy is missing (see the module's docstring on functions from the tests)."""
+    if "getattr" not in endpoint.peer_ops:  # this is the solution's process: the proxy is the tests'
+        return (f"{name} is not available: this object belongs to the tests, which orps runs in a "
+                "separate process; the solution can only call it (so its code cannot be inspected or "
+                "traced: a known limit of orps)")
+    return f"{name} is not available: this object lives in the solution's process (orps runs it separately)"
+
+
 class _RemoteIterator:
     def __init__(self, handle: Any) -> None:
         self._handle = handle
@@ -133,16 +172,19 @@ class _RemoteIterator:
 
 
 def structurally_equal(a: Any, b: Any, _seen: set[tuple[int, int]] | None = None) -> bool:
-    """Compare values that may hold proxies: a proxy equals only a proxy of equal structure."""
+    """Compare values that may hold proxies: a proxy equals a proxy of equal structure, or plain
+    data equal to its builtin-base value (see the module's docstring)."""
     if not isinstance(a, Remote) and not isinstance(b, Remote):
         try:
             return bool(a == b)
         except Exception:  # e.g. numpy arrays, whose == is elementwise
             return False
     if not (isinstance(a, Remote) and isinstance(b, Remote)):
-        return False
+        return _equals_plain(a, b) if isinstance(a, Remote) else _equals_plain(b, a)
     if a._orps_id == b._orps_id:
         return True
+    if "snapshot" not in a._orps_ep.peer_ops:  # the tests' objects, in the solution's process: identity only
+        return False
     seen = _seen if _seen is not None else set()
     key = (a._orps_id, b._orps_id)
     if key in seen:
@@ -151,6 +193,20 @@ def structurally_equal(a: Any, b: Any, _seen: set[tuple[int, int]] | None = None
     snap_a = a._orps_ep.request("snapshot", a._orps_id)
     snap_b = b._orps_ep.request("snapshot", b._orps_id)
     return _same_shape(snap_a, snap_b, seen)
+
+
+# What a builtin-base value can equal: the bases themselves, and the numbers an int or float equals.
+_COMPARABLE_PLAIN = (list, tuple, dict, set, frozenset, str, bytes, bytearray, numbers.Number)
+
+
+def _equals_plain(proxy: Remote, plain: Any) -> bool:
+    """A proxy against plain data: equal when the remote object's builtin-base value is."""
+    if not isinstance(plain, _COMPARABLE_PLAIN) or "snapshot" not in proxy._orps_ep.peer_ops:
+        return False
+    snap = proxy._orps_ep.request("snapshot", proxy._orps_id)
+    if type(snap) is not list or len(snap) != 3 or isinstance(snap[2], Remote):
+        return False
+    return structurally_equal(snap[2], plain)
 
 
 def _same_shape(x: Any, y: Any, seen: set[tuple[int, int]]) -> bool:
@@ -165,6 +221,54 @@ def _same_shape(x: Any, y: Any, seen: set[tuple[int, int]]) -> bool:
     return structurally_equal(x, y, seen)
 
 
+# A builtin base's value of an instance of a subclass, read by the base's own methods (a plain
+# copy: the subclass's ``__iter__`` or ``__str__`` is not what ``list.__eq__`` looks at).
+_BASE_VALUE: dict[type, Callable[[Any], Any]] = {
+    list: list.copy,
+    tuple: lambda o: tuple.__getitem__(o, slice(None)),
+    dict: lambda o: {k: dict.__getitem__(o, k) for k in dict.__iter__(o)},
+    set: lambda o: set(set.__iter__(o)),
+    frozenset: lambda o: frozenset(frozenset.__iter__(o)),
+    str: str.__str__,
+    bytes: lambda o: bytes.__getitem__(o, slice(None)),
+    bytearray: bytearray.copy,
+    int: int.__int__,
+    float: float.__float__,
+    complex: lambda o: complex(float.__float__(complex.real.__get__(o)), float.__float__(complex.imag.__get__(o))),
+}
+
+
+def _base_value(obj: Any) -> Any:
+    """The value of ``obj``'s nearest builtin base, or ``_ABSENT`` if it has none."""
+    for base in type(obj).__mro__:
+        copy = _BASE_VALUE.get(base)
+        if copy is not None:
+            return copy(obj)
+    return _ABSENT
+
+
+def _name_of(fn: Any) -> str:
+    name = getattr(fn, "__qualname__", None)
+    return name[:100] if type(name) is str else "the function"
+
+
+def _is_coroutine_function(fn: Any) -> bool:
+    import inspect  # only for an awaitable that is not a coroutine: rare
+
+    return inspect.iscoroutinefunction(fn)
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+async def _settled(value: Any, error: BaseException | None) -> Any:
+    """What the tests await for a coroutine the solution's process already ran."""
+    if error is not None:
+        raise error
+    return value
+
+
 class Endpoint:
     """One side of the broker: sends requests, serves the peer's requests meanwhile."""
 
@@ -175,6 +279,8 @@ class Endpoint:
                  on_output: Callable[[str], None] | None = None) -> None:
         self.sock = sock
         self.serve_ops = serve_ops
+        # What the peer serves: the checker serves the solution only calls, the solution serves the rest.
+        self.peer_ops = CHECKER_OPS if serve_ops == SOLUTION_OPS else SOLUTION_OPS
         self._module_loader = module_loader
         self._error_line = error_line or (lambda exc: None)
         self._drain_output = drain_output or (lambda: "")
@@ -186,6 +292,7 @@ class Endpoint:
         self.calls = 0
         self.busy_s = 0.0
         self.last_result: Any = None
+        self._loop: Any = None  # the solution's event loop for coroutines, made on first use
         self.codec = codec.Codec(export=self._export, resolve=self._resolve, remote=self._remote,
                                  remote_id=self._remote_id)
 
@@ -224,8 +331,12 @@ class Endpoint:
         reply = self._roundtrip({"id": self._new_id(), "op": "call", "obj": ident, "args": sent_args,
                                  "kwargs": sent_kwargs})
         for mutation in reply.get("mut", ()):
-            _write_back(_mutated(mutation, args, kwargs), self.codec.decode(mutation["value"]))
+            _write_back(_mutated(mutation, args, kwargs), self.codec.decode(mutation["value"]), self.codec)
         self.calls += 1
+        if reply.get("aw"):  # a coroutine, run already: the tests get one that settles alike
+            error = rebuild_exception(reply["exc"]) if "exc" in reply else None
+            self.last_result = None if error is not None else self.codec.decode(reply.get("ok"))
+            return _settled(self.last_result, error)
         self.last_result = self._unwrap(reply)
         return self.last_result
 
@@ -305,9 +416,16 @@ class Endpoint:
     def _op_module(self, msg: RpcRequest) -> RpcReply:
         assert self._module_loader is not None
         module = self._module_loader()
+        by_value = self.codec.decode(msg["value"]) if "value" in msg else []
+        if type(by_value) is list:
+            self.codec.share_by_value([m for m in by_value if type(m) is str], own_module=module.__name__)
         names = {k: v for k, v in vars(module).items()
                  if not k.startswith("_") and not isinstance(v, types.ModuleType)}
-        return self._ok(msg, {"module": codec.AsHandle(module), "names": names})
+        listing: dict[str, Any] = {"module": codec.AsHandle(module), "names": names}
+        exported = vars(module).get("__all__")
+        if isinstance(exported, (list, tuple)) and all(type(n) is str for n in exported):
+            listing["all"] = list(exported)
+        return self._ok(msg, listing)
 
     def _op_call(self, msg: RpcRequest) -> RpcReply:
         fn = self._target(msg)
@@ -315,15 +433,41 @@ class Endpoint:
         sent_args, sent_kwargs = msg.get("args", []), msg.get("kwargs", {})
         args = [dec(a) for a in sent_args]
         kwargs = {str(k): dec(v) for k, v in sent_kwargs.items()}
-        reply = self._ok(msg, fn(*args, **kwargs))
+        result = fn(*args, **kwargs)
+        reply: RpcReply
+        if isinstance(result, types.AsyncGeneratorType):
+            raise TypeError(f"{_name_of(fn)} returned an async generator, which orps cannot pass to the tests "
+                            "(its process is separate); only coroutines are awaited across")
+        if isinstance(result, types.CoroutineType) or (isinstance(result, Awaitable) and _is_coroutine_function(fn)):
+            try:
+                reply = {**self._ok(msg, self._run_coroutine(result)), "aw": True}
+            except BaseException as exc:  # raised when the tests await it, as in plain Python
+                reply = {"re": msg["id"], "exc": self._describe(exc), "aw": True}
+        else:
+            reply = self._ok(msg, result)
         mutated: list[Mutation] = [
             {"where": "arg", "key": i, "value": enc} for i, (a, sent) in enumerate(zip(args, sent_args))
-            if isinstance(a, _MUTABLE) and (enc := self.codec.encode(a)) != sent]
+            if self._mirrored(a) and (enc := self.codec.encode(a)) != sent]
         mutated += [{"where": "kwarg", "key": k, "value": enc} for k, v in kwargs.items()
-                    if isinstance(v, _MUTABLE) and (enc := self.codec.encode(v)) != sent_kwargs[k]]
+                    if self._mirrored(v) and (enc := self.codec.encode(v)) != sent_kwargs[k]]
         if mutated:
             reply["mut"] = mutated
         return reply
+
+    def _mirrored(self, arg: Any) -> bool:
+        """Whether a callee's in-place change to ``arg`` goes back to the caller's own object."""
+        return isinstance(arg, _MUTABLE) or self.codec.travels_by_value(arg)
+
+    def _run_coroutine(self, awaitable: Awaitable[Any]) -> Any:
+        """Run a coroutine to its end on this process's event loop (kept, so loop-bound objects
+        the solution made at import, an ``asyncio.Lock``, keep working from call to call)."""
+        import asyncio  # here: most solutions never need it, and it costs milliseconds
+
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.new_event_loop()
+        if isinstance(awaitable, Coroutine):
+            return self._loop.run_until_complete(awaitable)
+        return self._loop.run_until_complete(_awaited(awaitable))
 
     def _op_getattr(self, msg: RpcRequest) -> RpcReply:
         return self._ok(msg, getattr(self._target(msg), str(msg["name"])))
@@ -369,16 +513,18 @@ class Endpoint:
         return self._ok(msg, bool(isinstance(self.codec.decode(msg["value"]), self._target(msg))))
 
     def _op_snapshot(self, msg: RpcRequest) -> RpcReply:
+        """``[class name, state]``, and the builtin base's value where there is one (``Stack(list)``)."""
         obj = self._target(msg)
         kind = type(obj)
+        base = _base_value(obj)
         state: Any
         if hasattr(obj, "__dict__") and type(obj.__dict__) is dict:
             state = dict(obj.__dict__)
         else:
             slots = [s for c in kind.__mro__ for s in getattr(c, "__slots__", ()) if hasattr(obj, s)]
-            state = {s: getattr(obj, s) for s in slots} if slots else {"$id": id(obj)}
+            state = {s: getattr(obj, s) for s in slots} if slots or base is not _ABSENT else {"$id": id(obj)}
         name = f"{getattr(kind, '__module__', '?')}.{getattr(kind, '__qualname__', '?')}"
-        return self._ok(msg, [name, state])
+        return self._ok(msg, [name, state] if base is _ABSENT else [name, state, base])
 
     def _describe(self, exc: BaseException) -> ExcInfo:
         kind = type(exc)
@@ -400,6 +546,7 @@ def _read(message: object) -> dict[str, Any]:
     _expect(type(msg.get("re")) is int, "a reply to no request")
     _expect(type(msg.get("out", "")) is str, "output that is not text")
     _expect(type(msg.get("exc", {})) is dict, "a malformed exception")
+    _expect(type(msg.get("aw", False)) is bool, "a malformed coroutine mark")
     mutations = msg.get("mut", [])
     _expect(type(mutations) is list and all(_is_mutation(m) for m in mutations), "malformed mutations")
     return msg
@@ -424,9 +571,11 @@ def _mutated(mutation: Mutation, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     return kwargs.get(str(key))
 
 
-def _write_back(target: Any, value: Any) -> None:
+def _write_back(target: Any, value: Any, shared: codec.Codec) -> None:
     """Mirror an in-place change the solution made to an argument the tests passed."""
-    if isinstance(target, list):
+    if type(value) is type(target) and shared.travels_by_value(target):
+        codec.set_object_state(target, codec.object_state(value, type(value)), replace=True)
+    elif isinstance(target, list):
         target[:] = value
     elif isinstance(target, (dict, set)):
         target.clear()
