@@ -13,7 +13,7 @@ import signal
 from collections.abc import Callable, Sequence
 
 from .problem import Problem, ProblemKind, TestCase, TestKind
-from .results import ExecutionResult, RunError, SuiteResult, Verdict
+from .results import Behaviour, Call, ExecutionResult, RunError, SuiteResult, Verdict
 from .sandbox import (
     PYTEST_RUNTIME,
     CaseKind,
@@ -117,6 +117,7 @@ def checker_spec(problem: Problem, test: TestCase, *, by_value_modules: Sequence
         "project": _project_spec(problem),
         "builtin_names_kept": sorted(problem.kept_builtins),
         "by_value_modules": list(by_value_modules),
+        "record_calls": True,
     }
 
 
@@ -174,7 +175,15 @@ def judge_function(problem: Problem, test: TestCase, run: FunctionRun) -> Execut
                    actual=report.actual if report else None, error=error, detail=detail,
                    wall_ms=report.solution_ms if report else sol.wall_ms, notes=run.checker.notes,
                    failed_at=report.line if report is not None and verdict is Verdict.WA
-                   and test.kind is TestKind.PYTEST else None)
+                   and test.kind is TestKind.PYTEST else None, behaviour=_behaviour(report))
+
+
+def _behaviour(report: CheckerReport | None) -> Behaviour | None:
+    if report is None or report.behaviour is None:
+        return None
+    calls = tuple(Call(label=c["label"], returned=c["returned"], raised=c["raised"], mutated=tuple(c["mutated"]),
+                       printed=c["printed"]) for c in report.behaviour)
+    return Behaviour(calls=calls, truncated=report.behaviour_truncated)
 
 
 def _report_verdict(problem: Problem, run: FunctionRun) -> tuple[Verdict, str | None, RunError | None]:
@@ -255,13 +264,14 @@ def _signal_name(number: int) -> str:
 
 def _result(test: TestCase, verdict: Verdict, raw: RawRun, *, expected: str | None, actual: str | None,
             error: RunError | None, detail: str | None, wall_ms: float | None,
-            notes: tuple[str, ...] = (), failed_at: int | None = None) -> ExecutionResult:
+            notes: tuple[str, ...] = (), failed_at: int | None = None,
+            behaviour: Behaviour | None = None) -> ExecutionResult:
     measured = verdict is not Verdict.HARNESS
     return ExecutionResult(test_id=test.id, verdict=verdict, wall_ms=wall_ms if measured else None,
                            cpu_ms=raw.cpu_ms if measured else None, peak_kb=raw.peak_kb if measured else None,
                            instructions=raw.instructions if measured else None, expected=expected,
                            actual=actual, error=error, detail=detail, stdout=raw.stdout,
-                           notes=tuple(raw.notes) + notes, failed_at=failed_at)
+                           notes=tuple(raw.notes) + notes, failed_at=failed_at, behaviour=behaviour)
 
 
 # -- output comparison ----------------------------------------------------------------------------

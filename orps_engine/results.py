@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 
 class Verdict(str, Enum):
@@ -39,6 +40,24 @@ class RunError:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Call:
+    """One call a test made into the code under test, as the checker saw it. Values are
+    *descriptions* (plain JSON that compares like the value; see ``orps_engine.behaviour``)."""
+
+    label: str  # how the test reached the callable: ``mean``, ``Stats().spread``
+    returned: Any
+    raised: str | None  # the exception's type name
+    mutated: tuple[Any, ...]  # the arguments it changed in place, after the call
+    printed: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Behaviour:
+    calls: tuple[Call, ...]
+    truncated: bool = False  # the test made more calls than were recorded
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ExecutionResult:
     test_id: str
     verdict: Verdict
@@ -51,6 +70,7 @@ class ExecutionResult:
     error: RunError | None = None
     detail: str | None = None  # a one-line explanation of the verdict, for people
     failed_at: int | None = None  # the line of the test's file where it failed (an assertion), if known
+    behaviour: Behaviour | None = None  # what the code under test did (function tests)
     stdout: str = ""  # what the solution printed (function problems: debugging output only)
     notes: tuple[str, ...] = field(default=())
 

@@ -61,6 +61,8 @@ class CheckerReport:
     error: RemoteError | None = None  # what the solution raised (``SOLUTION_ERROR``)
     solution_ms: float  # time the test spent waiting on the solution
     calls: int  # calls the test made into the solution
+    behaviour: tuple[protocol.CallRecord, ...] | None = None  # each call, when asked for
+    behaviour_truncated: bool = False
 
     @classmethod
     def from_message(cls, msg: protocol.CheckerReport) -> CheckerReport:
@@ -68,7 +70,9 @@ class CheckerReport:
         return cls(outcome=Outcome(msg["outcome"]), actual=_cut_opt(msg.get("actual")),
                    expected=_cut_opt(msg.get("expected")), message=_cut_opt(msg.get("message")),
                    line=msg.get("line"), error=RemoteError.from_error(error) if error is not None else None,
-                   solution_ms=float(msg["solution_ms"]), calls=msg["calls"])
+                   solution_ms=float(msg["solution_ms"]), calls=msg["calls"],
+                   behaviour=tuple(msg["behaviour"]) if "behaviour" in msg else None,
+                   behaviour_truncated=bool(msg.get("behaviour_truncated", False)))
 
 
 def parse_report(message: object) -> CheckerReport:

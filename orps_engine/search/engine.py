@@ -108,6 +108,8 @@ class _Search:
         rounds = self.settings.rounds + 1
         original = Node(id=ORIGINAL, parent=None, round=-1, code=target_code(self.problem))
         await self._evaluate(original)
+        assert original.suite is not None  # the original's harness failure raised instead
+        baseline = await self.evaluator.record_baseline(original.suite)
         self._add(original)
         self.emit(Event(EventKind.START, 0, rounds, original=original, best=original))
         beam: list[Node] = [original]
@@ -142,6 +144,8 @@ class _Search:
         best = final_pick(self.nodes)
         result = RefineResult(problem=self.problem, original=original, best=best, nodes=self.nodes,
                               usage=self.model.usage, rounds_run=rounds_run, stopped=stopped)
+        if baseline.note is not None:
+            result.warnings.append(baseline.note)
         if best is not original:
             self.emit(Event(EventKind.MEASURE, rounds_run, rounds, best=best, original=original,
                             message=f"measuring the pick against the original ({self.settings.repeats} runs each)"))

@@ -1,5 +1,6 @@
-"""Running candidates during a refine: warm sandboxes, one per core, and a cache so that the same
-code is never run twice on the same tests within a refine."""
+"""Running candidates during a refine: warm sandboxes, one per core, a cache so that the same
+code is never run twice on the same tests within a refine, and the behaviour check against the
+original (``orps_engine.behaviour``) once its baseline is recorded."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import hashlib
 import os
 
+from ..behaviour import Baseline, check
 from ..judge import arun_tests, open_sandbox
 from ..problem import Problem
 from ..problem.target import splice
@@ -22,6 +24,7 @@ class Evaluator:
         self._all: list[Sandbox] = []
         self._cache: dict[str, asyncio.Future[SuiteResult]] = {}
         self.runs = 0  # suites actually run (not answered from the cache)
+        self.baseline: Baseline | None = None
 
     async def start(self) -> None:
         boxes = await asyncio.gather(*(asyncio.to_thread(open_sandbox, self.problem) for _ in range(self.size)))
@@ -29,8 +32,23 @@ class Evaluator:
             self._all.append(box)
             self._idle.put_nowait(box)
 
+    async def record_baseline(self, original: SuiteResult) -> Baseline:
+        """The original's behaviour, from its run and one more (what varies between them binds no
+        one); every evaluation after this one is checked against it."""
+        if all(r.behaviour is None for r in original.results):  # a program: its output is its behaviour
+            again = original
+        else:
+            again = await self.run(self.problem.source)
+        self.baseline = Baseline.of(original, again)
+        return self.baseline
+
     async def evaluate(self, code: str) -> SuiteResult:
-        """The suite result of the target replaced by ``code`` (cached by the full source)."""
+        """The suite result of the target replaced by ``code`` (cached by the full source), its
+        behaviour checked against the original's once there is a baseline."""
+        suite = await self._evaluate(code)
+        return check(self.baseline, suite) if self.baseline is not None else suite
+
+    async def _evaluate(self, code: str) -> SuiteResult:
         source = splice(self.problem, code)
         key = hashlib.sha256(source.encode()).hexdigest()
         cached = self._cache.get(key)

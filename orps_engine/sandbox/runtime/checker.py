@@ -25,9 +25,9 @@ import socket
 import sys
 import traceback
 import types
-from typing import Any
+from typing import Any, cast
 
-from . import codec, protocol, rpc, wire
+from . import behaviour, codec, protocol, rpc, wire
 from .protocol import CheckerJob, CheckerReport, CheckerSpec, CheckOutcome, ErrorInfo, ExcInfo
 
 MAX_REPR = 1000
@@ -46,8 +46,18 @@ def main(job: CheckerJob) -> int:
     ctl = socket.socket(fileno=protocol.CONTROL_FD)
     spec = protocol.read_spec(wire.recv(ctl))
     endpoint = rpc.Endpoint(socket.socket(fileno=protocol.RPC_FD), serve_ops=rpc.CHECKER_OPS)
+    recorder = None
+    if spec.get("record_calls"):
+        recorder = behaviour.Recorder(lambda handle: endpoint.request("snapshot", handle._orps_id),
+                                      lambda value: type(value) is rpc.Remote)
+        endpoint.observer = recorder.record
     outcome = Checker(spec, endpoint).run()
-    report: CheckerReport = {**outcome, "solution_ms": round(endpoint.busy_s * 1000, 3), "calls": endpoint.calls}
+    busy_s = endpoint.busy_s - (recorder.busy_s if recorder is not None else 0.0)  # describing is not the solution
+    report = cast(CheckerReport, {**outcome, "solution_ms": round(max(0.0, busy_s) * 1000, 3),
+                                  "calls": endpoint.calls})
+    if recorder is not None:
+        report["behaviour"] = recorder.calls
+        report["behaviour_truncated"] = recorder.truncated
     wire.send(ctl, report)
     return 0
 
@@ -125,6 +135,9 @@ class Checker:
         proxy.__dict__["__all__"] = [n for n in exported if n not in shadowing]  # for ``from module import *``
         remote_module = listing["module"]
         setattr(proxy, "__getattr__", lambda attr: getattr(remote_module, attr))  # noqa: B010 (PEP 562)
+        self.ep.name_proxy(remote_module, name.rpartition(".")[2])
+        for key, value in names.items():
+            self.ep.name_proxy(value, key)
         return {k: v for k, v in names.items() if k not in shadowing}
 
     def _exec(self, source: str, filename: str, line: int, globs: dict[str, Any],

@@ -316,6 +316,7 @@ class CheckerSpec(TypedDict):
     setup_filename: str
     test: CaseSpec
     project: ProjectSpec | None
+    record_calls: NotRequired[bool]  # report the behaviour (``CheckerReport.behaviour``)
     # The solution's names that may shadow a builtin in the test's namespace: those the user's own
     # file defines (``Problem.kept_builtins``); any other, a candidate's ``abs``, stays ``module.abs``.
     builtin_names_kept: NotRequired[list[str]]
@@ -349,11 +350,26 @@ class CheckOutcome(TypedDict):
     error: NotRequired[ErrorInfo]
 
 
+Description = Any  # a value as ``behaviour`` describes it: plain JSON that compares like the value
+
+
+class CallRecord(TypedDict):
+    """One call the test made into the solution, as ``behaviour`` records it."""
+
+    label: str  # how the test reached the callable: ``mean``, ``Stats().spread``
+    returned: Description
+    raised: str | None  # the exception's type name
+    mutated: list[Description]  # the arguments it changed in place, as they were after the call
+    printed: str
+
+
 class CheckerReport(CheckOutcome):
-    """Checker -> parent: the outcome, and what the solution's side cost."""
+    """Checker -> parent: the outcome, and what the solution's side cost and did."""
 
     solution_ms: float  # time spent waiting on the solution
     calls: int  # calls made into the solution
+    behaviour: NotRequired[list[CallRecord]]  # when the spec asked for it
+    behaviour_truncated: NotRequired[bool]  # more calls were made than were recorded
 
 
 # -- checker <-> solution (``RPC_FD``) ------------------------------------------------------------
@@ -580,6 +596,19 @@ def read_report(message: object) -> CheckerReport:
     _int(msg, "calls")
     if "error" in msg or outcome == "solution_error":
         read_error(msg.get("error"))
+    if "behaviour" in msg:
+        calls = msg["behaviour"]
+        if type(calls) is not list:
+            raise BadMessage("'behaviour' is not a list")
+        for raw in calls:
+            call = _object(raw, "call record")
+            _str(call, "label")
+            _str(call, "raised", optional=True)
+            _str(call, "printed")
+            _check(type(call.get("mutated")) is list, "mutated", "a list")
+            _missing(call, "returned", False)
+    if "behaviour_truncated" in msg:
+        _bool(msg, "behaviour_truncated")
     return cast(CheckerReport, msg)
 
 

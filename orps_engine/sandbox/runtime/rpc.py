@@ -293,6 +293,10 @@ class Endpoint:
         self.busy_s = 0.0
         self.last_result: Any = None
         self._loop: Any = None  # the solution's event loop for coroutines, made on first use
+        # How the tests reached each of the peer's objects (``mean``, ``Stats().spread``), and who
+        # is told of every call into the peer (``behaviour.Recorder.record``): the checker's side.
+        self.labels: dict[int, str] = {}
+        self.observer: Callable[[str, Any, BaseException | None, list[Any], str], None] | None = None
         self.codec = codec.Codec(export=self._export, resolve=self._resolve, remote=self._remote,
                                  remote_id=self._remote_id)
 
@@ -330,15 +334,37 @@ class Endpoint:
         sent_kwargs = {k: enc(v) for k, v in kwargs.items()}
         reply = self._roundtrip({"id": self._new_id(), "op": "call", "obj": ident, "args": sent_args,
                                  "kwargs": sent_kwargs})
+        changed = []
         for mutation in reply.get("mut", ()):
-            _write_back(_mutated(mutation, args, kwargs), self.codec.decode(mutation["value"]), self.codec)
+            value = self.codec.decode(mutation["value"])
+            changed.append(value)
+            _write_back(_mutated(mutation, args, kwargs), value, self.codec)
         self.calls += 1
+        label = self.labels.get(ident, "?")
         if reply.get("aw"):  # a coroutine, run already: the tests get one that settles alike
             error = rebuild_exception(reply["exc"]) if "exc" in reply else None
             self.last_result = None if error is not None else self.codec.decode(reply.get("ok"))
+            self._observe(label, self.last_result, error, changed, reply)
             return _settled(self.last_result, error)
-        self.last_result = self._unwrap(reply)
+        try:
+            self.last_result = self._unwrap(reply)
+        except BaseException as exc:
+            self._observe(label, None, exc, changed, reply)
+            raise
+        self._observe(label, self.last_result, None, changed, reply)
+        self.name_proxy(self.last_result, f"{label}()")
         return self.last_result
+
+    def _observe(self, label: str, result: Any, error: BaseException | None, changed: list[Any],
+                 reply: RpcReply) -> None:
+        if self.observer is not None:
+            self.observer(label, result, error, changed, reply.get("out", ""))
+
+    def name_proxy(self, value: Any, label: str) -> None:
+        """Name a proxy the first time the tests reach it (later names do not replace it)."""
+        ident = self._remote_id(value)
+        if ident is not None:
+            self.labels.setdefault(ident, label)
 
     def request(self, op: RpcOp, obj: int | None = None, *, name: str | None = None, key: Encoded = _ABSENT,
                 value: Encoded = _ABSENT) -> Any:
@@ -352,7 +378,10 @@ class Endpoint:
             message["key"] = key
         if value is not _ABSENT:
             message["value"] = value
-        return self._unwrap(self._roundtrip(message))
+        result = self._unwrap(self._roundtrip(message))
+        if op == "getattr" and obj is not None and name is not None:
+            self.name_proxy(result, f"{self.labels.get(obj, '?')}.{name}")
+        return result
 
     def _new_id(self) -> int:
         self._next_id += 1
