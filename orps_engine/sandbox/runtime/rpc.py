@@ -4,8 +4,9 @@ The checker runs the user's tests; every name the tests take from the solution's
 ``Remote`` proxy, so calling it runs the real function in the solution's process and brings
 back plain data (see ``codec``). Each side serves only the operations it allows: the
 solution lets the checker call, read attributes, index and iterate; the checker lets the
-solution only *call* what the tests handed it (a lambda, a key function), so solution code
-can never walk the checker's frames or globals to find expected values.
+solution only *call* and *iterate* what the tests handed it (a lambda, a key function, a
+generator), so solution code can never walk the checker's frames or globals to find expected
+values.
 
 Equality never crosses the boundary: comparing a proxy sends nothing the other operand holds
 (it could be an expected value). Proxies compare by the structure of the remote object instead
@@ -58,7 +59,10 @@ from .protocol import Encoded, ExcInfo, Mutation, RpcOp, RpcReply, RpcRequest
 SOLUTION_OPS: frozenset[RpcOp] = frozenset({"module", "getattr", "setattr", "delattr", "call", "getitem", "setitem",
                                            "delitem", "len", "iter", "next", "bool", "repr", "str", "snapshot",
                                            "isinstance"})
-CHECKER_OPS: frozenset[RpcOp] = frozenset({"call"})
+# What the solution may do with what the tests hand it: call it, and iterate it (a generator, a
+# range, a file of test data passed as an iterable). Iterating yields only what the object was
+# made to yield; attributes, which lead to frames and globals, stay out of reach.
+CHECKER_OPS: frozenset[RpcOp] = frozenset({"call", "iter", "next", "len", "bool"})
 _MUTABLE = (list, dict, set, bytearray)
 MAX_TEXT = 2000
 _ABSENT: Any = object()  # a request field left out (None is a value)

@@ -492,3 +492,19 @@ def test_solution_may_wrap_and_memoise_a_test_function(write: Write) -> None:
                                            "assert memo_apply(g, [1, 1, 2]) == [2, 2, 4] and calls == [1, 2]",
                                            "assert wrapped(lambda v: v * 10) == 11"], entry_point="memo_apply"))
     assert verdicts(results) == [Verdict.AC, Verdict.AC]
+
+
+# -- iterables the tests hand over ------------------------------------------------------------
+def test_the_solution_iterates_a_generator_the_test_passes(write: Write) -> None:
+    code = "def chunks(items, n):\n    out, row = [], []\n    for x in items:\n        row.append(x)\n" \
+           "        if len(row) == n:\n            out.append(row)\n            row = []\n" \
+           "    return out + ([row] if row else [])\n"
+    problem = problem_of(write, code, ["assert chunks((c for c in 'abcde'), 2) == [['a', 'b'], ['c', 'd'], ['e']]",
+                                       "assert chunks(range(3), 5) == [[0, 1, 2]]"])
+    assert verdicts(run(problem)) == [Verdict.AC, Verdict.AC]
+
+
+def test_iterating_a_test_object_gives_no_way_to_its_attributes(write: Write) -> None:
+    code = "def peek(xs):\n    it = iter(xs)\n    return type(it).__name__ + ':' + str(getattr(it, 'gi_frame', 'none'))\n"
+    problem = problem_of(write, code, ["assert peek(c for c in 'ab') == '_RemoteIterator:none'"])
+    assert verdicts(run(problem)) == [Verdict.AC]  # an iterator of the broker's: no frame behind it
