@@ -505,6 +505,7 @@ def test_the_solution_iterates_a_generator_the_test_passes(write: Write) -> None
 
 
 def test_iterating_a_test_object_gives_no_way_to_its_attributes(write: Write) -> None:
-    code = "def peek(xs):\n    it = iter(xs)\n    return type(it).__name__ + ':' + str(getattr(it, 'gi_frame', 'none'))\n"
+    code = ("def peek(xs):\n    it = iter(xs)\n"
+            "    return type(it).__name__ + ':' + str(getattr(it, 'gi_frame', 'none'))\n")
     problem = problem_of(write, code, ["assert peek(c for c in 'ab') == '_RemoteIterator:none'"])
     assert verdicts(run(problem)) == [Verdict.AC]  # an iterator of the broker's: no frame behind it
