@@ -134,7 +134,12 @@ def tested_functions(problem: Problem) -> list[str]:
     tests call (for lenses on each)."""
     if isinstance(problem.target, FunctionTarget):
         return [problem.target.qualname]
-    return sorted({name for test in problem.tests for name in test.exercises})
+    names = {name for test in problem.tests for name in test.exercises}
+    return sorted(n for n in names if not _dunder(n.rpartition(".")[2]))  # __init__ & co: no lens of their own
+
+
+def _dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
 
 
 def efficiency_notes(problem: Problem, suite: SuiteResult) -> list[Note]:
