@@ -1,8 +1,10 @@
 """``orps refine FILE``: search for a better version of FILE's target with the ORPS method.
 
 Prints the best candidate as a diff, its critique and a before/after table. The file is only
-changed with --write, after saving FILE.orig. Exit codes: 0 done (improved or not), 2 bad input
-or configuration, 3 the model could not be reached at all.
+changed with --write, after saving FILE.orig. ``FILE::NAME`` (or ``--function NAME``) names the
+target: a function, or a method as ``Class.method``, whose decorators and class stay as they are.
+Exit codes: 0 done (improved or not), 2 bad input or configuration, 3 the model could not be
+reached at all.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..problem import Problem, load_problem
 from ..problem.target import function_name
 from ..report.refine import format_refine, progress_text, refine_document
 from ..search import Event, EventKind
+from .fileref import FILE_HELP, split_target
 from .progress import Progress, bar
 
 RECORDING_NOTE = "Model exchanges of an orps refine, recorded with --record; replay them with --replay."
@@ -33,8 +36,9 @@ RECORDING_NOTE = "Model exchanges of an orps refine, recorded with --record; rep
 def register(commands: Any) -> None:
     parser = commands.add_parser("refine", help="search for a better version with a model (ORPS)",
                                  description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", type=Path, help="the solution (.py)")
-    parser.add_argument("--function", metavar="NAME", help="the function to refine (default: the tested one)")
+    parser.add_argument("file", type=Path, metavar="FILE", help=FILE_HELP)
+    parser.add_argument("--function", metavar="NAME",
+                        help="the function or Class.method to refine (default: the tested one)")
     parser.add_argument("--tests", type=Path, metavar="PATH", help="tests file or folder (as for orps test)")
     parser.add_argument("--model", help="model name (or ORPS_MODEL, or model in [tool.orps])")
     parser.add_argument("--base-url", dest="base_url", metavar="URL",
@@ -54,7 +58,7 @@ def register(commands: Any) -> None:
     record.add_argument("--replay", type=Path, metavar="FILE", help="answer from a recording, with no network")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--write", action="store_true", help="replace the target in FILE (saving FILE.orig first)")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=lambda args: run(split_target(parser, args)))
 
 
 _SETTING_FLAGS = ("model", "base_url", "preset", "samples", "beam", "rounds", "temperature", "max_in_flight",

@@ -1,5 +1,8 @@
 """``orps test FILE``: run a solution's tests in the sandbox and show verdicts and measurements.
 
+``orps test FILE::NAME`` (or ``--function NAME``) names the target: a function, or a method as
+``Class.method``; its doctests are its tests where there is no tests file.
+
 Exit codes: 0 all pass, 1 some fail, 2 bad input.
 """
 
@@ -16,18 +19,20 @@ from ..file_run import FileRun
 from ..problem import Problem, load_problem
 from ..report import format_suite, suite_document
 from ..results import ExecutionResult, SuiteResult
+from .fileref import FILE_HELP, split_target
 from .progress import Progress
 
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("test", help="run a solution's tests", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", type=Path, help="the solution (.py)")
+    parser.add_argument("file", type=Path, metavar="FILE", help=FILE_HELP)
     parser.add_argument("--tests", type=Path, metavar="PATH",
                         help="tests file (JSON) or folder of *.in/*.out; default: FILE's sidecar, doctests, test/")
-    parser.add_argument("--function", metavar="NAME", help="the function under test (doctests)")
+    parser.add_argument("--function", metavar="NAME",
+                        help="the function under test, or a method as Class.method (doctests)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=lambda args: run(split_target(parser, args)))
 
 
 def run(args: argparse.Namespace) -> int:
