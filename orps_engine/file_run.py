@@ -17,7 +17,7 @@ from .errors import InputError
 from .judge import ProgressCallback, arun_tests, open_sandbox
 from .model import ChatModel
 from .problem import Problem, Target
-from .problem.target import as_block, target_source, target_span
+from .problem.target import replacement, target_source
 from .results import SuiteResult
 from .sandbox import Sandbox
 from .search import EventCallback, RefineResult, refine
@@ -60,14 +60,12 @@ class Refinement:
 
     def edit(self, text: str) -> TargetEdit:
         """The target's current lines in ``text`` and the pick to put there (check stale_reason first)."""
-        first, last = target_span(text, self.target)
-        return TargetEdit(first=first, last=last, text=as_block(self.code, text))
+        placed = replacement(text, self.target, self.code)
+        return TargetEdit(first=placed.first, last=placed.last, text=placed.text)
 
     def applied_to(self, text: str) -> str:
-        """``text`` with the edit made: what the file would become."""
-        edit = self.edit(text)
-        lines = text.splitlines(keepends=True)
-        return "".join(lines[: edit.first - 1]) + edit.text + "".join(lines[edit.last:])
+        """``text`` with the edit made: what the file would become (as a candidate is spliced)."""
+        return replacement(text, self.target, self.code).applied_to(text)
 
 
 class FileRun:

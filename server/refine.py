@@ -87,7 +87,7 @@ async def _run(ls: OrpsServer, state: DocState, problem: Problem, model: OpenAIC
 
 
 def _function_at(text: str, position: types.Position | None) -> str | None:
-    """The top-level function the cursor is in (None: let the tests decide)."""
+    """The method or top-level function the cursor is in, by qualified name (None: let the tests decide)."""
     if position is None:
         return None
     target = function_target_at(text, position.line + 1)

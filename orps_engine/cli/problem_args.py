@@ -8,10 +8,11 @@ from pathlib import Path
 
 from ..problem import Problem
 from ..project import load_problem
+from .fileref import FILE_HELP
 
 
 def add(parser: argparse.ArgumentParser, *, function_help: str) -> None:
-    parser.add_argument("file", type=Path, help="the solution (.py)")
+    parser.add_argument("file", type=Path, metavar="FILE", help=FILE_HELP)
     parser.add_argument("--tests", metavar="PATH",
                         help="a tests file (JSON), a folder of *.in/*.out, or a pytest file, folder or node id; "
                              "default: FILE's sidecar, else its doctests and the project's tests, else test/")

@@ -1,8 +1,10 @@
 """``orps refine FILE``: search for a better version of FILE's target with the ORPS method.
 
 Prints the best candidate as a diff, its critique and a before/after table. The file is only
-changed with --write, after saving FILE.orig. Exit codes: 0 done (improved or not), 2 bad input
-or configuration, 3 the model could not be reached at all.
+changed with --write, after saving FILE.orig. ``FILE::NAME`` (or ``--function NAME``) names the
+target: a function, or a method as ``Class.method``, whose decorators and class stay as they are.
+Exit codes: 0 done (improved or not), 2 bad input or configuration, 3 the model could not be
+reached at all.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..problem.target import function_name
 from ..report.refine import format_refine, progress_text, refine_document
 from ..search import Event, EventKind
 from . import problem_args
+from .fileref import split_target
 from .progress import Progress, bar
 
 RECORDING_NOTE = "Model exchanges of an orps refine, recorded with --record; replay them with --replay."
@@ -53,7 +56,7 @@ def register(commands: Any) -> None:
     record.add_argument("--replay", type=Path, metavar="FILE", help="answer from a recording, with no network")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--write", action="store_true", help="replace the target in FILE (saving FILE.orig first)")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=lambda args: run(split_target(parser, args)))
 
 
 _SETTING_FLAGS = ("model", "base_url", "preset", "samples", "beam", "rounds", "temperature", "max_in_flight",

@@ -1,5 +1,8 @@
 """``orps test FILE``: run a solution's tests in the sandbox and show verdicts and measurements.
 
+``orps test FILE::NAME`` (or ``--function NAME``) names the target: a function, or a method as
+``Class.method``; its doctests are its tests where there is no tests file.
+
 Exit codes: 0 all pass, 1 some fail, 2 bad input.
 """
 
@@ -16,6 +19,7 @@ from ..problem import Problem
 from ..report import format_suite, suite_document
 from ..results import ExecutionResult, SuiteResult
 from . import problem_args
+from .fileref import split_target
 from .progress import Progress
 
 
@@ -24,7 +28,7 @@ def register(commands: Any) -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     problem_args.add(parser, function_help="the function under test (NAME or Class.method)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=lambda args: run(split_target(parser, args)))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from dataclasses import dataclass
 
-from ..problem.pysource import top_level_names
+from ..problem import FunctionTarget, Target, pysource
 
 _CODE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)```", re.S | re.I)
 _SCORE = re.compile(r"score\s*(?:[:=]|is)?\s*\**\s*([1-5])(?:\s*(?:/|out of)\s*5)?\b", re.I)
@@ -29,7 +30,9 @@ class CriticReply:
     final: bool
 
 
-def parse_programmer(reply: str, function: str | None) -> ProgrammerReply:
+def parse_programmer(reply: str, target: Target, source: str) -> ProgrammerReply:
+    """The programmer's last code block and its reasoning, with the reason the block cannot
+    replace ``target`` in ``source`` (the original file), if it cannot: see ``target_problem``."""
     blocks = _CODE.findall(reply)
     reasoning = _CODE.sub("", reply).strip()[:MAX_REASONING]
     if not blocks:
@@ -38,10 +41,70 @@ def parse_programmer(reply: str, function: str | None) -> ProgrammerReply:
     try:
         tree = ast.parse(code)
     except SyntaxError as exc:
-        return ProgrammerReply(code=code, reasoning=reasoning, problem=f"syntax error: {exc.msg} (line {exc.lineno})")
-    if function is not None and function not in top_level_names(tree):
-        return ProgrammerReply(code=code, reasoning=reasoning, problem=f"the code does not define {function}")
+        dedented = textwrap.dedent(code)  # a method copied with its class's indentation
+        tree = pysource.parse(dedented) if dedented != code else None
+        if tree is None:
+            return ProgrammerReply(code=code, reasoning=reasoning,
+                                   problem=f"syntax error: {exc.msg} (line {exc.lineno})")
+        code = dedented
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return ProgrammerReply(code=code, reasoning=reasoning, problem=f"the code does not compile: {exc}")
+    if isinstance(target, FunctionTarget):
+        problem = target_problem(tree, target, source)
+        if problem is not None:
+            return ProgrammerReply(code=code, reasoning=reasoning, problem=problem)
     return ProgrammerReply(code=code, reasoning=reasoning)
+
+
+def target_problem(block: ast.Module, target: FunctionTarget, source: str) -> str | None:
+    """Why a parsed block cannot replace a function target, if it cannot.
+
+    The block must define the target's name at its top level the way the original does: a
+    ``def`` stays a ``def``, an ``async def`` stays async (the tests call it one way), a class a
+    class. It must not define (by a def, a class, an assignment or an import) a name that the
+    rest of the file defines other than by an import: the file keeps those, and a second
+    definition at the target's place would change code outside the target. A method's block
+    holds the method alone: the block goes inside the class body, where a helper def would be a
+    method the target cannot call by its bare name, and an import a class attribute that its
+    body cannot see."""
+    name = target.name
+    tree = pysource.parse(source)
+    original = pysource.find_def(tree, target.qualname) if tree is not None else None
+    member = "." in target.qualname
+    mine = [n for n in block.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and n.name == name]
+    if not mine:
+        owner = target.qualname.rpartition(".")[0].rpartition(".")[2]
+        if member and any(isinstance(n, ast.ClassDef) and n.name == owner for n in block.body):
+            return f"give only the method {name} at column 0, without its class {owner} around it"
+        if original is None and name in pysource.top_level_names(block):
+            return None  # the original binds it by an assignment too (``add = lambda ...``)
+        if original is not None and name in pysource.top_level_names(block):
+            return f"the code assigns {name} instead of defining it: keep it {_kind(original)}"
+        return f"the code does not define {name}"
+    own = mine[-1]  # the last definition wins at import
+    if original is not None and type(own) is not type(original):
+        return f"the code defines {name} as {_kind(own)}, but it is {_kind(original)}: keep it {_kind(original)}"
+    if member:
+        if any(statement is not own for statement in block.body):
+            return ("for a method target the block must hold only the method: put helpers and imports inside the "
+                    "method")
+        return None
+    if tree is not None:
+        clashes = sorted(pysource.bound_names(block.body) & (pysource.top_level_definitions(tree) - {name}))
+        if clashes:
+            return (f"the code redefines {', '.join(clashes)}, which the rest of the file defines: leave "
+                    f"{'it' if len(clashes) == 1 else 'them'} out (the file keeps its own) and give new helpers "
+                    "names of their own")
+    return None
+
+
+def _kind(node: pysource.Definition) -> str:
+    if isinstance(node, ast.AsyncFunctionDef):
+        return "an async def"
+    if isinstance(node, ast.FunctionDef):
+        return "a plain def (not async)"
+    return "a class"
 
 
 def parse_critic(reply: str) -> CriticReply:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..problem import FunctionTarget, Problem, ProblemKind, TestKind
-from ..problem.target import signature, statement, target_code
+from ..problem.target import TargetInfo, signature, statement, target_code, target_info
 from ..text import clip
 
 # Strategy hints, one per sample of a round (as in the reference implementation), cycled when
@@ -37,7 +37,8 @@ PROGRAMMER_SYSTEM = (
     "code must pass every test. Then make it faster and lighter. Reason step by step about the "
     "code, the tests and the execution results, then give exactly one ```python code block with "
     "the complete new version of the target (keep its name and signature; include any imports "
-    "and helper functions it needs in the same block). Write your reasoning before the block."
+    "and helper functions it needs in the same block, unless the target says otherwise). Write "
+    "your reasoning before the block."
 )
 CRITIC_SYSTEM = (
     "You are a strict reviewer of Python code. You see a task, a candidate, and the report of "
@@ -46,7 +47,7 @@ CRITIC_SYSTEM = (
     "from 1 (poor) to 5 (excellent), and add a line `Final: yes` only if the candidate passes "
     "every test and you see no significant improvement left."
 )
-CODE_REMINDER = ("Your reply had no ```python code block. Reply again: brief reasoning, then exactly one "
+CODE_REMINDER = ("Your reply had no usable ```python code block. Reply again: brief reasoning, then exactly one "
                  "```python block with the complete code.")
 SCORE_REMINDER = "Your review had no score. Reply again with the review, ending with a line `Score: N` (N from 1 to 5)."
 OMITTED = "[{n} earlier attempt(s) omitted to fit the prompt budget]"
@@ -82,10 +83,35 @@ def task_text(problem: Problem, budget: int) -> str:
 
 def _goal(problem: Problem) -> str:
     if isinstance(problem.target, FunctionTarget):
-        return f"Target: the function `{problem.target.qualname}`; keep its signature:\n    {signature(problem)}"
+        info = target_info(problem)
+        if info is None or info.is_class:
+            return f"Target: `{problem.target.qualname}`; keep its signature:\n    {signature(problem)}"
+        return _function_goal(info, signature(problem))
     if problem.kind is ProblemKind.PROGRAM:
         return "Target: the whole program; it reads standard input and writes standard output."
     return "Target: the whole file; the tests import it as a module and call its functions."
+
+
+def _function_goal(info: TargetInfo, signature: str | None) -> str:
+    """The target line of a function or method: what it is, what to keep, what the block holds."""
+    name = info.qualname.rpartition(".")[2]
+    if info.owner is None:
+        what = f"the function `{info.qualname}`" + (" (an `async def`)" if info.is_async else "")
+        block = "The rest of the file stays as it is: do not redefine its other names."
+    else:
+        article = "an" if info.kind[0] in "aeiou" else "a"
+        what = (f"the method `{info.qualname}` ({'an `async def`, ' if info.is_async else ''}{article} {info.kind} "
+                f"of class `{info.owner}`; keep its signature and decorators)")
+        keyword = "async def" if info.is_async else "def"
+        block = (f"Return only the method, as `{keyword} {name}` at column 0: no class around it, no decorators, "
+                 "and nothing else in the block (put any helpers and imports inside the method).")
+    lines = [f"Target: {what}{':' if info.owner else '; keep its signature:'}\n    {signature}"]
+    if info.is_async:
+        lines.append("It is awaited by the tests: keep it an `async def`.")
+    if info.decorators:
+        lines.append(f"Its decorators stay in the file, above it (do not repeat them): {' '.join(info.decorators)}")
+    lines.append(block)
+    return "\n".join(lines)
 
 
 def _tests(problem: Problem, budget: int) -> str:
@@ -144,8 +170,12 @@ def critic_messages(problem: Problem, code: str, report: str, budget: int) -> li
 
 def with_reminder(messages: list[dict[str, str]], reply: str, reminder: str, budget: int) -> list[dict[str, str]]:
     """The conversation so far, the reply that missed its format (cut to fit), and a reminder."""
+    least = len(CUT) + 40
     room = budget - sum(len(m["content"]) for m in messages) - len(reminder)
-    echoed = _cut(reply, max(len(CUT) + 40, room))
+    if room < least:  # a prompt that filled its budget: its last message makes room for the echo
+        messages = _fit(messages, budget - len(reminder) - least)
+        room = budget - sum(len(m["content"]) for m in messages) - len(reminder)
+    echoed = _cut(reply, max(least, room))
     return [*messages, {"role": "assistant", "content": echoed}, {"role": "user", "content": reminder}]
 
 

@@ -1,4 +1,4 @@
-"""Tests from the doctest examples in a function's docstring.
+"""Tests from the doctest examples in a function's (or method's) docstring.
 
 Each example with an expected output (or exception) is one test; the examples before it in
 the same docstring run first, unchecked, so ``>>> x = f(2)`` followed by ``>>> x + 1`` works.
@@ -16,25 +16,28 @@ from .model import TestCase, TestKind
 
 
 def functions_with_doctests(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The functions and methods (by qualified name, as ``pysource.targets`` names them) whose
+    docstrings hold doctest examples: a method's examples are tests of that method."""
     found = {}
-    for node in pysource.functions(tree):
+    for qualname, node in pysource.targets(tree).items():
         try:
             has_examples = bool(_examples(node))
         except ValueError:  # malformed: report it when this function is loaded
             has_examples = True
         if has_examples:
-            found[node.name] = node
+            found[qualname] = node
     return found
 
 
-def doctest_cases(node: ast.FunctionDef | ast.AsyncFunctionDef, path: Path) -> tuple[TestCase, ...]:
+def doctest_cases(node: ast.FunctionDef | ast.AsyncFunctionDef, path: Path,
+                  qualname: str | None = None) -> tuple[TestCase, ...]:
     first = node.body[0]
     assert isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
     start_line = first.value.lineno
     try:
         examples = _examples(node)
     except ValueError as exc:  # doctest's own complaint about inconsistent indentation
-        raise InputError(f"malformed doctest in {node.name}: {exc}", path=path, line=start_line) from None
+        raise InputError(f"malformed doctest in {qualname or node.name}: {exc}", path=path, line=start_line) from None
     cases: list[TestCase] = []
     context: list[str] = []
     for example in examples:

@@ -2,7 +2,7 @@
 
 1. ``--tests PATH`` (a JSON file, or a folder of ``*.in``/``*.out`` pairs);
 2. the sidecar ``<stem>.tests.json`` next to the solution;
-3. doctest examples in the target function's docstring;
+3. doctest examples in the target function's (or method's) docstring;
 4. online-judge-tools' ``test/*.in`` + ``test/*.out`` next to the solution.
 """
 
@@ -23,8 +23,9 @@ def load_problem(solution: Path | str, *, tests: Path | str | None = None,
                  function: str | None = None) -> Problem:
     path = Path(solution)
     source = read_solution(path)
-    if function is not None and not function.isidentifier():
-        raise InputError(f"--function {function!r} is not a Python name")
+    if function is not None and not all(part.isidentifier() for part in function.split(".")):
+        raise InputError(f"--function {function!r} is not a Python name",
+                         hint="name a top-level function, or a method as Class.method")
     if tests is not None:
         problem = _explicit(Path(tests), path, source, function)
     elif (side := path.with_name(path.stem + ".tests.json")).is_file():
@@ -65,9 +66,9 @@ def _doctests_or_oj(path: Path, source: str, function: str | None) -> Problem:
     if tree is not None:
         found = doctests.functions_with_doctests(tree)
         if function is not None and function in found:
-            return _doctest_problem(path, source, found[function])
+            return _doctest_problem(path, source, function, found[function])
         if function is None and len(found) == 1:
-            return _doctest_problem(path, source, next(iter(found.values())))
+            return _doctest_problem(path, source, *next(iter(found.items())))
         if function is None and len(found) > 1:
             raise InputError(f"several functions have doctests ({', '.join(found)})", path=path,
                              hint="pick one with --function NAME")
@@ -75,8 +76,9 @@ def _doctests_or_oj(path: Path, source: str, function: str | None) -> Problem:
     if folder is not None and function is None:
         return _program(path, source, folder, ojdir.oj_cases(folder))
     if function is not None and tree is not None:
-        if function not in pysource.top_level_names(tree):
-            raise _not_defined(function, path)
+        missing = _undefined(tree, function, path)
+        if missing is not None:
+            raise missing
         raise NoTestsFound(f"no tests found for {function}: no sidecar and no doctest examples", path=path,
                            hint=_NO_TESTS_HINT)
     if syntax_error is not None:
@@ -84,12 +86,12 @@ def _doctests_or_oj(path: Path, source: str, function: str | None) -> Problem:
     raise NoTestsFound("no tests found", path=path, hint=_NO_TESTS_HINT)
 
 
-def _doctest_problem(path: Path, source: str, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Problem:
-    cases = doctests.doctest_cases(node, path)
+def _doctest_problem(path: Path, source: str, qualname: str, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Problem:
+    cases = doctests.doctest_cases(node, path, qualname)
     if not cases:
-        raise InputError(f"the doctests of {node.name} show no expected output", path=path, line=node.lineno)
-    return Problem(path=path, source=source, kind=ProblemKind.MODULE, target=FunctionTarget(node.name), tests=cases,
-                   module=sidecar.module_name(path), origin=f"doctests of {node.name}",
+        raise InputError(f"the doctests of {qualname} show no expected output", path=path, line=node.lineno)
+    return Problem(path=path, source=source, kind=ProblemKind.MODULE, target=FunctionTarget(qualname), tests=cases,
+                   module=sidecar.module_name(path), origin=f"doctests of {qualname}",
                    kept_builtins=pysource.builtin_names_defined(source, str(path)))
 
 
@@ -112,12 +114,28 @@ def _check_function_exists(problem: Problem, target: FunctionTarget) -> None:
     tree = pysource.parse(problem.source, str(problem.path))
     if tree is None:
         return  # the syntax error will be reported as the solution's runtime error
-    if target.name not in pysource.top_level_names(tree):
-        raise _not_defined(target.qualname, problem.path)
+    missing = _undefined(tree, target.qualname, problem.path)
+    if missing is not None:
+        raise missing
+
+
+def _undefined(tree: ast.Module, function: str, path: Path) -> InputError | None:
+    """Why ``function`` names nothing a refine could target, if it names nothing: a top-level
+    name (a def, or bound otherwise: ``add = lambda ...``), or a method of a class, ``Class.method``."""
+    if "." not in function:
+        return None if function in pysource.top_level_names(tree) else _not_defined(function, path)
+    owner, _, name = function.rpartition(".")
+    if not isinstance(pysource.find_def(tree, owner), ast.ClassDef):
+        where = "at the top level of the file" if "." not in owner else "in the file"
+        return InputError(f"class {owner!r} is not defined {where}", path=path,
+                          hint="check --function or the tests' entry_point")
+    if pysource.find_function(tree, function) is None:
+        return InputError(f"method {function!r} is not defined: class {owner!r} has no method {name!r}", path=path,
+                          hint="check --function or the tests' entry_point")
+    return None
 
 
 def _not_defined(function: str, path: Path) -> InputError:
     """Said before "no tests found": a misspelt --function is the likelier mistake."""
     return InputError(f"function {function!r} is not defined at the top level of the file", path=path,
                       hint="check --function or the tests' entry_point")
-

@@ -3,7 +3,6 @@ when they ran on the user's code, skipped ones left out; and, when there are non
 
 from __future__ import annotations
 
-import ast
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,15 +71,8 @@ def _test_source(file: Path, function: str) -> str | None:
     except OSError:
         return None
     tree = pysource.parse(text)
-    nodes: list[ast.stmt] = list(tree.body) if tree is not None else []
-    node: ast.stmt | None = None
-    for part in function.split("."):
-        node = next((n for n in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                     and n.name == part), None)
-        if node is None:
-            return None
-        nodes = list(getattr(node, "body", []))
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    node = pysource.find_function(tree, function) if tree is not None else None
+    if node is None:
         return None
     first, last = pysource.def_span(node)
     return "".join(text.splitlines(keepends=True)[first - 1:last])

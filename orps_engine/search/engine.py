@@ -38,7 +38,7 @@ from ..critic import (
 from ..errors import HarnessError, ModelUnreachable
 from ..measure import compare
 from ..model import ChatModel, ModelError
-from ..problem import FunctionTarget, Problem
+from ..problem import Problem
 from ..problem.target import splice, target_code
 from .evaluate import Evaluator
 from .score import execution_score
@@ -101,8 +101,6 @@ class _Search:
         self.evaluator: Evaluator
         self.nodes: list[Node] = []
         self.by_id: dict[str, Node] = {}
-        target = problem.target
-        self._required_name = target.name if isinstance(target, FunctionTarget) else None
 
     async def run(self) -> RefineResult:
         rounds = self.settings.rounds + 1
@@ -191,12 +189,12 @@ class _Search:
         messages = programmer_messages(self.problem, self._trajectory(parent), node.strategy,
                                        self.settings.prompt_budget)
         reply = await self.model.complete(f"{key}/programmer#0", messages, self.settings.temperature)
-        parsed = parse_programmer(reply, self._required_name)
+        parsed = parse_programmer(reply, self.problem.target, self.problem.source)
         if parsed.problem is not None:
             reminder = f"{CODE_REMINDER} (The problem with your reply: {parsed.problem}.)"
             retry = with_reminder(messages, reply, reminder, self.settings.prompt_budget)
             reply = await self.model.complete(f"{key}/programmer#1", retry, self.settings.temperature)
-            parsed = parse_programmer(reply, self._required_name)
+            parsed = parse_programmer(reply, self.problem.target, self.problem.source)
         node.reasoning = parsed.reasoning
         if parsed.problem is not None or parsed.code is None:
             node.failure = Failure(FailureKind.NO_CODE, parsed.problem or "no code")

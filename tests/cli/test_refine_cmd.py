@@ -265,6 +265,67 @@ def test_write_keeps_the_file_mode(run: Run, primes: Path, scripted_model: Scrip
     assert stat.S_IMODE(primes.stat().st_mode) == 0o755
 
 
+# -- a method target ----------------------------------------------------------------------------------
+STATS_TESTS = {"asserts": ["assert Stats([1, 2]).mean() == 1.5", "assert Stats([4]).mean() == 4",
+                           "assert Stats.tally([1, 2]) == 2"]}
+STATS_PY = '''import functools
+
+
+class Stats:
+\t"""Indented by tabs."""
+
+\tdef __init__(self, values):
+\t\tself.values = list(values)
+
+\t@functools.lru_cache(maxsize=None)
+\tdef __hash__(self):
+\t\treturn id(self)
+
+\t@staticmethod
+\tdef tally(values):
+\t\treturn len(values)
+
+\tdef mean(self):
+\t\treturn sum(self.values) // len(self.values)
+
+\tdef other(self):
+\t\treturn "untouched"
+'''
+MEAN = "def mean(self):\n    if not self.values:\n        return 0.0\n    return sum(self.values) / len(self.values)\n"
+
+
+def method_programmer(body: Body) -> str:
+    """A method at column 0 for the first sample; another sample repeats the class around it (refused twice)."""
+    first_user = body["messages"][1]["content"]
+    if STRATEGY_HINTS[0] in first_user:
+        return f"Divide exactly.\n\n```python\n{MEAN}```\n"
+    return "```python\nclass Stats:\n    def mean(self):\n        return 0\n```\n"
+
+
+def test_refine_a_method_and_write_it_back_into_its_class(run: Run, write: Write,
+                                                           scripted_model: ScriptedModel) -> None:
+    write("stats.tests.json", json.dumps(STATS_TESTS))
+    solution = write("stats.py", STATS_PY)
+    scripted_model.on(is_critic, critic).on(is_programmer, method_programmer)
+
+    code, out, err = run("refine", f"{solution}::Stats.mean", "--model", "scripted", "--base-url",
+                         scripted_model.base_url, *SMALL, "--write")
+
+    assert code == 0, err
+    assert solution.read_text() == STATS_PY.replace(
+        "\tdef mean(self):\n\t\treturn sum(self.values) // len(self.values)\n",
+        "\tdef mean(self):\n\t\tif not self.values:\n\t\t\treturn 0.0\n"
+        "\t\treturn sum(self.values) / len(self.values)\n")
+    assert "+\t\treturn sum(self.values) / len(self.values)\n" in out
+    prompts = [r["messages"][1]["content"] for r in scripted_model.requests if is_programmer(r)]
+    assert all("the method `Stats.mean` (a method of class `Stats`" in p for p in prompts)
+    assert all("## Current code\n```python\ndef mean(self):\n\treturn sum(self.values) // len(self.values)\n```"
+               in p for p in prompts)
+    retries = [r["messages"][-1]["content"] for r in scripted_model.requests
+               if is_programmer(r) and len(r["messages"]) > 2]
+    assert retries and all("without its class Stats around it" in m for m in retries)
+
+
 # -- record and replay --------------------------------------------------------------------------------
 def test_record_then_replay_without_a_server(run: Run, primes: Path, tmp_path: Path) -> None:
     recording = tmp_path / "refine.jsonl"

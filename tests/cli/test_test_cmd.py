@@ -383,6 +383,67 @@ def test_missing_file_argument_is_a_usage_error_exit_2(capsys: pytest.CaptureFix
     assert "usage: orps test" in capsys.readouterr().err
 
 
+# -- methods and FILE::NAME -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("how", [("::Stats.mean",), ("", "--function", "Stats.mean"),
+                                 ("::Stats.mean", "--function", "Stats.mean")])
+def test_a_method_target_runs_its_asserts_through_the_sandbox(run: Run, problem: Copy, how: tuple[str, ...]) -> None:
+    solution = problem("methods") / "stats.py"
+    code, out, err = run("test", f"{solution}{how[0]}", *how[1:])
+    assert code == 0, out + err
+    assert rows(out) == [("1", "AC"), ("2", "AC"), ("3", "AC")]
+
+
+def test_a_wrong_method_fails_its_asserts(run: Run, problem: Copy) -> None:
+    solution = problem("methods") / "stats.py"
+    solution.write_text(solution.read_text().replace("return total / len(self.values)", "return total"))
+    code, out, _err = run("test", f"{solution}::Stats.mean")
+    assert code == 1
+    assert rows(out) == [("1", "WA"), ("2", "AC"), ("3", "WA")]
+
+
+def test_file_colon_colon_names_a_function_as_function_does(run: Run, problem: Copy) -> None:
+    code, out, _err = run("test", f"{problem('doctest_several') / 'funcs.py'}::dec")
+    assert code == 0
+    assert last_line(out) == "2 passed, 0 failed"
+
+
+def test_a_methods_doctests_run_as_its_tests(run: Run, write: Write) -> None:
+    solution = write("box.py", 'class Box:\n    def __init__(self, n):\n        self.n = n\n\n'
+                               '    @staticmethod\n    def twice(x):\n        """\n        >>> Box.twice(2)\n'
+                               '        4\n        >>> Box.twice(3)\n        7\n        """\n        return 2 * x\n')
+    code, out, _err = run("test", f"{solution}::Box.twice")
+    assert code == 1
+    assert rows(out) == [("1", "AC"), ("2", "WA")]
+    assert block(out, "2").splitlines()[0] == "test 2 (box.py:10): WA - output differs"
+
+
+@pytest.mark.parametrize("command", ["test", "refine"])
+def test_file_colon_colon_and_a_different_function_flag_is_a_usage_error_exit_2(
+        capsys: pytest.CaptureFixture[str], problem: Copy, command: str) -> None:
+    solution = problem("methods") / "stats.py"
+    with pytest.raises(SystemExit) as info:
+        main([command, f"{solution}::Stats.mean", "--function", "Stats.size"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"usage: orps {command}" in err
+    assert f"error: {solution}::Stats.mean and --function Stats.size name different targets; give one" in err
+
+
+@pytest.mark.parametrize("argument", ["stats.py::", "::Stats.mean"])
+def test_file_colon_colon_without_a_file_or_a_name_is_a_usage_error_exit_2(
+        capsys: pytest.CaptureFixture[str], argument: str) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["test", argument])
+    assert info.value.code == 2
+    assert f"error: {argument}: expected FILE::NAME, e.g. stats.py::Stats.mean" in capsys.readouterr().err
+
+
+def test_file_colon_colon_naming_a_missing_method_exit_2(run: Run, problem: Copy) -> None:
+    solution = problem("methods") / "stats.py"
+    assert_input_error(run("test", f"{solution}::Stats.median"),
+                       "method 'Stats.median' is not defined: class 'Stats' has no method 'median'")
+
+
 # -- a real process ---------------------------------------------------------------------------------------------
 def orps_process(*args: str | Path, module: bool = False) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "orps_engine"] if module else [str(Path(sys.executable).with_name("orps"))]

@@ -23,6 +23,7 @@ from orps_engine.problem import TestCase as Case  # aliased: pytest would collec
 from orps_engine.problem import TestKind as Kind
 from orps_engine.results import ExecutionResult, RunError, SuiteResult, Verdict
 
+TOTAL = FunctionTarget("total")
 SOURCE = '''"""Sums."""
 
 
@@ -129,7 +130,7 @@ def test_report_clips_long_fields() -> None:
 def test_programmer_reply_takes_the_last_python_block() -> None:
     reply = ("First idea:\n```python\ndef total(xs):\n    return 0\n```\nBetter:\n"
              "```python\ndef total(xs):\n    return sum(xs)\n```\nDone.")
-    parsed = parse_programmer(reply, "total")
+    parsed = parse_programmer(reply, TOTAL, SOURCE)
     assert parsed.problem is None
     assert parsed.code == "def total(xs):\n    return sum(xs)\n"
     assert "First idea" in parsed.reasoning and "Done." in parsed.reasoning
@@ -138,34 +139,42 @@ def test_programmer_reply_takes_the_last_python_block() -> None:
 
 @pytest.mark.parametrize("fence", ["```python", "```py", "```Python3", "```"])
 def test_programmer_reply_accepts_common_fences(fence: str) -> None:
-    parsed = parse_programmer(f"ok\n{fence}\ndef total(xs):\n    return sum(xs)\n```\n", "total")
+    parsed = parse_programmer(f"ok\n{fence}\ndef total(xs):\n    return sum(xs)\n```\n", TOTAL, SOURCE)
     assert parsed.problem is None and parsed.code is not None and "sum(xs)" in parsed.code
 
 
 def test_programmer_reply_without_a_block() -> None:
-    parsed = parse_programmer("def total(xs): return sum(xs)", "total")
+    parsed = parse_programmer("def total(xs): return sum(xs)", TOTAL, SOURCE)
     assert parsed.code is None
     assert parsed.problem == "no code block"
 
 
 def test_programmer_reply_with_a_syntax_error() -> None:
-    parsed = parse_programmer("```python\ndef total(xs)\n    return sum(xs)\n```", "total")
+    parsed = parse_programmer("```python\ndef total(xs)\n    return sum(xs)\n```", TOTAL, SOURCE)
     assert parsed.problem is not None and parsed.problem.startswith("syntax error")
     assert "line 1" in parsed.problem
 
 
 def test_programmer_reply_that_misses_the_target() -> None:
-    parsed = parse_programmer("```python\ndef add_all(xs):\n    return sum(xs)\n```", "total")
+    parsed = parse_programmer("```python\ndef add_all(xs):\n    return sum(xs)\n```", TOTAL, SOURCE)
     assert parsed.problem == "the code does not define total"
 
 
-def test_programmer_reply_target_may_be_assigned_or_a_class() -> None:
-    assert parse_programmer("```python\ntotal = sum\n```", "total").problem is None
-    assert parse_programmer("```python\nclass total:\n    pass\n```", "total").problem is None
+def test_programmer_reply_may_assign_a_target_the_file_binds_by_assignment() -> None:
+    bound = "total = sum\n"
+    assert parse_programmer("```python\ntotal = sum\n```", TOTAL, bound).problem is None
+    assert parse_programmer("```python\ndef total(xs):\n    return sum(xs)\n```", TOTAL, bound).problem is None
+
+
+def test_programmer_reply_must_define_a_def_target_as_a_def() -> None:
+    assert parse_programmer("```python\ntotal = sum\n```", TOTAL, SOURCE).problem == (
+        "the code assigns total instead of defining it: keep it a plain def (not async)")
+    assert parse_programmer("```python\nclass total:\n    pass\n```", TOTAL, SOURCE).problem == (
+        "the code defines total as a class, but it is a plain def (not async): keep it a plain def (not async)")
 
 
 def test_programmer_reply_for_a_program_needs_no_function() -> None:
-    assert parse_programmer("```python\nprint(input())\n```", None).problem is None
+    assert parse_programmer("```python\nprint(input())\n```", WholeFile(), "print(1)\n").problem is None
 
 
 # -- parsing the critic -----------------------------------------------------------------------------

@@ -629,7 +629,7 @@ def test_doctests_function_flag_naming_missing_function_raises_not_defined(probl
     assert str(error) == f"{path}: function 'nope' is not defined at the top level of the file"
 
 
-@pytest.mark.parametrize("name", ["1x", "f()", "a b", ""])
+@pytest.mark.parametrize("name", ["1x", "f()", "a b", "", "C.", ".m", "C..m", "C.m()"])
 def test_doctests_function_flag_not_a_name_raises(write: Write, name: str) -> None:
     error = load_error(write("dt.py", DOCTESTED), function=name)
     assert str(error) == f"--function {name!r} is not a Python name"
@@ -652,8 +652,93 @@ def test_doctests_async_function_examples_loaded(write: Write) -> None:
     assert loaded.target == FunctionTarget("h") and len(loaded.tests) == 1
 
 
-def test_doctests_method_examples_not_collected(write: Write) -> None:
-    path = write("m.py", 'class C:\n    def m(self):\n        """\n        >>> 1\n        1\n        """\n')
+def test_doctests_method_examples_are_the_methods_tests(write: Write) -> None:
+    path = write("m.py", 'class C:\n    def m(self):\n        """\n        >>> C().m()\n        1\n        """\n'
+                         '        return 1\n')
+    loaded = load_problem(path)
+    assert loaded.target == FunctionTarget("C.m") and loaded.origin == "doctests of C.m"
+    assert [(t.source, t.want, t.line) for t in loaded.tests] == [("C().m()\n", "1\n", 4)]
+
+
+STATS = Path(__file__).parents[2] / "data" / "problems" / "methods" / "stats.py"
+METHOD_DOCTESTS = '''class Stats:
+    def __init__(self, values):
+        self.values = values
+
+    def mean(self):
+        """
+        >>> Stats([1, 2, 3]).mean()
+        2.0
+        """
+        return sum(self.values) / len(self.values)
+
+    @property
+    def size(self):
+        """
+        >>> Stats([1, 2]).size
+        2
+        """
+        return len(self.values)
+
+    @size.setter
+    def size(self, value):
+        """
+        >>> 1
+        1
+        """
+
+
+def plain():
+    """
+    >>> plain()
+    1
+    """
+    return 1
+'''
+
+
+@pytest.mark.parametrize("function", ["Stats.mean", "Stats.square", "Stats.of", "Stats.size", "Stats.spread",
+                                      "Stats.Summary.line", "fetch_total"])
+def test_function_flag_names_a_method_by_its_qualified_name(problem: Copy, function: str) -> None:
+    loaded = load_problem(problem("methods") / "stats.py", function=function)
+    assert loaded.target == FunctionTarget(function)
+    assert loaded.tests[0].source == "assert Stats([1, 2, 3]).mean() == 2"
+
+
+@pytest.mark.parametrize(("function", "message"), [
+    ("Stat.mean", "class 'Stat' is not defined at the top level of the file"),
+    ("Stats.median", "method 'Stats.median' is not defined: class 'Stats' has no method 'median'"),
+    ("Stats.values", "method 'Stats.values' is not defined: class 'Stats' has no method 'values'"),
+    ("Stats.Outline.line", "class 'Stats.Outline' is not defined in the file"),
+    ("traced.inner", "class 'traced' is not defined at the top level of the file"),  # nested defs are no targets
+    ("Stats.mean.total", "class 'Stats.mean' is not defined in the file"),
+])
+def test_function_flag_naming_a_missing_method_raises_saying_what_is_missing(problem: Copy, function: str,
+                                                                             message: str) -> None:
+    path = problem("methods") / "stats.py"
+    error = load_error(path, function=function)
+    assert str(error) == f"{path}: {message}"
+    assert error.hint == "check --function or the tests' entry_point"
+
+
+def test_doctests_of_methods_are_listed_by_qualified_name(write: Write) -> None:
+    path = write("stats.py", METHOD_DOCTESTS)
+    error = load_error(path)
+    assert str(error) == f"{path}: several functions have doctests (Stats.mean, Stats.size, plain)"
+    loaded = load_problem(path, function="Stats.size")
+    assert loaded.target == FunctionTarget("Stats.size")  # the getter's examples, not the setter's
+    assert [(t.source, t.want) for t in loaded.tests] == [("Stats([1, 2]).size\n", "2\n")]
+    assert load_problem(path, function="Stats.mean").origin == "doctests of Stats.mean"
+
+
+def test_function_flag_naming_a_method_without_doctests_raises_no_tests(write: Write) -> None:
+    path = write("stats.py", METHOD_DOCTESTS)
+    error = load_error(path, function="Stats.__init__")
+    assert str(error) == f"{path}: no tests found for Stats.__init__: no sidecar and no doctest examples"
+
+
+def test_doctests_of_a_nested_function_are_not_collected(write: Write) -> None:
+    path = write("n.py", 'def f():\n    def g():\n        """\n        >>> 1\n        1\n        """\n')
     assert "no tests found" in str(load_error(path))
 
 
