@@ -23,7 +23,7 @@ class ProblemKind(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class FunctionTarget:
-    """One function of the file, by qualified name (``f``; ``Class.method`` in a later step)."""
+    """One function of the file, by qualified name: ``f``, or a method ``Class.method``."""
 
     qualname: str
 

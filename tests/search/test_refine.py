@@ -29,6 +29,8 @@ from orps_engine.critic.prompts import (
 from orps_engine.errors import ModelUnreachable
 from orps_engine.model import ChatModel, OpenAIChatModel, Recorder, ReplayChatModel, ReplayMissing
 from orps_engine.problem import load_problem
+from orps_engine.project import load_problem as orps_load
+from orps_engine.results import Verdict
 from orps_engine.search import ORIGINAL, Failure, FailureKind, Node, RefineResult, refine
 from tests.fixtures.primes import SIEVE_PRIMES, SLOW_PRIMES
 from tests.fixtures.scripted_model import Body, ScriptedModel, prompt_text
@@ -579,3 +581,26 @@ async def test_a_reminder_stays_within_the_budget(write: Write, scripted_model: 
     assert reminded
     for body in reminded:
         assert total_chars(body) <= BUDGET + len(last(body)), (total_chars(body), BUDGET)
+
+
+# -- behaviour kept --------------------------------------------------------------------------------------
+async def test_a_candidate_that_passes_weak_tests_but_changes_behaviour_is_not_picked(
+        problem: Callable[[str], Path], scripted_model: ScriptedModel, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = problem("proj_weak")
+    sorting = "def parse_row(line):\n    return sorted(int(cell) for cell in line.split(\",\"))\n"
+    scripted_model.on(is_critic, "Looks fine and fast.\nScore: 5")
+    scripted_model.default(f"Sorting is harmless here.\n```python\n{sorting}```")
+    config = settings(scripted_model)
+    client = OpenAIChatModel(config)
+    try:
+        result = await refine(orps_load(root / "rows" / "parse.py", function="parse_row"), config, client)
+    finally:
+        await client.close()
+    assert not result.improved  # the original stays
+    candidate = next(n for n in result.nodes if n.id != ORIGINAL and n.suite is not None)
+    refused = [r for r in candidate.suite.results if r.verdict is not Verdict.AC]  # type: ignore[union-attr]
+    assert [r.test_id for r in refused] == ["tests/test_rows.py::test_three_cells"]
+    assert "the original returned [3, 1, 2], the candidate [1, 2, 3]" in (refused[0].detail or "")
+    assert "behaviour changed" in candidate.report  # the critic sees the counterexample

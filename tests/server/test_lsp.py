@@ -840,3 +840,37 @@ async def test_refine_hint_sits_on_the_refined_def_without_entry_point(lsp: Laun
         client, uri, lambda d: any(x.message.startswith("ORPS refinement:") for x in d), "the refinement hint")
     lines = [d.range.start.line for d in diagnostics if d.message.startswith("ORPS refinement:")]
     assert lines == [def_line], f"the refinement hint is on line {lines} (0-based), not on the def (line {def_line})"
+
+
+# --- a project's own pytest tests ------------------------------------------------------------------
+
+
+async def test_project_tests_give_diagnostics_at_the_failing_assertion_and_lenses_on_each_function(
+        lsp: Launcher, problem: Callable[[str], Path]) -> None:
+    root = problem("proj_pkg")
+    stats, tests = root / "mypkg" / "stats.py", root / "tests" / "test_stats.py"
+    stats.write_text(stats.read_text().replace("/ len(xs)\n", "/ (len(xs) + 1)\n", 1))  # mean goes wrong
+    client = await lsp.start()
+    uri, tests_uri = open_document(client, stats), tests.resolve().as_uri()
+    test_text, source = tests.read_text(), stats.read_text()
+
+    failing = await wait_for_diagnostics(client, tests_uri, lambda d: len(d) >= 5, "the failing pytest tests",
+                                         timeout=60)
+    lines = {d.range.start.line for d in failing}
+    assert line_of(test_text, "assert mean(sample) == EXPECTED_MEAN") in lines  # the assertion, not the def
+    assert line_of(test_text, "assert variance(sample) == 4.0") in lines
+    mean_diagnostic = next(d for d in failing if d.range.start.line == line_of(test_text, "assert mean(sample)"))
+    assert mean_diagnostic.message == "test tests/test_stats.py::test_mean expected 5.0, got 4.444444444444445"
+    on_source = await wait_for_diagnostics(client, uri, lambda d: any(x.message.startswith("mean:") for x in d),
+                                           "the summaries", timeout=60)
+    summaries = {d.range.start.line: d.message for d in on_source if d.severity == types.DiagnosticSeverity.Error}
+    assert summaries[line_of(source, "def mean")].startswith("mean: 5 of 7 tests fail")
+    assert summaries[line_of(source, "def variance")].startswith("variance: 1 of 1 tests fail")
+
+    lenses = await client.text_document_code_lens_async(types.CodeLensParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+    refines = {lens.range.start.line: lens.command.arguments[0]["function"]  # type: ignore[index]
+               for lens in lenses or [] if lens.command and lens.command.command == "orps.refine"}
+    assert refines == {line_of(source, "def mean"): "mean", line_of(source, "def variance"): "variance",
+                       line_of(source, "def weighted"): "weighted", line_of(source, "def spread"): "Stats.spread"}
+    await lsp.stop(client)

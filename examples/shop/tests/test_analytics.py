@@ -5,8 +5,8 @@ from shop.models import Order
 
 @pytest.fixture
 def busy_day():
-    """4,000 orders from 1,500 customers."""
-    return [Order(customer=f"c{(i * 7919) % 1500}", amount=float(i % 50)) for i in range(4000)]
+    """12,000 orders from 4,000 customers."""
+    return [Order(customer=f"c{(i * 7919) % 4000}", amount=float(i % 50)) for i in range(12000)]
 
 
 def test_no_orders():
@@ -29,8 +29,8 @@ def test_order_of_second_orders(names, want):
 
 def test_busy_day(busy_day):
     repeat = repeat_customers(busy_day)
-    assert len(repeat) == 1500
-    assert repeat[:3] == ["c0", "c419", "c838"]
+    assert len(repeat) == 4000
+    assert repeat[:3] == ["c0", "c3919", "c3838"]
 
 
 def test_revenue():
