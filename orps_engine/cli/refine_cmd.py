@@ -24,6 +24,7 @@ from ..errors import InputError
 from ..file_run import FileRun, Refinement
 from ..model import ChatModel, OpenAIChatModel, Recorder, Recording, ReplayChatModel
 from ..problem import Problem
+from ..problem.load import source_encoding
 from ..problem.target import function_name
 from ..report.refine import format_refine, progress_text, refine_document
 from ..search import Event, EventKind
@@ -128,10 +129,11 @@ def _write(problem: Problem, refinement: Refinement) -> str:
     """Replace FILE's target, keeping the original as FILE.orig (or FILE.orig.N if taken)."""
     path = problem.path
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            current = fh.read()
+        raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read before writing: {exc.strerror}", path=path) from None
+    encoding = source_encoding(raw, path)
+    current = raw.decode(encoding, errors="replace")
     if current != problem.source:
         raise InputError("the file changed while the refine ran; nothing was written", path=path,
                          hint="run the refine again on the current file")
@@ -143,7 +145,7 @@ def _write(problem: Problem, refinement: Refinement) -> str:
         n += 1
     shutil.copy2(path, backup)
     tmp = path.with_name(f".{path.name}.orps-tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
+    with tmp.open("w", encoding=encoding, newline="") as fh:  # as Python reads it (PEP 263)
         fh.write(new_source)
     shutil.copymode(path, tmp)
     os.replace(tmp, path)

@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from pathlib import Path
 
 from ..errors import InputError, NoTestsFound
@@ -43,12 +45,23 @@ def read_solution(path: Path) -> str:
     if not path.is_file():
         raise InputError("not a file", path=path, hint="pass the solution's .py file")
     try:
-        with path.open(encoding="utf-8", newline="") as fh:  # keep CRLF: --write must too
-            return fh.read()
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", path=path) from None
+        raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=path) from None
+    encoding = source_encoding(raw, path)
+    try:
+        return raw.decode(encoding)  # bytes as they are: CRLF stays (--write keeps it too)
+    except UnicodeDecodeError:
+        raise InputError(f"not {encoding} text (the encoding Python reads it with)", path=path) from None
+
+
+def source_encoding(raw: bytes, path: Path | None = None) -> str:
+    """The encoding Python reads a source file with: a BOM or a PEP 263 coding line, else UTF-8."""
+    try:
+        encoding, _lines = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as exc:  # an unknown codec named, or a BOM that contradicts the coding line
+        raise InputError(f"the file's encoding declaration is not usable: {exc.msg}", path=path) from None
+    return encoding
 
 
 def _explicit(tests: Path, solution: Path, source: str, function: str | None) -> Problem:

@@ -12,6 +12,7 @@ import pytest
 
 from orps_engine.config import DEFAULT_COMPARE, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S
 from orps_engine.errors import InputError
+from orps_engine.judge import run_tests
 from orps_engine.problem import FunctionTarget, Problem, ProblemKind, WholeFile, load_problem
 from orps_engine.problem import TestKind as Kind  # aliased: pytest would collect a Test* class
 
@@ -790,3 +791,16 @@ def test_oj_ignored_when_function_flag_given(problem: Copy) -> None:
     folder = problem("oj_natural")
     error = load_error(folder / "sol.py", function="main")
     assert "'main' is not defined" in str(error)
+
+
+def test_a_pep_263_coding_line_is_read_as_python_reads_it(tmp_path: Path) -> None:
+    path = tmp_path / "cafe.py"
+    source = "# -*- coding: latin-1 -*-\ndef name():\n    \"\"\"\n    >>> name()\n    'café'\n    \"\"\"\n" \
+             "    return 'café'\r\n"
+    path.write_bytes(source.encode("latin-1"))
+    loaded = load_problem(path)
+    assert loaded.source == source  # decoded as latin-1, line endings as they were
+    assert run_tests(loaded).all_passed
+    path.write_bytes(b"# coding: no-such-codec\nx = 1\n")
+    with pytest.raises(InputError, match="encoding declaration is not usable"):
+        load_problem(path)
