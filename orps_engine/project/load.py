@@ -103,8 +103,10 @@ def _project_problem(path: Path, function: str | None, python: str | None, args:
                          path=path, hint="orps runs a project's tests against the module they import")
     layout = ProjectLayout(root=found.root, module=found.module, package=found.package,
                            import_paths=found.import_paths, solution_reads=found.package_files)
+    counted = (f"pytest collected {len(found.tests)} test(s) under {found.root}; {len(selection.tests)} call "
+               f"{_what(target)}",)
     return Problem(path=path, source=source, kind=ProblemKind.MODULE, target=target, tests=doctests + selection.tests,
-                   module=found.module, python=python, project=layout, notes=selection.notes,
+                   module=found.module, python=python, project=layout, notes=counted + selection.notes,
                    origin=_origin(found, len(selection.tests), len(doctests)))
 
 
@@ -117,6 +119,10 @@ def _target(function: str | None, local: Problem | None, found: Discovery) -> Ta
         return local.target
     called = {name for test in found.tests if test.outcome != "skipped" for name in test.calls}
     return FunctionTarget(next(iter(called))) if len(called) == 1 else WholeFile()
+
+
+def _what(target: Target) -> str:
+    return f"`{target.qualname}`" if isinstance(target, FunctionTarget) else "a function of the file"
 
 
 def _origin(found: Discovery, selected: int, doctests: int) -> str:

@@ -196,3 +196,13 @@ def test_src_layouts_packages_and_namespace_packages(problem: Copy, module: str,
     assert broken != loaded.source
     assert [r.verdict for r in run_tests(loaded.with_source(broken + "\n\ndef extra():\n    return 0\n")).results] \
         == [Verdict.AC]  # still the same behaviour: the edit keeps the result
+
+
+def test_a_method_of_the_project_is_a_target_with_the_unittest_case_that_calls_it(problem: Copy) -> None:
+    root = problem("proj_pkg")
+    loaded = load_problem(f"{root / 'mypkg' / 'stats.py'}", function="Stats.spread")
+    assert [t.id for t in loaded.tests] == ["tests/test_stats.py::TestSpread::test_spread"]
+    assert [r.verdict for r in run_tests(loaded).results] == [Verdict.AC]
+    wrong = loaded.source.replace("return max(self.xs) - min(self.xs)", "return max(self.xs)")
+    (result,) = run_tests(loaded.with_source(wrong)).results
+    assert result.verdict is Verdict.WA and "5 != 4" in (result.detail or "")
