@@ -52,7 +52,8 @@ def read_solution(path: Path) -> str:
     try:
         return raw.decode(encoding)  # bytes as they are: CRLF stays (--write keeps it too)
     except UnicodeDecodeError:
-        raise InputError(f"not {encoding} text (the encoding Python reads it with)", path=path) from None
+        raise InputError(f"not {encoding.upper().replace('-SIG', '')} text", path=path,
+                         hint="save it in UTF-8, or declare its encoding in a PEP 263 coding line") from None
 
 
 def source_encoding(raw: bytes, path: Path | None = None) -> str:
