@@ -60,7 +60,9 @@ def source_encoding(raw: bytes, path: Path | None = None) -> str:
     """The encoding Python reads a source file with: a BOM or a PEP 263 coding line, else UTF-8."""
     try:
         encoding, _lines = tokenize.detect_encoding(io.BytesIO(raw).readline)
-    except SyntaxError as exc:  # an unknown codec named, or a BOM that contradicts the coding line
+    except SyntaxError as exc:  # an unknown codec named, a BOM against the coding line, or bytes not UTF-8
+        if exc.msg.startswith("invalid or missing encoding declaration"):
+            return "utf-8"  # no declaration, and not UTF-8 either: decoding says so
         raise InputError(f"the file's encoding declaration is not usable: {exc.msg}", path=path) from None
     return encoding
 
