@@ -12,7 +12,7 @@ import math
 import signal
 from collections.abc import Callable, Sequence
 
-from .problem import Problem, ProblemKind, TestCase, TestKind
+from .problem import Problem, ProblemKind, TestCase, TestKind, import_root
 from .results import Behaviour, Call, ExecutionResult, RunError, SuiteResult, Verdict
 from .sandbox import (
     PYTEST_RUNTIME,
@@ -35,7 +35,7 @@ ProgressCallback = Callable[[int, int, ExecutionResult], None]
 
 def open_sandbox(problem: Problem, *extra_sources: str) -> Sandbox:
     """A sandbox warmed up for this problem: the libraries it imports already loaded."""
-    folder = problem.path.parent if problem.path.parent.is_dir() else None
+    folder = import_root(problem.path) if problem.path.parent.is_dir() else None
     project = problem.project
     return Sandbox(python=problem.python, solution_dir=folder, preload=_imports(problem, *extra_sources),
                    sibling_modules=project is None, protected=[project.root] if project is not None else [])

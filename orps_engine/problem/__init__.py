@@ -3,6 +3,7 @@ nothing else of the engine but errors and config."""
 
 from .load import load_problem, read_solution
 from .model import FunctionTarget, Problem, ProblemKind, ProjectLayout, Target, TestCase, TestKind, WholeFile
+from .sidecar import import_root
 
 __all__ = ["FunctionTarget", "Problem", "ProblemKind", "ProjectLayout", "Target", "TestCase", "TestKind", "WholeFile",
-           "load_problem", "read_solution"]
+           "import_root", "load_problem", "read_solution"]

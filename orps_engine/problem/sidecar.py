@@ -167,6 +167,24 @@ def _opt_str(data: dict[str, Any], key: str) -> str | None:
 
 
 def module_name(solution: Path) -> str:
-    """The name tests import the solution by: its file stem when that is an identifier."""
+    """The name tests import the solution by: its dotted name inside the packages that hold it
+    (``pkg.sub.mod`` for ``pkg/sub/mod.py`` with ``__init__.py`` files), else its file stem; a
+    stem that is not an identifier: ``solution``."""
     stem = solution.stem
-    return stem if stem.isidentifier() else "solution"
+    if not stem.isidentifier():
+        return "solution"
+    parts = [] if stem == "__init__" else [stem]
+    folder = solution.resolve().parent
+    while (folder / "__init__.py").is_file() and folder.name.isidentifier() and folder != folder.parent:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts) or "solution"
+
+
+def import_root(solution: Path) -> Path:
+    """The folder the solution's dotted name is imported from (above its packages)."""
+    depth = module_name(solution).count(".") + (1 if solution.stem == "__init__" else 0)
+    folder = solution.resolve().parent
+    for _ in range(depth):
+        folder = folder.parent
+    return folder

@@ -95,6 +95,7 @@ class Sandbox:
         os.chmod(self.base, 0o711)
         self.uid, self._uid_lock = _claim_uid()
         self.lib_dir = self._copy_siblings(solution_dir) if solution_dir and sibling_modules else None
+        self.solution_dir = solution_dir if sibling_modules else None
         self._protected = [p for p in (solution_dir, *protected) if p is not None]
         self._sock, child = socket.socketpair()
         self._stderr = open(self.base / "zygote.log", "w+b")
@@ -203,7 +204,9 @@ class Sandbox:
             try:
                 sol = self._solution_job(workdir, limits, source, filename, module, project)
                 chk_access = (policy.project_checker_access(self.base_reads, project) if project is not None
-                              else policy.sidecar_access(self.base_reads, None))
+                              else policy.sidecar_checker_access(self.base_reads, self.solution_dir))
+                if project is None and self.solution_dir is not None:  # the tests import its siblings and helpers
+                    spec = {**spec, "sys_path": [str(self.solution_dir)]}
                 chk: CheckerJob = {**self._common(workdir, limits, chk_access, extra_wall_s=1.0), "role": "checker"}
                 self._send(sol, [rpc_sol.fileno()])
                 self._send(chk, [rpc_chk.fileno(), ctl_chk.fileno()])
@@ -296,17 +299,23 @@ class Sandbox:
         return _Workspace(self.base, next(self._ids), self.uid, stdin)
 
     def _copy_siblings(self, folder: Path) -> Path | None:
-        """Importable copies of the solution's sibling modules (never its tests)."""
+        """Importable copies of what the solution may import from its own tree: the modules beside
+        it and the packages there (its own included), never their tests. ``folder`` is where its
+        dotted name is imported from."""
         lib = self.base / "lib"
         lib.mkdir(mode=0o755)
-        for path in sorted(folder.glob("*.py"))[:200]:
-            name = path.name
-            if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
-                continue
+        copied = 0
+        for path in _importable_files(folder):
+            if copied >= MAX_COPIED_FILES:
+                break
+            target = lib / path.relative_to(folder)
             try:
-                if path.stat().st_size <= 1 << 20:
-                    shutil.copyfile(path, lib / name)
-                    os.chmod(lib / name, 0o644)
+                if path.stat().st_size > MAX_COPIED_BYTES:
+                    continue
+                target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+                os.chmod(target, 0o644)
+                copied += 1
             except OSError:
                 continue
         return lib
@@ -342,6 +351,29 @@ class _Workspace:
         shutil.rmtree(self.workdir, ignore_errors=True)
         if self.infile is not None:
             self.infile.unlink(missing_ok=True)
+
+
+MAX_COPIED_FILES = 500
+MAX_COPIED_BYTES = 1 << 20
+_TEST_FOLDERS = frozenset({"tests", "test", "testing", "__pycache__"})
+
+
+def _is_test_module(name: str) -> bool:
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+
+
+def _importable_files(folder: Path) -> list[Path]:
+    """The ``.py`` files importable from ``folder``: its modules, and its packages' (folders with an
+    ``__init__.py``, recursively), without test modules or test folders."""
+    found = sorted(p for p in folder.glob("*.py") if not _is_test_module(p.name))
+    pending = sorted(p for p in folder.iterdir() if p.is_dir() and (p / "__init__.py").is_file()
+                     and p.name not in _TEST_FOLDERS and not p.name.startswith(".")) if folder.is_dir() else []
+    while pending and len(found) < MAX_COPIED_FILES:
+        package = pending.pop(0)
+        found += sorted(p for p in package.glob("*.py") if not _is_test_module(p.name))
+        pending += sorted(p for p in package.iterdir() if p.is_dir() and (p / "__init__.py").is_file()
+                          and p.name not in _TEST_FOLDERS and not p.name.startswith("."))
+    return found
 
 
 def sandbox_env(home: str) -> dict[str, str]:

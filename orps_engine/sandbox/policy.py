@@ -4,8 +4,10 @@ Every role may read the interpreter (its prefixes, standard library, installed p
 rest of its ``sys.path``) and a few system files, and write only its own working directory. Past
 that:
 
-- a **program**, a sidecar's **solution** and its **checker** read nothing of the user's tree (the
-  solution's sibling modules are copied into a folder of the sandbox's own);
+- a **program** and a sidecar's **solution** read nothing of the user's tree (the solution's
+  importable tree, its modules and packages without their tests, is copied into a folder of the
+  sandbox's own); a sidecar's **checker** reads the folder the solution is imported from, where
+  the tests' helpers live;
 - a project test's **checker** and the **discover** run read the whole project root, and run from
   it, as ``pytest`` run there would: they hold the user's own tests;
 - a project test's **solution** (the code under test) reads only the files the user's own code
@@ -74,6 +76,12 @@ def base_reads(interpreter: Interpreter, protected: Iterable[Path]) -> tuple[str
 
 def sidecar_access(base: tuple[str, ...], lib_dir: Path | None) -> Access:
     return Access(read=base + ((str(lib_dir),) if lib_dir is not None else ()))
+
+
+def sidecar_checker_access(base: tuple[str, ...], solution_dir: Path | None) -> Access:
+    """The tests' side of a sidecar or doctest: the folder the solution is imported from, where
+    the tests' own helpers live (it never runs the solution's code: that is the other process)."""
+    return Access(read=base + ((str(solution_dir),) if solution_dir is not None else ()))
 
 
 def project_checker_access(base: tuple[str, ...], project: ProjectRun) -> Access:

@@ -45,6 +45,7 @@ class _AssertFailed(AssertionError):
 def main(job: CheckerJob) -> int:
     ctl = socket.socket(fileno=protocol.CONTROL_FD)
     spec = protocol.read_spec(wire.recv(ctl))
+    sys.path[:0] = [p for p in spec.get("sys_path", []) if type(p) is str]
     endpoint = rpc.Endpoint(socket.socket(fileno=protocol.RPC_FD), serve_ops=rpc.CHECKER_OPS)
     recorder = None
     if spec.get("record_calls"):

@@ -317,6 +317,7 @@ class CheckerSpec(TypedDict):
     test: CaseSpec
     project: ProjectSpec | None
     record_calls: NotRequired[bool]  # report the behaviour (``CheckerReport.behaviour``)
+    sys_path: NotRequired[list[str]]  # where the tests import the solution's own tree from (a copy)
     # The solution's names that may shadow a builtin in the test's namespace: those the user's own
     # file defines (``Problem.kept_builtins``); any other, a candidate's ``abs``, stays ``module.abs``.
     builtin_names_kept: NotRequired[list[str]]
