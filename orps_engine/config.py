@@ -42,6 +42,9 @@ DEFAULT_COMPARE = "tokens"
 DISCOVERY_TIME_LIMIT_S = 600.0
 DISCOVERY_MEMORY_LIMIT_MB = 4096
 PYTEST_OVERHEAD_S = 20.0
+# A project's own tests have no limits of their own (pytest sets none): a test may take this long
+# (CPU, of the code under test) unless the editor's or the command line's limits say otherwise.
+PROJECT_TIME_LIMIT_S = 10.0
 
 ENV_BASE_URL = "OPENAI_BASE_URL"
 ENV_API_KEY = "OPENAI_API_KEY"

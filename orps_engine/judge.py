@@ -12,6 +12,7 @@ import math
 import signal
 from collections.abc import Callable, Sequence
 
+from . import config
 from .problem import Problem, ProblemKind, TestCase, TestKind, import_root
 from .results import Behaviour, Call, ExecutionResult, RunError, SuiteResult, Verdict
 from .sandbox import (
@@ -91,7 +92,8 @@ def run_test(box: Sandbox, problem: Problem, test: TestCase) -> ExecutionResult:
         return judge_program(problem, test, raw)
     spec = checker_spec(problem, test, by_value_modules=shared_modules(problem))
     run = box.run_function_test(source=problem.source, filename=filename, module=problem.module, spec=spec,
-                                limits=limits, project=project_run(problem))
+                                limits=limits, project=project_run(problem),
+                                overhead_s=config.PYTEST_OVERHEAD_S if test.kind is TestKind.PYTEST else 0.0)
     return judge_function(problem, test, run)
 
 

@@ -18,6 +18,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+from .. import config
 from ..errors import InputError, NoTestsFound
 from ..problem import FunctionTarget, Problem, ProblemKind, ProjectLayout, Target, TestCase, WholeFile
 from ..problem import load_problem as load_local
@@ -107,6 +108,7 @@ def _project_problem(path: Path, function: str | None, python: str | None, args:
                f"{_what(target)}",)
     return Problem(path=path, source=source, kind=ProblemKind.MODULE, target=target, tests=doctests + selection.tests,
                    module=found.module, python=python, project=layout, notes=counted + selection.notes,
+                   time_limit_s=config.PROJECT_TIME_LIMIT_S,
                    origin=_origin(found, len(selection.tests), len(doctests)))
 
 

@@ -74,8 +74,8 @@ class Limits:
         wall = max(config.WALL_FACTOR * time_limit_s, time_limit_s + config.WALL_SLACK_S)
         return cls(cpu_s=time_limit_s, wall_s=wall, memory_kb=memory_limit_mb * 1024)
 
-    def as_job(self, extra_wall_s: float = 0.0) -> JobLimits:
-        return {"cpu_s": self.cpu_s, "wall_s": self.wall_s + extra_wall_s, "memory_kb": self.memory_kb,
+    def as_job(self, extra_wall_s: float = 0.0, extra_cpu_s: float = 0.0) -> JobLimits:
+        return {"cpu_s": self.cpu_s + extra_cpu_s, "wall_s": self.wall_s + extra_wall_s, "memory_kb": self.memory_kb,
                 "output_bytes": self.output_bytes, "file_bytes": self.file_bytes, "nofile": self.nofile,
                 "nproc": self.nproc, "stack_bytes": self.stack_bytes}
 
@@ -194,20 +194,24 @@ class Sandbox:
             return self._results({job["id"]}, limits)[job["id"]]
 
     def run_function_test(self, *, source: str, filename: str, module: str, spec: CheckerSpec,
-                          limits: Limits, project: ProjectRun | None = None) -> FunctionRun:
+                          limits: Limits, project: ProjectRun | None = None, overhead_s: float = 0.0) -> FunctionRun:
         """Run one test: a checker process with the test, a solution process with the code,
         joined by a socket. ``spec`` goes straight to the checker, never through the zygote.
-        ``project``: the code is a module of that project, and the test one of its own."""
+        ``project``: the code is a module of that project, and the test one of its own.
+        ``overhead_s``: what the test's own side may spend besides the code under test (pytest
+        starting and collecting): more CPU for the checker, more wall time for both (the code
+        under test waits on the checker), the same CPU limit for the code."""
         with self._lock, self._workspace(None) as (workdir, _infile):
             rpc_sol, rpc_chk = socket.socketpair()
             ctl_parent, ctl_chk = socket.socketpair()
             try:
-                sol = self._solution_job(workdir, limits, source, filename, module, project)
+                sol = self._solution_job(workdir, limits, source, filename, module, project, overhead_s)
                 chk_access = (policy.project_checker_access(self.base_reads, project) if project is not None
                               else policy.sidecar_checker_access(self.base_reads, self.solution_dir))
                 if project is None and self.solution_dir is not None:  # the tests import its siblings and helpers
                     spec = {**spec, "sys_path": [str(self.solution_dir)]}
-                chk: CheckerJob = {**self._common(workdir, limits, chk_access, extra_wall_s=1.0), "role": "checker"}
+                chk: CheckerJob = {**self._common(workdir, limits, chk_access, extra_wall_s=1.0 + overhead_s,
+                                                  extra_cpu_s=overhead_s), "role": "checker"}
                 self._send(sol, [rpc_sol.fileno()])
                 self._send(chk, [rpc_chk.fileno(), ctl_chk.fileno()])
             finally:
@@ -227,14 +231,15 @@ class Sandbox:
                            checker=runs[chk["id"]])
 
     def _solution_job(self, workdir: str, limits: Limits, source: str, filename: str, module: str,
-                      project: ProjectRun | None) -> SolutionJob:
+                      project: ProjectRun | None, overhead_s: float) -> SolutionJob:
         if project is None:
             access = policy.sidecar_access(self.base_reads, self.lib_dir)
-            return {**self._common(workdir, limits, access), "role": "solution", "source": source,
+            return {**self._common(workdir, limits, access, extra_wall_s=overhead_s), "role": "solution",
+                    "source": source,
                     "filename": filename, "module": module, "package": False,
                     "sys_path": [str(self.lib_dir)] if self.lib_dir else []}
         access = policy.project_solution_access(self.base_reads, project)
-        return {**self._common(workdir, limits, access), "role": "solution", "source": source,
+        return {**self._common(workdir, limits, access, extra_wall_s=overhead_s), "role": "solution", "source": source,
                 "filename": str(project.filename), "module": project.module, "package": project.package,
                 "sys_path": [str(p) for p in project.sys_path]}
 
@@ -269,9 +274,10 @@ class Sandbox:
         except (OSError, wire.WireError):
             return None, None
 
-    def _common(self, workdir: str, limits: Limits, access: Access, extra_wall_s: float = 0.0) -> JobCommon:
+    def _common(self, workdir: str, limits: Limits, access: Access, extra_wall_s: float = 0.0,
+                extra_cpu_s: float = 0.0) -> JobCommon:
         return {"op": "run", "id": next(self._ids), "workdir": workdir, "uid": self.uid,
-                "limits": limits.as_job(extra_wall_s), "read_paths": list(access.read),
+                "limits": limits.as_job(extra_wall_s, extra_cpu_s), "read_paths": list(access.read),
                 "list_paths": list(access.list), "cwd": access.cwd}
 
     def _send(self, job: Job, fds: list[int] | None = None) -> None:

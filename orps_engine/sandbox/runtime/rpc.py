@@ -121,6 +121,9 @@ class Remote:
     def __iter__(self) -> Any:
         return _RemoteIterator(self._op("iter"))
 
+    def __next__(self) -> Any:  # a generator or iterator the peer returned: ``next(it)`` works on it
+        return self._op("next")
+
     def __bool__(self) -> bool:
         return bool(self._op("bool"))
 
