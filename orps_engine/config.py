@@ -73,8 +73,12 @@ class Settings:
     max_in_flight: int = 8  # model calls at once
     timeout_s: float = 120.0  # per model call
     max_retries: int = 3  # per model call, for 429/5xx/timeouts/refused connections
-    prompt_budget: int = 24_000  # characters per prompt; history is cut to fit
+    prompt_budget: int = 24_000  # characters per prompt; history is cut to fit (and to the context window)
     repeats: int = 5  # runs of the original and the pick when measuring the final delta
+    max_tokens: int | None = None  # per reply; None: from what the call needs (see search.budget)
+    context_window: int | None = None  # the model's, in tokens; None: ask the server, else learn it
+    early_stop: str = "final"  # final: when the beam is all judged final; plateau: also when all pass and a
+    # round brings no improvement; never: every round runs
 
     def describe(self) -> str:
         """A loggable summary: names the key's source state, never the key."""
@@ -83,11 +87,14 @@ class Settings:
         return ", ".join(f"{k}={v}" for k, v in shown.items())
 
 
+EARLY_STOPS = ("final", "plateau", "never")
 _INT_KEYS = {"samples": 1, "beam": 1, "rounds": 0, "max_in_flight": 1, "max_retries": 0, "prompt_budget": 2000,
+             "max_tokens": 16, "context_window": 256,
              "repeats": 1}
 _FLOAT_KEYS = {"temperature": (0.0, 2.0), "timeout_s": (0.1, 3600.0)}
 _STR_KEYS = ("model", "base_url", "preset")
 _FILE_ALIASES = {"timeout": "timeout_s", "base-url": "base_url", "max-in-flight": "max_in_flight",
+                 "max-tokens": "max_tokens", "context-window": "context_window", "early-stop": "early_stop",
                  "max-retries": "max_retries", "prompt-budget": "prompt_budget"}
 
 
@@ -125,6 +132,10 @@ def _check(key: str, value: Any, source: str) -> Any:
                 or not low <= value <= high:
             raise InputError(f"{key} must be a number from {low:g} to {high:g} (got {value!r} from {source})")
         return float(value)
+    if key == "early_stop":
+        if value not in EARLY_STOPS:
+            raise InputError(f"early_stop must be one of {', '.join(EARLY_STOPS)} (got {value!r} from {source})")
+        return value
     if key in (*_STR_KEYS, "api_key"):
         if not isinstance(value, str) or not value.strip():
             raise InputError(f"{key} must be a non-empty string (got {value!r} from {source})")

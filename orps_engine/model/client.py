@@ -12,7 +12,9 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Protocol
 
 import openai
@@ -34,12 +36,45 @@ class _Malformed(ValueError):
     """The server answered 200 with something that is not a chat completion."""
 
 
-class ModelError(Exception):
-    """A call failed for good (retries spent, or an error retrying cannot fix)."""
+class ModelErrorKind(str, Enum):
+    TIMEOUT = "timeout"  # no answer in time (after the retries)
+    UNREACHABLE = "unreachable"  # no connection to the server
+    RATE_LIMITED = "rate_limited"  # 429 after the retries
+    SERVER = "server"  # 5xx after the retries
+    CONTEXT = "context"  # the prompt (with the reply's room) does not fit the model's context window
+    REJECTED = "rejected"  # another 4xx: retrying cannot help (a bad model name, a bad key, ...)
+    MALFORMED = "malformed"  # the server answered with something that is not a completion
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+
+class ModelError(Exception):
+    """A call failed for good (retries spent, or an error retrying cannot fix). For ``CONTEXT``,
+    ``context_window`` is the window the server said it has, when it said."""
+
+    def __init__(self, message: str, *, kind: ModelErrorKind, retryable: bool,
+                 context_window: int | None = None) -> None:
         super().__init__(message)
-        self.retryable = retryable
+        self.kind, self.retryable, self.context_window = kind, retryable, context_window
+
+
+class FinishReason(str, Enum):
+    """Why a reply ended."""
+
+    STOP = "stop"  # the model ended it
+    LENGTH = "length"  # it reached ``max_tokens`` (it may be incomplete)
+    DONE = "done"  # cut by the caller's stop rule: what was needed had arrived (a closed code block)
+    REPETITION = "repetition"  # cut: the model was repeating itself
+
+
+# Called with the reply's text so far, as it streams in: True once nothing more is needed.
+StopRule = Callable[[str], bool]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    text: str
+    finish: FinishReason
+    prompt_tokens: int | None = None  # as the server counted them, where it said
+    completion_tokens: int | None = None
 
 
 @dataclass
@@ -49,19 +84,34 @@ class Usage:
     retries: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    wall_s: float = 0.0  # summed over calls (they overlap)
+    call_s: float = 0.0  # summed over calls (they overlap: see ``wall_s``)
+    wall_s: float = 0.0  # from the first call's start to the last one's end
+    cut_done: int = 0  # replies cut once their code block had closed
+    cut_repetition: int = 0  # replies cut because the model repeated itself
+    cut_length: int = 0  # replies that reached max_tokens
+    largest_prompt_tokens: int = 0
+    context_window: int | None = None  # the model's, once known
 
-    def add(self, prompt_tokens: int, completion_tokens: int, seconds: float) -> None:
+    def add(self, reply: Reply, seconds: float) -> None:
         self.calls += 1
-        self.prompt_tokens += prompt_tokens
-        self.completion_tokens += completion_tokens
-        self.wall_s += seconds
+        self.prompt_tokens += reply.prompt_tokens or 0
+        self.completion_tokens += reply.completion_tokens or 0
+        self.largest_prompt_tokens = max(self.largest_prompt_tokens, reply.prompt_tokens or 0)
+        self.call_s += seconds
+        self.cut_done += reply.finish is FinishReason.DONE
+        self.cut_repetition += reply.finish is FinishReason.REPETITION
+        self.cut_length += reply.finish is FinishReason.LENGTH
 
 
 class ChatModel(Protocol):
     usage: Usage
 
-    async def complete(self, key: str, messages: list[Message], temperature: float) -> str: ...
+    async def complete(self, key: str, messages: list[Message], temperature: float, *,
+                       max_tokens: int | None = None, stop: StopRule | None = None) -> Reply: ...
+
+    async def context_window(self) -> int | None:
+        """The model's context window in tokens: the setting, else what the server says of it
+        (its model list, or an error that named it), else None."""
 
     async def close(self) -> None: ...
 
