@@ -27,7 +27,8 @@ from orps_engine import (
 CLIENT_KEYS = {"model": "model", "baseUrl": "base_url", "preset": "preset", "samples": "samples", "beam": "beam",
                "rounds": "rounds", "temperature": "temperature", "maxInFlight": "max_in_flight",
                "timeout": "timeout_s", "maxRetries": "max_retries", "promptBudget": "prompt_budget",
-               "repeats": "repeats"}
+               "repeats": "repeats", "maxTokens": "max_tokens", "contextWindow": "context_window",
+               "earlyStop": "early_stop"}
 # Keys the server reads itself, with their defaults (None: the tests' own value).
 SERVER_KEYS = {"runOnSave": True, "timeLimit": None, "memoryLimit": None}
 SOURCE = "the editor's orps settings"

@@ -52,6 +52,13 @@ def register(commands: Any) -> None:
     parser.add_argument("--max-retries", dest="max_retries", type=int, metavar="N")
     parser.add_argument("--prompt-budget", dest="prompt_budget", type=int, metavar="CHARS")
     parser.add_argument("--repeats", type=int, metavar="N", help="runs each when measuring the final delta")
+    parser.add_argument("--max-tokens", dest="max_tokens", type=int, metavar="N",
+                        help="tokens per reply (default: what each call needs, at most half the context window)")
+    parser.add_argument("--context-window", dest="context_window", type=int, metavar="TOKENS",
+                        help="the model's context window (default: asked of the server, else learned from its errors)")
+    parser.add_argument("--early-stop", dest="early_stop", choices=("final", "plateau", "never"),
+                        help="final (default): stop when every candidate of the beam is judged final; plateau: also "
+                             "when all tests pass and a round brings no improvement; never: run every round")
     record = parser.add_mutually_exclusive_group()
     record.add_argument("--record", type=Path, metavar="FILE", help="write every model exchange to FILE (JSONL)")
     record.add_argument("--replay", type=Path, metavar="FILE", help="answer from a recording, with no network")
@@ -61,7 +68,7 @@ def register(commands: Any) -> None:
 
 
 _SETTING_FLAGS = ("model", "base_url", "preset", "samples", "beam", "rounds", "temperature", "max_in_flight",
-                  "timeout_s", "max_retries", "prompt_budget", "repeats")
+                  "timeout_s", "max_retries", "prompt_budget", "repeats", "max_tokens", "context_window", "early_stop")
 
 
 def run(args: argparse.Namespace) -> int:

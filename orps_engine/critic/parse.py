@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from ..problem import FunctionTarget, Target, pysource
 
 _CODE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)```", re.S | re.I)
-_SCORE = re.compile(r"score\s*(?:[:=]|is)?\s*\**\s*([1-5])(?:\s*(?:/|out of)\s*5)?\b", re.I)
+# The spellings a score comes in: "Score: 4", "**Score:** 4/5", "score = 4", "Rating: 4 out of 5",
+# the paper's "$$4$$", "\boxed{4}", and a last line that is only "4" or "4/5".
+_SCORES = (
+    re.compile(r"\b(?:score|rating|grade)\b[^\d\n]{0,12}?(\d+(?:\.\d+)?)(?:\s*(?:/|out of)\s*(\d+))?", re.I),
+    re.compile(r"\$\$\s*(\d+(?:\.\d+)?)\s*\$\$()"),
+    re.compile(r"\\boxed\{\s*(\d+(?:\.\d+)?)\s*\}()"),
+    re.compile(r"^\W*(\d+(?:\.\d+)?)\s*(?:/\s*(\d+))?\W*\Z", re.M),
+)
+SCORE_RANGE = (1, 5)
 _FINAL = re.compile(r"^\W*final\W*\s*[:=]?\s*\**\s*(yes|true)\b", re.I | re.M)
 MAX_REASONING = 4000
 
@@ -108,6 +116,32 @@ def _kind(node: pysource.Definition) -> str:
 
 
 def parse_critic(reply: str) -> CriticReply:
-    scores = _SCORE.findall(reply)
-    return CriticReply(critique=reply.strip()[:MAX_REASONING], score=int(scores[-1]) if scores else None,
+    return CriticReply(critique=reply.strip()[:MAX_REASONING], score=critic_score(reply),
                        final=bool(_FINAL.search(reply)))
+
+
+def critic_score(reply: str) -> int | None:
+    """The last score the reply gives in any common spelling, if it is a whole number from 1 to 5
+    (out of 5, or out of nothing); "Score: 93" or "Score: N" is no score."""
+    found: list[tuple[int, int]] = []  # (position, score)
+    for pattern in _SCORES:
+        for match in pattern.finditer(reply.rstrip()):
+            value = _score(match.group(1), match.group(2))
+            if value is not None:
+                found.append((match.start(), value))
+    return max(found)[1] if found else None
+
+
+def _score(number: str, out_of: str | None) -> int | None:
+    value = float(number)
+    if out_of and int(out_of) != SCORE_RANGE[1]:
+        return None
+    if not value.is_integer() or not SCORE_RANGE[0] <= value <= SCORE_RANGE[1]:
+        return None
+    return int(value)
+
+
+def code_block_closed(text: str) -> bool:
+    """Whether a reply streaming in has closed its first code block: all the programmer's reply
+    needs (the prompt asks for the reasoning first, then one block), so the rest can be cut."""
+    return _CODE.search(text) is not None

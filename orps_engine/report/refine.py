@@ -10,7 +10,7 @@ from .. import units
 from ..measure import Change, cheaper
 from ..problem.target import function_name, splice
 from ..results import SuiteResult
-from ..search import Event, EventKind, Node, RefineResult
+from ..search import Event, EventKind, FailureKind, Node, RefineResult
 from ..text import columns
 
 
@@ -40,10 +40,77 @@ def format_refine(result: RefineResult) -> str:
     if result.stopped:
         parts.append(f"note: {result.stopped}")
     parts.extend(f"note: {w}" for w in result.warnings)
-    usage = result.usage
-    parts.append(f"{len(result.nodes) - 1} candidates over {result.rounds_run} round(s); model: {usage.calls} calls, "
-                 f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens")
+    parts.append("\n".join([candidates_line(result), model_line(result)]))
+    parts.extend(f"diagnosis: {line}" for line in diagnosis(result))
     return "\n\n".join(parts)
+
+
+def candidates_line(result: RefineResult) -> str:
+    """``12 candidates over 3 round(s): 9 ran (7 reviewed with a score, 2 without), 3 without usable code``."""
+    c = candidate_counts(result)
+    parts = [f"{c['ran']} ran ({c['scored']} reviewed with a score"
+             + (f", {c['unscored']} without" if c["unscored"] else "")
+             + (f", {c['review_failed']} whose review failed" if c["review_failed"] else "") + ")"]
+    for key, text in (("no_code", "without usable code"), ("no_reply", "whose call failed"),
+                      ("context", "that did not fit the context window"), ("not_run", "that could not be run")):
+        if c[key]:
+            parts.append(f"{c[key]} {text}")
+    return f"{c['candidates']} candidates over {result.rounds_run} round(s): " + ", ".join(parts)
+
+
+def model_line(result: RefineResult) -> str:
+    u = result.usage
+    parts = [f"model: {u.calls} calls" + (f" ({u.failed_calls} failed)" if u.failed_calls else "")
+             + (f", {u.retries} retries" if u.retries else ""),
+             f"{u.prompt_tokens} prompt + {u.completion_tokens} completion tokens", f"{u.wall_s:.1f} s"]
+    cuts = [f"{n} {what}" for n, what in ((u.cut_done, "cut once their code block closed"),
+                                           (u.cut_repetition, "cut at a repetition"),
+                                           (u.cut_length, "stopped at max_tokens")) if n]
+    if cuts:
+        parts.append("replies: " + ", ".join(cuts))
+    if result.context_window is not None:
+        parts.append(f"context window {result.context_window} tokens (largest prompt {u.largest_prompt_tokens})")
+    return "; ".join(parts)
+
+
+def candidate_counts(result: RefineResult) -> dict[str, int]:
+    candidates = result.candidates
+    ran = [n for n in candidates if n.evaluated]
+    return {"candidates": len(candidates), "ran": len(ran),
+            "scored": sum(1 for n in ran if n.critic_score is not None),
+            "unscored": result.count(FailureKind.NO_SCORE), "review_failed": result.count(FailureKind.NO_REVIEW),
+            "no_code": result.count(FailureKind.NO_CODE), "no_reply": result.count(FailureKind.NO_REPLY),
+            "context": result.count(FailureKind.CONTEXT), "not_run": result.count(FailureKind.NOT_RUN)}
+
+
+def diagnosis(result: RefineResult) -> list[str]:
+    """What went wrong with the model, in one line each, worst first (empty when nothing did)."""
+    c, u, lines = candidate_counts(result), result.usage, []
+    if c["candidates"] and c["no_code"] * 2 >= c["candidates"]:
+        advice = ": try a larger (or code-tuned) model" if c["no_code"] == c["candidates"] else ""
+        lines.append(f"the model's replies had no usable code in {c['no_code']} of {c['candidates']} samples{advice}")
+    if c["context"]:
+        context = next(n.failure for n in result.candidates if n.failure and n.failure.kind is FailureKind.CONTEXT)
+        lines.append(context.detail if context is not None else "the prompts did not fit the context window")
+    failed = [n.failure for n in result.candidates
+              if n.failure is not None and n.failure.kind in (FailureKind.NO_REPLY, FailureKind.NO_REVIEW)]
+    if failed:
+        lines.append(f"{len(failed)} model call(s) failed, e.g. {failed[0].detail}")
+    if c["ran"] and c["scored"] == 0:
+        lines.append(f"the critic gave no usable score in any of its {c['ran']} review(s): the beam was ranked by "
+                     "the execution score alone")
+    elif c["unscored"]:
+        lines.append(f"the critic gave no usable score in {c['unscored']} of {c['ran']} review(s): those candidates "
+                     "counted as a middling 3")
+    if u.cut_repetition:
+        lines.append(f"{u.cut_repetition} reply(ies) were cut when the model started repeating itself")
+    if u.cut_length:
+        lines.append(f"{u.cut_length} reply(ies) stopped at max_tokens before they ended: raise max_tokens if that "
+                     "cut code")
+    if result.smallest_prompt_chars is not None and result.context_window is not None:
+        lines.append(f"the context window ({result.context_window} tokens) cut prompts down to "
+                     f"{result.smallest_prompt_chars} characters")
+    return lines
 
 
 def delta_table(result: RefineResult) -> str:
@@ -107,10 +174,17 @@ def refine_document(result: RefineResult) -> dict[str, Any]:
                   "peak_ratio": _round(delta.peak.ratio) if delta else 1.0,
                   "significant": bool(delta and (delta.cpu.significant or delta.peak.significant))},
         "tree": [_node(n) for n in result.nodes],
-        "usage": {"calls": result.usage.calls, "prompt_tokens": result.usage.prompt_tokens,
-                  "completion_tokens": result.usage.completion_tokens, "wall_s": round(result.usage.wall_s, 3)},
+        "usage": {"calls": result.usage.calls, "failed_calls": result.usage.failed_calls,
+                  "retries": result.usage.retries, "prompt_tokens": result.usage.prompt_tokens,
+                  "completion_tokens": result.usage.completion_tokens, "wall_s": round(result.usage.wall_s, 3),
+                  "call_s": round(result.usage.call_s, 3), "cut_done": result.usage.cut_done,
+                  "cut_repetition": result.usage.cut_repetition, "cut_length": result.usage.cut_length,
+                  "largest_prompt_tokens": result.usage.largest_prompt_tokens},
+        "context_window": result.context_window,
+        "candidates": candidate_counts(result),
         "stopped": result.stopped,
         "parse_failures": result.parse_failures,
+        "diagnosis": diagnosis(result),
     }
 
 
@@ -160,7 +234,9 @@ def refine_line(result: RefineResult) -> str:
     best = result.best.suite
     assert best is not None
     if not result.improved:
-        return f"ORPS refinement: no candidate beat the original ({best.passed}/{best.total} passed)"
+        problems = diagnosis(result)
+        why = f"; {problems[0]}" if problems else ""
+        return f"ORPS refinement: no candidate beat the original ({best.passed}/{best.total} passed){why}"
     parts = [f"{best.passed}/{best.total} passed"]
     delta = result.delta
     if delta is not None and delta.cpu.significant and delta.cpu.ratio:

@@ -27,6 +27,7 @@ from ..critic import (
     CODE_REMINDER,
     SCORE_REMINDER,
     Attempt,
+    code_block_closed,
     critic_messages,
     hint,
     parse_critic,
@@ -37,9 +38,10 @@ from ..critic import (
 )
 from ..errors import HarnessError, ModelUnreachable
 from ..measure import compare
-from ..model import ChatModel, ModelError
+from ..model import ChatModel, Message, ModelError, ModelErrorKind, Reply, StopRule
 from ..problem import Problem
 from ..problem.target import splice, target_code
+from .budget import Budget, ContextTooSmall
 from .evaluate import Evaluator
 from .score import execution_score
 from .tree import ORIGINAL, Delta, Failure, FailureKind, Node, RefineResult, better, final_pick
@@ -87,6 +89,13 @@ async def refine(problem: Problem, settings: Settings, model: ChatModel, *,
             await search.evaluator.close()
 
 
+def _first_model_failure(nodes: list[Node]) -> str:
+    for node in nodes:
+        if node.failure is not None and node.failure.kind.is_model_failure:
+            return node.failure.detail
+    return "no reply"
+
+
 def _worth_it(original: Node, best: Node, delta: Delta) -> bool:
     """A pick is an improvement if it passes more tests, or is cheaper beyond measured noise."""
     if best.pass_ratio > original.pass_ratio:
@@ -101,9 +110,11 @@ class _Search:
         self.evaluator: Evaluator
         self.nodes: list[Node] = []
         self.by_id: dict[str, Node] = {}
+        self.budget = Budget(settings)
 
     async def run(self) -> RefineResult:
         rounds = self.settings.rounds + 1
+        self.budget.window = await self.model.context_window()
         original = Node(id=ORIGINAL, parent=None, round=-1, code=target_code(self.problem))
         await self._evaluate(original)
         assert original.suite is not None  # the original's harness failure raised instead
@@ -112,36 +123,42 @@ class _Search:
         self.emit(Event(EventKind.START, 0, rounds, original=original, best=original))
         beam: list[Node] = [original]
         stopped: str | None = None
-        rounds_run = 0
+        rounds_run = ranked_by_execution = 0
         for r in range(rounds):
-            slots = [(parent, k, i) for k, parent in enumerate(beam) if not parent.final
-                     for i in range(self.settings.samples)]
+            slots = [(parent, k, i) for k, parent in enumerate(beam)
+                     if not parent.final or self.settings.early_stop == "never" for i in range(self.settings.samples)]
             if not slots:
                 stopped = "every candidate in the beam was judged final"
                 break
             best_before = final_pick(self.nodes)
             self.emit(Event(EventKind.ROUND, r, rounds, 0, len(slots), best=best_before, original=original))
-            children, failure = await self._round(r, slots, rounds)
+            children = await self._round(r, slots, rounds)
             rounds_run += 1
             for child in children:
                 self._add(child)
-            if failure is not None:
-                if self.model.usage.calls == 0:
-                    raise ModelUnreachable(f"the model could not be reached: {failure}",
-                                           hint="check --base-url, the model name and the API key")
-                stopped = f"the model stopped answering ({failure}); the result is the best so far"
+            if self.model.usage.calls == 0:
+                raise ModelUnreachable(f"the model could not be reached: {_first_model_failure(children)}",
+                                       hint="check --base-url, the model name and the API key")
+            if all(c.failure is not None and c.failure.kind in (FailureKind.NO_REPLY, FailureKind.CONTEXT)
+                   for c in children):
+                why = _first_model_failure(children)
+                stopped = f"the model stopped answering ({why}); the result is the best so far"
                 break
-            usable = sorted((c for c in children if c.evaluated and c.critic_score is not None),
-                            key=Node.beam_key, reverse=True)
-            beam = usable[: self.settings.beam] or beam
+            usable = [c for c in children if c.evaluated]
+            scored = any(c.critic_score is not None for c in usable)
+            ranked_by_execution += bool(usable) and not scored
+            beam = sorted(usable, key=lambda c: c.beam_key(scored), reverse=True)[: self.settings.beam] or beam
             best_after = final_pick(self.nodes)
-            if best_after.passes_all and not (best_after is not best_before and better(best_after, best_before)):
+            if self.settings.early_stop == "plateau" and best_after.passes_all \
+                    and not (best_after is not best_before and better(best_after, best_before)):
                 if r + 1 < rounds:
                     stopped = f"stopped early after round {r}: all tests pass and the round brought no improvement"
                 break
         best = final_pick(self.nodes)
         result = RefineResult(problem=self.problem, original=original, best=best, nodes=self.nodes,
-                              usage=self.model.usage, rounds_run=rounds_run, stopped=stopped)
+                              usage=self.model.usage, rounds_run=rounds_run, stopped=stopped,
+                              ranked_by_execution=ranked_by_execution, context_window=self.budget.window,
+                              smallest_prompt_chars=self.budget.smallest_prompt_chars if self.budget.shrunk else None)
         if baseline.note is not None:
             result.warnings.append(baseline.note)
         if best is not original:
@@ -161,40 +178,43 @@ class _Search:
         self.by_id[node.id] = node
 
     # -- a round ------------------------------------------------------------------------------------
-    async def _round(self, r: int, slots: list[tuple[Node, int, int]], rounds: int) -> tuple[list[Node], str | None]:
+    async def _round(self, r: int, slots: list[tuple[Node, int, int]], rounds: int) -> list[Node]:
+        """Every slot's candidate, whatever happened to its calls: one that ran competes even if its
+        review failed; a failed call fails its own candidate only."""
         tasks = [asyncio.ensure_future(self._expand(parent, r, k, i)) for parent, k, i in slots]
         children: list[Node] = []
-        failure: str | None = None
         try:
             for next_done in asyncio.as_completed(tasks):
-                try:
-                    child = await next_done
-                except ModelError as exc:
-                    failure = str(exc)
-                    break
-                children.append(child)
+                children.append(await next_done)
                 self.emit(Event(EventKind.CANDIDATE, r, rounds, len(children), len(slots),
                                 best=final_pick([*self.nodes, *children]), original=self.nodes[0]))
         finally:
             for task in tasks:
                 task.cancel()
-            done = await asyncio.gather(*tasks, return_exceptions=True)
-        if failure is not None:  # keep what finished before the failure
-            children = [c for c in done if isinstance(c, Node)]
-        return sorted(children, key=lambda n: n.id), failure
+        return sorted(children, key=lambda n: n.id)
 
     async def _expand(self, parent: Node, r: int, k: int, i: int) -> Node:
         node = Node(id=f"r{r}.k{k}.s{i}", parent=parent.id, round=r, strategy=hint(i + r))
         key = f"r{r}/k{k}/s{i}"
-        messages = programmer_messages(self.problem, self._trajectory(parent), node.strategy,
-                                       self.settings.prompt_budget)
-        reply = await self.model.complete(f"{key}/programmer#0", messages, self.settings.temperature)
-        parsed = parse_programmer(reply, self.problem.target, self.problem.source)
-        if parsed.problem is not None:
-            reminder = f"{CODE_REMINDER} (The problem with your reply: {parsed.problem}.)"
-            retry = with_reminder(messages, reply, reminder, self.settings.prompt_budget)
-            reply = await self.model.complete(f"{key}/programmer#1", retry, self.settings.temperature)
-            parsed = parse_programmer(reply, self.problem.target, self.problem.source)
+        trajectory = self._trajectory(parent)
+        code_chars = len(target_code(self.problem))
+        try:
+            reply, messages = await self._call(
+                f"{key}/programmer#0", "programmer", code_chars, code_block_closed,
+                lambda budget: programmer_messages(self.problem, trajectory, node.strategy, budget))
+            parsed = parse_programmer(reply.text, self.problem.target, self.problem.source)
+            if parsed.problem is not None:
+                reminder = f"{CODE_REMINDER} (The problem with your reply: {parsed.problem}.)"
+                reply, _messages = await self._call(
+                    f"{key}/programmer#1", "programmer", code_chars, code_block_closed,
+                    lambda budget: with_reminder(messages, reply.text, reminder, budget))
+                parsed = parse_programmer(reply.text, self.problem.target, self.problem.source)
+        except ModelError as exc:
+            node.failure = Failure(FailureKind.NO_REPLY, str(exc))
+            return node
+        except ContextTooSmall as exc:
+            node.failure = Failure(FailureKind.CONTEXT, str(exc))
+            return node
         node.reasoning = parsed.reasoning
         if parsed.problem is not None or parsed.code is None:
             node.failure = Failure(FailureKind.NO_CODE, parsed.problem or "no code")
@@ -203,6 +223,27 @@ class _Search:
         await self._evaluate(node)
         await self._review(node, key)
         return node
+
+    async def _call(self, key: str, role: str, code_chars: int, stop: StopRule | None,
+                    build: Callable[[int], list[Message]]) -> tuple[Reply, list[Message]]:
+        """One model call within the context window: a prompt the server refuses as too long is
+        rebuilt once to the window it names (or a fifth shorter) and sent again."""
+        for attempt in range(2):
+            reply_tokens = self.budget.reply_tokens(role, code_chars)
+            chars = self.budget.prompt_chars(reply_tokens)
+            messages = build(chars)
+            sent = sum(len(m["content"]) for m in messages)
+            try:
+                reply = await self.model.complete(key if attempt == 0 else f"{key}/shorter", messages,
+                                                  self.settings.temperature, max_tokens=reply_tokens, stop=stop)
+            except ModelError as exc:
+                if exc.kind is not ModelErrorKind.CONTEXT or attempt == 1:
+                    raise
+                self.budget.learn_window(exc.context_window, sent, reply_tokens)
+                continue
+            self.budget.learn(sent, reply.prompt_tokens)
+            return reply, messages
+        raise AssertionError("unreachable")
 
     def _trajectory(self, parent: Node) -> list[Attempt]:
         chain = []
@@ -225,16 +266,23 @@ class _Search:
         node.exec_score = execution_score(node.code, node.suite)
 
     async def _review(self, node: Node, key: str) -> None:
+        """The critic's review; a review that fails or has no score leaves the candidate in the race."""
         if node.suite is None or node.code is None:
             return
-        messages = critic_messages(self.problem, node.code, node.report, self.settings.prompt_budget)
-        reply = await self.model.complete(f"{key}/critic#0", messages, self.settings.temperature)
-        review = parse_critic(reply)
-        if review.score is None:
-            reply = await self.model.complete(f"{key}/critic#1", with_reminder(messages, reply, SCORE_REMINDER,
-                                                                               self.settings.prompt_budget),
-                                              self.settings.temperature)
-            review = parse_critic(reply)
+        code, report = node.code, node.report
+        try:
+            reply, messages = await self._call(
+                f"{key}/critic#0", "critic", len(code), None,
+                lambda budget: critic_messages(self.problem, code, report, budget))
+            review = parse_critic(reply.text)
+            if review.score is None:
+                reply, _messages = await self._call(
+                    f"{key}/critic#1", "critic", len(code), None,
+                    lambda budget: with_reminder(messages, reply.text, SCORE_REMINDER, budget))
+                review = parse_critic(reply.text)
+        except (ModelError, ContextTooSmall) as exc:
+            node.failure = Failure(FailureKind.NO_REVIEW, str(exc))
+            return
         node.critique, node.critic_score, node.final = review.critique, review.score, review.final
         if review.score is None:
             node.failure = Failure(FailureKind.NO_SCORE, "the review has no score")

@@ -12,18 +12,31 @@ from ..results import SuiteResult
 from .score import static_score
 
 ORIGINAL = "original"
+NEUTRAL_SCORE = 3  # an unscored candidate's place among scored ones (scores run from 1 to 5)
 
 
 class FailureKind(str, Enum):
     """Why a candidate has no usable code, run or review."""
 
     NO_CODE = "no_code"  # the programmer's reply held no usable code, even after the reminder
-    NO_SCORE = "no_score"  # the critic's review held no score, even after the reminder
+    NO_SCORE = "no_score"  # the critic's review held no score, even after the reminder (the candidate competes)
     NOT_RUN = "not_run"  # the candidate could not be run (a harness failure)
+    NO_REPLY = "no_reply"  # the programmer's call failed
+    NO_REVIEW = "no_review"  # the critic's call failed (the candidate ran, and competes)
+    CONTEXT = "context"  # the prompt could not fit the model's context window
 
     @property
     def is_parse_failure(self) -> bool:
         return self in (FailureKind.NO_CODE, FailureKind.NO_SCORE)
+
+    @property
+    def is_model_failure(self) -> bool:
+        return self in (FailureKind.NO_REPLY, FailureKind.NO_REVIEW, FailureKind.CONTEXT)
+
+
+_PREFIX = {FailureKind.NO_CODE: "parse failure", FailureKind.NO_SCORE: "parse failure",
+           FailureKind.NOT_RUN: "could not be run", FailureKind.NO_REPLY: "the model's call failed",
+           FailureKind.NO_REVIEW: "the review's call failed", FailureKind.CONTEXT: "context window"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +45,7 @@ class Failure:
     detail: str
 
     def __str__(self) -> str:
-        return f"{'parse failure' if self.kind.is_parse_failure else 'could not be run'}: {self.detail}"
+        return f"{_PREFIX[self.kind]}: {self.detail}"
 
 
 @dataclass
@@ -73,8 +86,13 @@ class Node:
         counted = self.suite.total_instructions
         return float(counted) if counted is not None else self.suite.total_cpu_ms
 
-    def beam_key(self) -> tuple[int, float]:
-        return (self.critic_score or 0, round(self.exec_score, 3))
+    def beam_key(self, critics_score: bool) -> tuple[float, float]:
+        """How the beam ranks it: by the critic's score, then the execution score; a candidate
+        left unscored (the critic missed its format, or its call failed) counts as a middling 3.
+        ``critics_score`` False (no candidate of the round was scored): by the execution score."""
+        if not critics_score:
+            return (round(self.exec_score, 3), 0.0)
+        return (float(self.critic_score if self.critic_score is not None else NEUTRAL_SCORE), round(self.exec_score, 3))
 
 
 def better(a: Node, b: Node) -> bool:
@@ -127,6 +145,9 @@ class RefineResult:
     delta: Delta | None = None
     stopped: str | None = None  # why the search ended before its last round
     warnings: list[str] = field(default_factory=list)
+    ranked_by_execution: int = 0  # rounds whose beam the execution score alone ranked (no critic score)
+    context_window: int | None = None  # the model's, as the refine knew it at the end
+    smallest_prompt_chars: int | None = None  # the tightest prompt budget the window forced
 
     @property
     def improved(self) -> bool:
@@ -135,3 +156,10 @@ class RefineResult:
     @property
     def parse_failures(self) -> int:
         return sum(1 for n in self.nodes if n.failure is not None and n.failure.kind.is_parse_failure)
+
+    def count(self, kind: FailureKind) -> int:
+        return sum(1 for n in self.nodes if n.failure is not None and n.failure.kind is kind)
+
+    @property
+    def candidates(self) -> list[Node]:
+        return [n for n in self.nodes if n.id != ORIGINAL]

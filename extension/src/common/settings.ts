@@ -15,6 +15,9 @@ export interface OrpsSettings {
     maxRetries?: number;
     promptBudget?: number;
     repeats?: number;
+    maxTokens?: number;
+    contextWindow?: number;
+    earlyStop?: string;
     timeLimit?: number;
     memoryLimit?: number;
     runOnSave?: boolean;
@@ -33,6 +36,9 @@ export const SERVER_KEYS: readonly (keyof OrpsSettings)[] = [
     'maxRetries',
     'promptBudget',
     'repeats',
+    'maxTokens',
+    'contextWindow',
+    'earlyStop',
     'timeLimit',
     'memoryLimit',
     'runOnSave',
