@@ -1,0 +1,162 @@
+"""How many model calls may be in flight at once: an adaptive limit, within 1..``max_in_flight``.
+
+The limit starts at ``max_in_flight`` and follows what the server shows of its capacity:
+
+* **429** (or a timeout, which on a busy server is queueing too): the limit halves,
+  ``limit = max(1, min(limit, in flight) // 2)``; the call waits its backoff and tries again.
+  While other calls were in flight with it, a 429 is a sign of too many calls rather than of a
+  spent quota, so its retry is free (does not count against ``max_retries``): calls are not lost
+  to congestion. Alone in flight, a 429 counts as an attempt like any other failure.
+* **Queueing** (streamed calls only): a server that generates one reply at a time (llama.cpp's
+  server with one slot, llama-cpp-python) holds later calls before their first chunk. A call
+  *queued* if it started with other calls in flight, its first chunk took at least 3x the
+  quickest first chunk seen so far and at least 0.1 s, and it waited at least half as long as it
+  then took to stream its reply. The limit then drops to the number of other calls that were
+  streaming while it waited (1 on a serial server, n for n slots), or halves if none were (the
+  server was busy with something the client cannot see).
+* **Additive increase**: after ``2 * limit`` successful calls with no such sign, the limit grows
+  by one, up to ``max_in_flight``; on a server that queues, the probe costs one call a wait.
+
+A sign counts only if its call started after the last decrease (``epoch``), so one burst of 429s
+halves the limit once, not once per call. ``cap`` lowers the ceiling where the server tells its
+parallelism (llama.cpp's ``/props`` ``total_slots``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum
+
+log = logging.getLogger(__name__)
+
+QUEUE_FACTOR = 3.0  # a first chunk this many times slower than the quickest one seen: queued
+QUEUE_MIN_S = 0.1  # ... and at least this slow
+QUEUE_SHARE = 0.5  # ... and waited at least this share of the time it then streamed
+INCREASE_EVERY = 2  # successes per unit of the limit before the limit grows by one
+
+
+class Outcome(str, Enum):
+    OK = "ok"
+    CONGESTED = "congested"  # a 429 or a timeout
+    FAILED = "failed"  # anything else: says nothing of capacity
+
+
+@dataclass(eq=False)
+class Ticket:
+    """One attempt's slot, with what the limiter learns from it."""
+
+    epoch: int
+    others: int  # other calls in flight when this one started
+    started: float
+    first_chunk: float | None = None
+    peak_streaming: int = 0  # the most other calls streaming at once while this one waited
+    released: bool = False
+
+
+@dataclass
+class Limiter:
+    ceiling: int
+    limit: int = 0
+    in_flight: int = 0
+    epoch: int = 0
+    successes: int = 0
+    quickest_first_chunk: float = math.inf
+    _waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
+    _waiting: set[Ticket] = field(default_factory=set)  # started, no first chunk yet
+    _streaming: int = 0  # started and past their first chunk
+
+    def __post_init__(self) -> None:
+        self.ceiling = max(1, self.ceiling)
+        self.limit = self.limit or self.ceiling
+
+    async def acquire(self) -> Ticket:
+        if self.in_flight >= self.limit or self._waiters:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self.in_flight -= 1  # granted as it was cancelled: give the slot on
+                    self._wake()
+                else:
+                    self._waiters.remove(waiter)
+                raise
+        else:
+            self.in_flight += 1
+        ticket = Ticket(epoch=self.epoch, others=self.in_flight - 1, started=time.perf_counter())
+        self._waiting.add(ticket)
+        return ticket
+
+    def streaming(self, ticket: Ticket) -> None:
+        """The attempt's first chunk arrived."""
+        if ticket.first_chunk is not None or ticket.released:
+            return
+        ticket.first_chunk = time.perf_counter()
+        ticket.peak_streaming = max(ticket.peak_streaming, self._streaming)
+        self._waiting.discard(ticket)
+        self._streaming += 1
+        for other in self._waiting:
+            other.peak_streaming = max(other.peak_streaming, self._streaming)
+
+    def release(self, ticket: Ticket, outcome: Outcome) -> None:
+        if ticket.released:
+            return
+        ticket.released = True
+        now = time.perf_counter()
+        self._waiting.discard(ticket)
+        if ticket.first_chunk is not None:
+            self._streaming -= 1
+        in_flight = self.in_flight
+        self.in_flight -= 1
+        current = ticket.epoch == self.epoch
+        if outcome is Outcome.CONGESTED:
+            if current:
+                self._lower(max(1, min(self.limit, in_flight) // 2), "the server is congested (429 or a timeout)")
+        elif outcome is Outcome.OK:
+            queued = self._queued(ticket, now)
+            if ticket.first_chunk is not None:
+                self.quickest_first_chunk = min(self.quickest_first_chunk, ticket.first_chunk - ticket.started)
+            if queued and current and ticket.first_chunk is not None:
+                wait = ticket.first_chunk - ticket.started
+                self._lower(ticket.peak_streaming or max(1, self.limit // 2),
+                            f"calls queue on the server: one waited {wait:.1f} s for its first chunk while "
+                            f"{ticket.peak_streaming} other(s) streamed")
+            elif current:
+                self.successes += 1
+                if self.successes >= INCREASE_EVERY * self.limit and self.limit < self.ceiling:
+                    self.limit += 1
+                    self.successes = 0
+        self._wake()
+
+    def cap(self, ceiling: int) -> None:
+        """The server said how many calls it serves at once."""
+        self.ceiling = max(1, min(self.ceiling, ceiling))
+        if self.limit > self.ceiling:
+            self._lower(self.ceiling, "the server serves that many at once")
+
+    def _queued(self, ticket: Ticket, now: float) -> bool:
+        if ticket.first_chunk is None or ticket.others == 0:
+            return False
+        wait = ticket.first_chunk - ticket.started
+        streamed = now - ticket.first_chunk
+        return wait >= max(QUEUE_MIN_S, QUEUE_FACTOR * self.quickest_first_chunk) and wait >= QUEUE_SHARE * streamed
+
+    def _lower(self, limit: int, why: str) -> None:
+        if limit >= self.limit:
+            return
+        log.info("model calls in flight: %d -> %d (%s)", self.limit, limit, why)
+        self.limit, self.successes = limit, 0
+        self.epoch += 1
+
+    def _wake(self) -> None:
+        while self._waiters and self.in_flight < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self.in_flight += 1
+                waiter.set_result(None)
