@@ -19,7 +19,7 @@ CRITIC_REPLY_TOKENS = 768
 PROGRAMMER_REPLY_TOKENS = (512, 4096)  # the least and the most room a rewrite gets
 REASONING_TOKENS = 768
 MARGIN_TOKENS = 64  # the chat template's own tokens
-MIN_PROMPT_CHARS = 1500  # below this the task itself does not fit
+MIN_PROMPT_CHARS = 1000  # below this the task itself does not fit
 
 
 class ContextTooSmall(Exception):

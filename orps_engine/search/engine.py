@@ -36,7 +36,7 @@ from ..critic import (
     render_report,
     with_reminder,
 )
-from ..errors import HarnessError, ModelUnreachable
+from ..errors import HarnessError, InputError, ModelUnreachable
 from ..measure import compare
 from ..model import ChatModel, Message, ModelError, ModelErrorKind, Reply, StopRule
 from ..problem import Problem
@@ -89,6 +89,10 @@ async def refine(problem: Problem, settings: Settings, model: ChatModel, *,
             await search.evaluator.close()
 
 
+def _said(exc: ModelError) -> str:
+    return f"{exc}" + (f" ({exc.hint})" if getattr(exc, "hint", None) else "")
+
+
 def _first_model_failure(nodes: list[Node]) -> str:
     for node in nodes:
         if node.failure is not None and node.failure.kind.is_model_failure:
@@ -136,6 +140,9 @@ class _Search:
             rounds_run += 1
             for child in children:
                 self._add(child)
+            if children and all(c.failure is not None and c.failure.kind is FailureKind.CONTEXT for c in children):
+                raise InputError(self.budget.too_small(), hint="a context window of at least 4096 tokens suits most "
+                                 "targets; --context-window says what the server has, if it reports too little")
             if self.model.usage.calls == 0:
                 raise ModelUnreachable(f"the model could not be reached: {_first_model_failure(children)}",
                                        hint="check --base-url, the model name and the API key")
@@ -210,7 +217,7 @@ class _Search:
                     lambda budget: with_reminder(messages, reply.text, reminder, budget))
                 parsed = parse_programmer(reply.text, self.problem.target, self.problem.source)
         except ModelError as exc:
-            node.failure = Failure(FailureKind.NO_REPLY, str(exc))
+            node.failure = Failure(FailureKind.NO_REPLY, _said(exc))
             return node
         except ContextTooSmall as exc:
             node.failure = Failure(FailureKind.CONTEXT, str(exc))
@@ -281,7 +288,7 @@ class _Search:
                     lambda budget: with_reminder(messages, reply.text, SCORE_REMINDER, budget))
                 review = parse_critic(reply.text)
         except (ModelError, ContextTooSmall) as exc:
-            node.failure = Failure(FailureKind.NO_REVIEW, str(exc))
+            node.failure = Failure(FailureKind.NO_REVIEW, _said(exc) if isinstance(exc, ModelError) else str(exc))
             return
         node.critique, node.critic_score, node.final = review.critique, review.score, review.final
         if review.score is None:

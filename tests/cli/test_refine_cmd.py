@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from orps_engine.critic.prompts import CRITIC_SYSTEM, PROGRAMMER_SYSTEM, STRATEGY_HINTS
+from orps_engine.model.record import FORMAT
 from tests.fixtures.primes import SIEVE_PRIMES, SLOW_PRIMES
 from tests.fixtures.scripted_model import Body, ScriptedModel
 
@@ -133,7 +134,7 @@ def test_prints_the_diff_the_critique_and_the_table(run: Run, primes: Path, scri
     assert re.search(r"\d+(\.\d+)?x lower \(noise ±\d+%\)$", cpu), cpu
     assert any(line.startswith("peak memory") for line in lines)
     assert any(line.startswith("instructions") for line in lines)
-    assert "2 candidates over 1 round(s); model: 4 calls" in out
+    assert "2 candidates over 1 round(s): 2 ran (2 reviewed with a score)\nmodel: 4 calls;" in out
     assert "done: best 4/4" in err  # progress goes to stderr
     # without --write the file is untouched and nothing is saved beside it
     assert primes.read_bytes() == before
@@ -338,7 +339,7 @@ def test_record_then_replay_without_a_server(run: Run, primes: Path, tmp_path: P
     recorded = document(out)
     lines = recording.read_text().splitlines()
     assert len(lines) == 1 + calls
-    assert json.loads(lines[0])["format"] == "orps-recording/1"
+    assert json.loads(lines[0])["format"] == FORMAT
 
     # the server is gone: no model, no URL; the recording's own settings (2, 1, 0) apply
     code, out, err = run("refine", primes, "--replay", recording, "--repeats", "2", "--json")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,14 +27,15 @@ from orps_engine.critic.prompts import (
     SCORE_REMINDER,
     STRATEGY_HINTS,
 )
-from orps_engine.errors import ModelUnreachable
+from orps_engine.errors import InputError, ModelUnreachable
 from orps_engine.model import ChatModel, OpenAIChatModel, Recorder, ReplayChatModel, ReplayMissing
 from orps_engine.problem import load_problem
 from orps_engine.project import load_problem as orps_load
+from orps_engine.report.refine import diagnosis, format_refine, refine_document
 from orps_engine.results import Verdict
 from orps_engine.search import ORIGINAL, Failure, FailureKind, Node, RefineResult, refine
 from tests.fixtures.primes import SIEVE_PRIMES, SLOW_PRIMES
-from tests.fixtures.scripted_model import Body, ScriptedModel, prompt_text
+from tests.fixtures.scripted_model import Body, Endless, ScriptedModel, prompt_text
 
 Write = Callable[[str, str], Path]
 
@@ -402,7 +404,7 @@ async def test_a_model_that_stops_answering_ends_with_the_best_so_far(write: Wri
     assert result.rounds_run == 2
     assert result.best.code == FAST and result.improved
     assert result.usage.failed_calls >= 1
-    assert all(n.round <= 0 for n in result.nodes)
+    assert all(n.failure is not None and n.failure.kind is FailureKind.NO_REPLY for n in result.nodes if n.round == 1)
     assert result.delta is not None
 
 
@@ -424,7 +426,7 @@ async def test_stops_early_when_the_original_passes_and_nothing_is_faster(write:
     path = make_problem(write)
     script(scripted_model, by_strategy({0: code_reply(SLOWER), 1: code_reply(WRONG)}, otherwise=code_reply(FAST)))
 
-    result = await run_refine(path, settings(scripted_model, samples=2, beam=2, rounds=2))
+    result = await run_refine(path, settings(scripted_model, samples=2, beam=2, rounds=2, early_stop="plateau"))
 
     assert result.rounds_run == 1
     assert result.stopped is not None and "early" in result.stopped
@@ -604,3 +606,128 @@ async def test_a_candidate_that_passes_weak_tests_but_changes_behaviour_is_not_p
     assert [r.test_id for r in refused] == ["tests/test_rows.py::test_three_cells"]
     assert "the original returned [3, 1, 2], the candidate [1, 2, 3]" in (refused[0].detail or "")
     assert "behaviour changed" in candidate.report  # the critic sees the counterexample
+
+
+# -- roadmap 7: weak critics, failing calls, correct but slow code ---------------------------------------
+def in_round(body: Body, r: int) -> bool:
+    """Round r's programmer prompts extend an attempt from round r - 1 (round 0's start afresh)."""
+    return ("Improve on the latest attempt" in last(body)) == (r > 0)
+
+
+async def test_a_correct_but_slow_original_finds_its_improvement_in_round_1(write: Write,
+                                                                            scripted_model: ScriptedModel) -> None:
+    path = make_problem(write)
+    script(scripted_model, lambda body: code_reply(FAST if in_round(body, 1) else SLOWER))
+
+    result = await run_refine(path, settings(scripted_model, samples=2, beam=1, rounds=1))
+
+    assert result.rounds_run == 2 and result.stopped is None  # round 0 brought nothing: the search went on
+    assert result.improved and result.best.code == FAST and result.best.round == 1
+
+
+async def test_a_critic_that_never_scores_still_forms_a_beam_from_the_execution_score(
+        write: Write, scripted_model: ScriptedModel) -> None:
+    path = make_problem(write)
+    seen_in_round_1: list[str] = []
+
+    def programmer(body: Body) -> str:
+        if in_round(body, 1):
+            seen_in_round_1.append(last(body))
+            return code_reply(FAST)
+        return code_reply(SLOWER if strategy(body) == 0 else FAST.replace("if n < 3:", "if n <= 2:"))
+
+    script(scripted_model, programmer, critic=lambda body: "Looks reasonable. **Score: N**")
+    result = await run_refine(path, settings(scripted_model, samples=2, beam=1, rounds=1))
+
+    assert result.rounds_run == 2 and result.ranked_by_execution == 2
+    assert seen_in_round_1 and all("if n <= 2:" in text for text in seen_in_round_1)  # the beam kept the faster one
+    assert result.best.passes_all and result.improved
+    lines = diagnosis(result)
+    assert any("no usable score in any of its" in line and "execution score alone" in line for line in lines), lines
+
+
+async def test_a_failed_review_leaves_the_candidate_that_ran_in_the_race(write: Write,
+                                                                          scripted_model: ScriptedModel) -> None:
+    path = make_problem(write)
+    script(scripted_model, by_strategy(FAST_OR_WRONG))
+    scripted_model.fail(400, times=100, match=lambda body: is_critic(body) and "bytearray" in last(body))
+
+    result = await run_refine(path, settings(scripted_model, samples=2, rounds=0, max_retries=0))
+
+    fast = node_with(result, FAST)
+    assert fast.evaluated and fast.failure is not None and fast.failure.kind is FailureKind.NO_REVIEW
+    assert result.improved and result.best is fast  # it ran, so it competes: no review needed
+    assert result.stopped is None
+    assert any("model call(s) failed" in line for line in diagnosis(result))
+
+
+async def test_replies_without_code_are_diagnosed(write: Write, scripted_model: ScriptedModel) -> None:
+    path = make_problem(write)
+    script(scripted_model, lambda body: "I would use a sieve, but here is no code.")
+
+    result = await run_refine(path, settings(scripted_model, samples=2, rounds=0))
+    text = format_refine(result)
+
+    assert "2 candidates over 1 round(s): 0 ran (0 reviewed with a score), 2 without usable code" in text
+    assert ("diagnosis: the model's replies had no usable code in 2 of 2 samples: try a larger (or code-tuned) model"
+            in text)
+    assert refine_document(result)["candidates"]["no_code"] == 2
+
+
+async def test_a_runaway_reply_is_cut_and_the_search_goes_on(write: Write, scripted_model: ScriptedModel) -> None:
+    path = make_problem(write)
+    runaway = Endless(unit="and then I would loop again over every number ", prefix="Let me think. ")
+    script(scripted_model, lambda body: code_reply(FAST) if strategy(body) == 0 else runaway)
+    started = time.monotonic()
+
+    result = await run_refine(path, settings(scripted_model, samples=2, rounds=0, max_retries=0))
+
+    assert time.monotonic() - started < 30
+    assert result.usage.cut_repetition >= 1 and scripted_model.disconnects >= 1
+    assert result.improved and result.best.code == FAST
+    assert any("repeating itself" in line for line in diagnosis(result))
+
+
+async def test_a_small_context_window_shrinks_the_prompts_and_the_refine_goes_on(
+        write: Write, scripted_model: ScriptedModel) -> None:
+    path = make_problem(write, header=f'"""{"Sum of the primes below n. " * 200}"""\n\n\n')
+    scripted_model.context_window = 1100  # the server's, in words: it refuses longer prompts with HTTP 400
+    script(scripted_model, by_strategy(FAST_OR_WRONG))
+
+    result = await run_refine(path, settings(scripted_model, samples=2, rounds=0, max_retries=0))
+
+    assert result.context_window == 1100  # named by the server's refusal
+    assert result.improved and result.best.code == FAST
+    served = [r for r in scripted_model.requests if len(prompt_text(r).split()) + r.get("max_tokens", 0) <= 1100]
+    assert served, "no prompt fit the window"
+
+
+async def test_a_context_window_too_small_for_the_task_says_what_to_set(write: Write,
+                                                                        scripted_model: ScriptedModel) -> None:
+    path = make_problem(write)
+    script(scripted_model, by_strategy(FAST_OR_WRONG))
+
+    with pytest.raises(InputError, match=r"context window \(600 tokens\) is too small.*n_ctx") as raised:
+        await run_refine(path, settings(scripted_model, samples=2, rounds=0, context_window=600))
+    assert raised.value.hint is not None and "--context-window" in raised.value.hint
+    assert scripted_model.calls() == 0  # nothing was sent that could not fit
+
+
+async def test_a_recording_with_failed_calls_replays(write: Write, scripted_model: ScriptedModel,
+                                                    tmp_path: Path) -> None:
+    path = make_problem(write)
+    script(scripted_model, by_strategy(FAST_OR_WRONG))
+    scripted_model.fail(400, times=100, match=lambda body: is_critic(body) and "bytearray" in last(body))
+    recording = tmp_path / "run.jsonl"
+    config = settings(scripted_model, samples=2, rounds=0, max_retries=0)
+    recorder = Recorder(recording, {"note": "test"})
+    client = OpenAIChatModel(config, recorder=recorder)
+    try:
+        live = await refine(load_problem(path), config, client)
+    finally:
+        await client.close()
+        recorder.close()
+    assert any('"error"' in line for line in recording.read_text().splitlines())
+    replayed = await run_refine(path, config, ReplayChatModel(recording))
+    assert replayed.best.code == live.best.code == FAST
+    assert node_with(replayed, FAST).failure == node_with(live, FAST).failure
