@@ -12,6 +12,12 @@ itself (``REPETITION``, see ``repetition``); closing the stream closes the conne
 server that notices disconnects stops generating. ``max_tokens`` caps the rest (``LENGTH``).
 A server that refuses streaming gets plain requests for the rest of the run.
 
+A stream that ends with no finish reason while another call was in flight was interrupted:
+llama-cpp-python's server (``interrupt_requests``, on by default) ends the reply it is generating,
+with ``[DONE]`` and nothing more, when another request waits for it. Such a reply is not an answer;
+it is retried without spending ``max_retries``, and the limiter drops to one call at a time. A
+stream without a finish reason and with no company is taken as finished (some proxies drop it).
+
 Timeouts are on inactivity: a streamed call fails when no chunk came for ``timeout_s``, however
 long a live reply takes. A timed-out call is retried once at most: on a server that generates one
 reply at a time, the abandoned generation may still hold it, and more retries only queue behind.
@@ -63,6 +69,8 @@ CONTEXT_HINT = ("serve the model with a larger context (llama.cpp: -c / --ctx-si
                 "vLLM: --max-model-len), or lower max_tokens or prompt_budget")
 TIMEOUT_HINT = "raise timeout_s (--timeout), or lower max_tokens or max_in_flight"
 _FINISH = {"stop": FinishReason.STOP, "length": FinishReason.LENGTH}
+_OUTCOMES = {ModelErrorKind.RATE_LIMITED: Outcome.CONGESTED, ModelErrorKind.TIMEOUT: Outcome.CONGESTED,
+             ModelErrorKind.INTERRUPTED: Outcome.INTERRUPTED}
 
 
 class _Failed(Exception):
@@ -163,12 +171,13 @@ class OpenAIChatModel:
             try:
                 result = await self._attempt(call, ticket)
             except _Failed as failure:
-                congested = failure.kind in (ModelErrorKind.RATE_LIMITED, ModelErrorKind.TIMEOUT)
-                self._release(ticket, Outcome.CONGESTED if congested else Outcome.FAILED)
+                self._release(ticket, _OUTCOMES.get(failure.kind, Outcome.FAILED))
                 if not failure.retryable:
                     raise self._error(call, failure) from None
                 if failure.kind is ModelErrorKind.RATE_LIMITED and ticket.others and free < FREE_CONGESTION_RETRIES:
                     free += 1  # congestion, not a spent quota: the call is not lost to it
+                elif failure.kind is ModelErrorKind.INTERRUPTED and free < FREE_CONGESTION_RETRIES:
+                    free += 1  # the server cut it for another call; from now on calls go one at a time
                 elif failure.kind is ModelErrorKind.TIMEOUT:
                     timeouts += 1
                     if retries_left == 0 or timeouts >= TIMEOUT_ATTEMPTS:
@@ -298,6 +307,10 @@ class OpenAIChatModel:
                           True)
         if finish is not None:  # cut: the server's final counts never came
             counts = (None, None)
+        elif server_finish is None and ticket.company:
+            raise _Failed("the model's server ended a reply unfinished (no finish reason) while another call was in "
+                          "flight: it serves one reply at a time and interrupts it for the next request",
+                          ModelErrorKind.INTERRUPTED, True, partial=text)
         else:
             finish = _FINISH.get(server_finish or "stop", FinishReason.STOP)
         reply = Reply(text=text, finish=finish, prompt_tokens=counts[0], completion_tokens=counts[1])

@@ -21,6 +21,7 @@ class ModelErrorKind(str, Enum):
     CONTEXT = "context"  # the prompt (with the reply's room) does not fit the model's context window
     REJECTED = "rejected"  # another 4xx: retrying cannot help (a bad model name, a bad key, ...)
     MALFORMED = "malformed"  # the server answered with something that is not a completion
+    INTERRUPTED = "interrupted"  # the server ended a streamed reply unfinished (no finish reason) for another call
 
 
 class ModelError(Exception):

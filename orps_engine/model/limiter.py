@@ -14,6 +14,10 @@ The limit starts at ``max_in_flight`` and follows what the server shows of its c
   then took to stream its reply. The limit then drops to the number of other calls that were
   streaming while it waited (1 on a serial server, n for n slots), or halves if none were (the
   server was busy with something the client cannot see).
+* **Interruption**: llama-cpp-python's server (``interrupt_requests``, on by default) ends a
+  streamed reply early, without a finish reason, as soon as another request arrives. A call so
+  ended (``Outcome.INTERRUPTED``, only ever when it had company) sets the ceiling and the limit
+  to 1 for the rest of the run: on such a server, concurrency only destroys replies.
 * **Additive increase**: after ``2 * limit`` successful calls with no such sign, the limit grows
   by one, up to ``max_in_flight``; on a server that queues, the probe costs one call a wait.
 
@@ -43,6 +47,7 @@ INCREASE_EVERY = 2  # successes per unit of the limit before the limit grows by 
 class Outcome(str, Enum):
     OK = "ok"
     CONGESTED = "congested"  # a 429 or a timeout
+    INTERRUPTED = "interrupted"  # the server cut the reply short for another call: it serves one at a time
     FAILED = "failed"  # anything else: says nothing of capacity
 
 
@@ -55,6 +60,7 @@ class Ticket:
     started: float
     first_chunk: float | None = None
     peak_streaming: int = 0  # the most other calls streaming at once while this one waited
+    company: bool = False  # another call was in flight at some time during this one
     released: bool = False
 
 
@@ -68,6 +74,7 @@ class Limiter:
     quickest_first_chunk: float = math.inf
     _waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
     _waiting: set[Ticket] = field(default_factory=set)  # started, no first chunk yet
+    _live: set[Ticket] = field(default_factory=set)  # started, not released
     _streaming: int = 0  # started and past their first chunk
 
     def __post_init__(self) -> None:
@@ -90,7 +97,11 @@ class Limiter:
         else:
             self.in_flight += 1
         ticket = Ticket(epoch=self.epoch, others=self.in_flight - 1, started=time.perf_counter())
+        ticket.company = bool(self._live)
+        for other in self._live:
+            other.company = True
         self._waiting.add(ticket)
+        self._live.add(ticket)
         return ticket
 
     def streaming(self, ticket: Ticket) -> None:
@@ -110,12 +121,19 @@ class Limiter:
         ticket.released = True
         now = time.perf_counter()
         self._waiting.discard(ticket)
+        self._live.discard(ticket)
         if ticket.first_chunk is not None:
             self._streaming -= 1
         in_flight = self.in_flight
         self.in_flight -= 1
         current = ticket.epoch == self.epoch
-        if outcome is Outcome.CONGESTED:
+        if outcome is Outcome.INTERRUPTED:
+            if self.ceiling > 1:
+                log.warning("the model's server interrupts a streamed reply when another call arrives: one call at "
+                            "a time from now on")
+            self.ceiling = 1
+            self._lower(1, "the server interrupts replies for other calls")
+        elif outcome is Outcome.CONGESTED:
             if current:
                 self._lower(max(1, min(self.limit, in_flight) // 2), "the server is congested (429 or a timeout)")
         elif outcome is Outcome.OK:

@@ -455,6 +455,54 @@ async def test_a_server_that_answers_one_at_a_time_is_sent_one_at_a_time(scripte
     assert model.usage.failed_calls == 0
 
 
+async def test_a_server_that_interrupts_replies_for_waiting_calls_loses_none(scripted_model: ScriptedModel,
+                                                                              make: MakeModel) -> None:
+    """llama-cpp-python ends a stream with [DONE] and no finish reason when another request waits:
+    such a reply is no answer. Every call still gets its whole reply, one call at a time."""
+    scripted_model.slots, scripted_model.interrupt = 1, True
+    words = " ".join(f"w{i}" for i in range(12))
+    scripted_model.default(words)
+    scripted_model.chunk_delay_s = 0.01
+    model = make(max_in_flight=4, max_retries=0)
+    replies = await asyncio.gather(*(model.complete(f"k{i}", MESSAGES, 0.0) for i in range(4)))
+    assert [r.text for r in replies] == [words] * 4
+    assert all(r.finish is FinishReason.STOP for r in replies)
+    assert scripted_model.interrupted >= 1
+    assert model.usage.retries >= scripted_model.interrupted  # free retries: max_retries=0 lost no call
+    assert (model.usage.calls, model.usage.failed_calls) == (4, 0)
+    assert model.usage.in_flight_limit == 1
+
+    scripted_model.peak_in_flight, scripted_model.interrupted = 0, 0
+    more = await asyncio.gather(*(model.complete(f"m{i}", MESSAGES, 0.0) for i in range(3)))
+    assert [r.text for r in more] == [words] * 3
+    assert scripted_model.peak_in_flight == 1 and scripted_model.interrupted == 0  # never raised again
+
+
+async def test_a_stream_without_a_finish_reason_and_no_company_is_taken_whole(scripted_model: ScriptedModel,
+                                                                              make: MakeModel) -> None:
+    """Some proxies drop the finish chunk; alone in flight, nothing can have interrupted the reply."""
+    scripted_model.slots, scripted_model.interrupt = 1, True
+    scripted_model.default("one two three")
+    model = make(max_in_flight=1)
+    reply = await model.complete("k", MESSAGES, 0.0)
+    assert (reply.text, reply.finish) == ("one two three", FinishReason.STOP)
+    assert scripted_model.interrupted == 0 and model.usage.retries == 0
+
+
+async def test_an_interrupted_call_sets_the_limit_and_ceiling_to_one() -> None:
+    limiter = Limiter(4)
+    first, second = await limiter.acquire(), await limiter.acquire()
+    assert first.company and second.company
+    limiter.release(first, Outcome.INTERRUPTED)
+    limiter.release(second, Outcome.OK)
+    assert (limiter.limit, limiter.ceiling) == (1, 1)
+    for _ in range(10):
+        ticket = await limiter.acquire()
+        assert not ticket.company
+        limiter.release(ticket, Outcome.OK)
+    assert limiter.limit == 1  # never probed upwards again
+
+
 async def test_429s_above_two_in_flight_lower_the_limit_and_lose_no_call(scripted_model: ScriptedModel,
                                                                          make: MakeModel) -> None:
     scripted_model.rate_limit_above = 2
