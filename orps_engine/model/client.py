@@ -18,6 +18,11 @@ with ``[DONE]`` and nothing more, when another request waits for it. Such a repl
 it is retried without spending ``max_retries``, and the limiter drops to one call at a time. A
 stream without a finish reason and with no company is taken as finished (some proxies drop it).
 
+A stream that breaks before any text (it ends before its first chunk, or the connection drops) is
+asked again as a plain request: llama-cpp-python answers a streamed prompt too long for its context
+with an empty stream or a dropped connection, but a plain request with the OpenAI-style context
+error, which names the window.
+
 Timeouts are on inactivity: a streamed call fails when no chunk came for ``timeout_s``, however
 long a live reply takes. A timed-out call is retried once at most: on a server that generates one
 reply at a time, the abandoned generation may still hold it, and more retries only queue behind.
@@ -91,6 +96,10 @@ class _StreamRefused(Exception):
         self.options = options
 
 
+class _EmptyStream(Exception):
+    """The server opened a stream and ended it before its first chunk."""
+
+
 @dataclass
 class _Call:
     key: str
@@ -100,6 +109,7 @@ class _Call:
     stop: StopRule | None
     partial: str = ""  # what the current attempt has streamed so far
     attempts: int = 0
+    plain: bool = False  # a stream of this call broke: its next attempts are plain requests
 
     @property
     def prompt_chars(self) -> int:
@@ -221,9 +231,13 @@ class OpenAIChatModel:
                           hint=hint)
 
     async def _attempt(self, call: _Call, ticket: Ticket) -> tuple[Reply, tuple[int, int]]:
-        while self._stream:
+        while self._stream and not call.plain:
             try:
                 return await self._streamed(call, ticket)
+            except _EmptyStream:
+                log.info("model call %s: the server ended its stream before the first chunk; asking again without "
+                         "streaming, which returns the server's own error or answer", call.key)
+                call.plain = True
             except _StreamRefused as refused:
                 if refused.options and self._stream_usage:
                     log.info("the model's server refuses stream_options; streaming without")
@@ -299,12 +313,12 @@ class OpenAIChatModel:
                             finish = FinishReason.REPETITION
                             break
             except (openai.APIError, ValueError) as exc:  # the connection dropped, an error chunk, a bad chunk
+                call.plain = call.plain or not text  # broken before any text: a plain answer says why
                 raise self._failed(exc, partial=text) from None
             finally:
                 await pieces.aclose()
         if chunks == 0:
-            raise _Failed("the model's server sent a malformed answer (an empty stream)", ModelErrorKind.MALFORMED,
-                          True)
+            raise _EmptyStream()
         if finish is not None:  # cut: the server's final counts never came
             counts = (None, None)
         elif server_finish is None and ticket.company:

@@ -372,6 +372,32 @@ async def test_a_prompt_too_long_is_a_context_error_never_retried(scripted_model
     assert reply.text == "never seen"
 
 
+async def test_an_empty_stream_is_asked_again_plainly_and_gets_the_server_s_own_error(scripted_model: ScriptedModel,
+                                                                                    make: MakeModel) -> None:
+    """llama-cpp-python answers a streamed prompt too long for its context with an empty 200 stream;
+    a plain request gets the context error, with the window, at no extra attempt."""
+    scripted_model.context_window, scripted_model.context_style = 1024, "openai"
+    scripted_model.refuse_streams_empty = True
+    scripted_model.default("fits")
+    model = make()
+    with pytest.raises(ModelError) as info:
+        await model.complete("k", MESSAGES, 0.0, max_tokens=1100)
+    assert (info.value.kind, info.value.context_window, info.value.attempts) == (ModelErrorKind.CONTEXT, 1024, 1)
+    assert [bool(r.get("stream")) for r in scripted_model.requests] == [True, False]
+    reply = await model.complete("k2", MESSAGES, 0.0, max_tokens=100)
+    assert (reply.text, bool(scripted_model.requests[-1].get("stream"))) == ("fits", True)  # still streams
+
+
+async def test_a_stream_dropped_before_any_text_is_retried_plainly(scripted_model: ScriptedModel,
+                                                                    make: MakeModel) -> None:
+    scripted_model.default("one two three four five six")
+    scripted_model.drop(after_words=0, times=1)
+    model = make()
+    reply = await model.complete("k", MESSAGES, 0.0)
+    assert (reply.text, reply.finish) == ("one two three four five six", FinishReason.STOP)
+    assert [bool(r.get("stream")) for r in scripted_model.requests] == [True, False]
+
+
 async def test_the_context_window_setting_wins_and_asks_nothing(scripted_model: ScriptedModel,
                                                                 make: MakeModel) -> None:
     scripted_model.model_info = {"max_model_len": 4096}

@@ -678,11 +678,13 @@ async def test_a_runaway_reply_is_cut_and_the_search_goes_on(write: Write, scrip
     path = make_problem(write)
     runaway = Endless(unit="and then I would loop again over every number ", prefix="Let me think. ")
     script(scripted_model, lambda body: code_reply(FAST) if strategy(body) == 0 else runaway)
+    scripted_model.chunk_delay_s = 0.002  # as a real server: the client's cut comes before max_tokens' last word
     started = time.monotonic()
 
     result = await run_refine(path, settings(scripted_model, samples=2, rounds=0, max_retries=0))
 
     assert time.monotonic() - started < 30
+    assert scripted_model.wait_idle(10)  # the server notices a closed stream at its next write
     assert result.usage.cut_repetition >= 1 and scripted_model.disconnects >= 1
     assert result.improved and result.best.code == FAST
     assert any("repeating itself" in line for line in diagnosis(result))
