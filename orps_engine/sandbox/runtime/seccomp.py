@@ -37,6 +37,9 @@ with ENOSYS: its flags are in memory a filter cannot read, and glibc falls back 
 whose flags it can. The checker and discover roles run the user's own tests under pytest, which
 may legitimately start processes; their figures are not what refine ranks, so they keep forking
 under the rlimits.
+Where processes are allowed, what needs a Unix socket of its own still fails: multiprocessing's
+``forkserver`` start method (Python 3.14's default on Linux) and its managers; ``fork`` and
+``spawn`` work. A project's tests that serve on a Unix socket fail likewise.
 
 An x86_64 filter also refuses the x32 ABI (numbers with bit 30 set) and any call made under
 another architecture (int 0x80): those would be other numbers for the same calls, unfiltered.
