@@ -11,6 +11,7 @@ import asyncio
 import math
 import signal
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from . import config
 from .problem import Problem, ProblemKind, TestCase, TestKind, import_root
@@ -63,7 +64,7 @@ def run_tests(problem: Problem, *, sandbox: Sandbox | None = None,
             results.append(result)
             if on_result is not None:
                 on_result(i + 1, len(problem.tests), result)
-        return SuiteResult(results=tuple(results), notes=problem.notes + box.notes)
+        return SuiteResult(results=tuple(results), notes=problem.notes + box.notes + run_notes(results))
     finally:
         if own:
             box.close()
@@ -84,8 +85,15 @@ async def arun_tests(problem: Problem, *, sandbox: Sandbox | None = None,
             await asyncio.to_thread(box.close)
 
 
+def run_notes(results: Sequence[ExecutionResult]) -> tuple[str, ...]:
+    """What the runs themselves said of their confinement (a layer the kernel refused in the run),
+    once each: the suite's notes, as ``orps test`` prints them."""
+    return tuple(dict.fromkeys(note for result in results for note in result.notes))
+
+
 def run_test(box: Sandbox, problem: Problem, test: TestCase) -> ExecutionResult:
-    limits = Limits.for_time_and_memory(problem.time_limit_s, problem.memory_limit_mb)
+    limits = Limits.for_time_and_memory(problem.time_limit_s, problem.memory_limit_mb,
+                                        subprocesses=problem.allow_subprocesses)
     filename = str(problem.path)
     if problem.kind is ProblemKind.PROGRAM:
         raw = box.run_program(source=problem.source, filename=filename, stdin=test.input or "", limits=limits)
@@ -233,7 +241,8 @@ def _seconds(value: float) -> str:
 def _program_error(problem: Problem, raw: RawRun) -> RunError:
     crash = raw.crash
     if crash is not None and crash.type:
-        return RunError(type=crash.type, message=crash.message, line=crash.line, path=str(problem.path))
+        return _explained(problem, RunError(type=crash.type, message=crash.message, line=crash.line,
+                                            path=str(problem.path)))
     if raw.signal is not None:
         return RunError(type=_signal_name(raw.signal), message="killed by a signal", path=str(problem.path))
     return RunError(type="NonZeroExit", message=f"exit code {raw.exit_code}", path=str(problem.path))
@@ -247,7 +256,22 @@ def _function_error(problem: Problem, sol: RawRun, report: CheckerReport) -> Run
         else:
             message = f"the solution's process exited (status {sol.exit_code}) before the test finished"
         return RunError(type="ProcessExit", message=message, path=str(problem.path))
-    return RunError(type=error.type, message=error.message, line=error.line, path=str(problem.path))
+    return _explained(problem, RunError(type=error.type, message=error.message, line=error.line,
+                                        path=str(problem.path)))
+
+
+# What Python says when the sandbox refuses ``fork``/``clone`` (EPERM; its other refusals are EACCES).
+PROCESS_REFUSED = "[Errno 1] Operation not permitted"
+PROCESS_HINT = ("if this was starting a process: child processes are refused unless allowed "
+                "(--allow-subprocesses, allowSubprocesses in the tests file, orps.allowSubprocesses)")
+
+
+def _explained(problem: Problem, error: RunError) -> RunError:
+    """The error, with what to do if it is the sandbox refusing a child process (the errno alone
+    cannot say so for sure: EPERM has other causes)."""
+    if problem.allow_subprocesses or error.type != "PermissionError" or not error.message.startswith(PROCESS_REFUSED):
+        return error
+    return replace(error, message=f"{error.message} - {PROCESS_HINT}")
 
 
 def _checker_failure(checker: RawRun) -> str:

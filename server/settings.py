@@ -30,7 +30,7 @@ CLIENT_KEYS = {"model": "model", "baseUrl": "base_url", "preset": "preset", "sam
                "repeats": "repeats", "maxTokens": "max_tokens", "contextWindow": "context_window",
                "earlyStop": "early_stop"}
 # Keys the server reads itself, with their defaults (None: the tests' own value).
-SERVER_KEYS = {"runOnSave": True, "timeLimit": None, "memoryLimit": None}
+SERVER_KEYS = {"runOnSave": True, "timeLimit": None, "memoryLimit": None, "allowSubprocesses": None}
 SOURCE = "the editor's orps settings"
 
 
@@ -76,8 +76,8 @@ def engine_settings(values: dict[str, Any], api_key: str | None, root: Path | No
 
 
 def with_limits(problem: Problem, values: dict[str, Any]) -> Problem:
-    """The editor's time (ms) and memory (MB) limits, where set, over the tests' own; checked
-    and rounded as a tests file's are."""
+    """The editor's time (ms) and memory (MB) limits and whether the code may start processes,
+    where set, over the tests' own; checked and rounded as a tests file's are."""
     changes: dict[str, Any] = {}
     if "timeLimit" in values:
         changes["time_limit_s"] = time_limit_s(values["timeLimit"])
@@ -87,6 +87,11 @@ def with_limits(problem: Problem, values: dict[str, Any]) -> Problem:
         changes["memory_limit_mb"] = memory_limit_mb(values["memoryLimit"])
         if changes["memory_limit_mb"] is None:
             raise InputError(f"orps.memoryLimit: {MEMORY_LIMIT_RULE} (got {values['memoryLimit']!r} from {SOURCE})")
+    if "allowSubprocesses" in values:
+        if not isinstance(values["allowSubprocesses"], bool):
+            raise InputError(f"orps.allowSubprocesses: expected true or false (got {values['allowSubprocesses']!r} "
+                             f"from {SOURCE})")
+        changes["allow_subprocesses"] = values["allowSubprocesses"]
     return replace(problem, **changes) if changes else problem
 
 

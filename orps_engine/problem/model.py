@@ -100,6 +100,9 @@ class Problem:
     setup_path: Path | None = None
     time_limit_s: float = DEFAULT_TIME_LIMIT_S
     memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
+    # The code under test may start child processes. Off by default: a run is then one process, so
+    # its CPU and memory are all of its work (a child's, with SIGCHLD ignored, would count nowhere).
+    allow_subprocesses: bool = False
     compare: str = DEFAULT_COMPARE  # stdio: tokens | lines | exact | float[:tolerance]
     origin: str = ""  # where the tests came from, for messages
     name: str | None = None

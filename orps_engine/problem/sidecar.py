@@ -69,6 +69,10 @@ def _limits(data: dict[str, Any], path: Path, text: str) -> dict[str, Any]:
         out["memory_limit_mb"] = limits.memory_limit_mb(data["memoryLimit"])
         if out["memory_limit_mb"] is None:
             raise _field_error(path, text, "memoryLimit", limits.MEMORY_LIMIT_RULE)
+    if "allowSubprocesses" in data:
+        if not isinstance(data["allowSubprocesses"], bool):
+            raise _field_error(path, text, "allowSubprocesses", "expected true or false")
+        out["allow_subprocesses"] = data["allowSubprocesses"]
     compare = data.get("compare", "tokens")
     if not isinstance(compare, str) or not (compare in COMPARE_MODES or _FLOAT_MODE.match(compare)):
         raise _field_error(path, text, "compare", "expected tokens, lines, exact or float[:tolerance]")

@@ -68,16 +68,17 @@ class Limits:
     nofile: int = config.OPEN_FILES_LIMIT
     nproc: int = config.PROCESS_LIMIT
     stack_bytes: int = config.STACK_LIMIT_BYTES
+    subprocesses: bool = False  # program and solution runs may start processes (see ``runtime.seccomp``)
 
     @classmethod
-    def for_time_and_memory(cls, time_limit_s: float, memory_limit_mb: int) -> Limits:
+    def for_time_and_memory(cls, time_limit_s: float, memory_limit_mb: int, *, subprocesses: bool = False) -> Limits:
         wall = max(config.WALL_FACTOR * time_limit_s, time_limit_s + config.WALL_SLACK_S)
-        return cls(cpu_s=time_limit_s, wall_s=wall, memory_kb=memory_limit_mb * 1024)
+        return cls(cpu_s=time_limit_s, wall_s=wall, memory_kb=memory_limit_mb * 1024, subprocesses=subprocesses)
 
     def as_job(self, extra_wall_s: float = 0.0, extra_cpu_s: float = 0.0) -> JobLimits:
         return {"cpu_s": self.cpu_s + extra_cpu_s, "wall_s": self.wall_s + extra_wall_s, "memory_kb": self.memory_kb,
                 "output_bytes": self.output_bytes, "file_bytes": self.file_bytes, "nofile": self.nofile,
-                "nproc": self.nproc, "stack_bytes": self.stack_bytes}
+                "nproc": self.nproc, "stack_bytes": self.stack_bytes, "subprocesses": self.subprocesses}
 
 
 class Sandbox:

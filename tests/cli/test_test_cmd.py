@@ -315,6 +315,27 @@ def test_time_limit_from_the_sidecar_gives_tle(run: Run, write: Write) -> None:
     assert document(out)["tests"][0]["verdict"] == "TLE"
 
 
+FORKING = "import subprocess, sys\nprint(subprocess.run([sys.executable, '-c', 'print(4)'], capture_output=True,"\
+          " text=True).stdout, end='')\n"
+
+
+def test_a_program_that_starts_a_process_fails_saying_how_to_allow_it(run: Run, write: Write) -> None:
+    write("spawn.tests.json", json.dumps({"tests": [{"input": "", "output": "4\n"}]}))
+    code, out, _err = run("test", write("spawn.py", FORKING))
+    assert code == 1
+    assert rows(out) == [("1", "RE")]
+    assert "  error: PermissionError: [Errno 1] Operation not permitted - if this was starting a process: child " \
+           "processes are refused unless allowed (--allow-subprocesses" in block(out, "1")
+
+
+def test_allow_subprocesses_lets_it_run_and_says_how_children_are_counted(run: Run, write: Write) -> None:
+    write("spawn.tests.json", json.dumps({"tests": [{"input": "", "output": "4\n"}]}))
+    code, out, _err = run("test", write("spawn.py", FORKING), "--allow-subprocesses")
+    assert code == 0, out
+    assert rows(out) == [("1", "AC")]
+    assert "note: child processes are allowed (--allow-subprocesses): each has CPU and memory limits of its own" in out
+
+
 # -- exit code 2: bad input ----------------------------------------------------------------------------------
 def assert_input_error(result: tuple[int, str, str], *needles: str) -> str:
     code, out, err = result

@@ -608,6 +608,64 @@ async def test_a_candidate_that_passes_weak_tests_but_changes_behaviour_is_not_p
     assert "behaviour changed" in candidate.report  # the critic sees the counterexample
 
 
+# -- roadmap 8: work hidden from the measurement ------------------------------------------------------
+# The original's trial division, unchanged, moved into a child whose SIGCHLD is ignored (never reaped,
+# so its CPU would count nowhere: once reported 22x faster), or into a thread.
+_TRIAL_DIVISION = """        for candidate in range(2, n):
+            is_prime = True
+            for divisor in range(2, candidate):
+                if candidate % divisor == 0:
+                    is_prime = False
+                    break
+            if is_prime:
+                total += candidate
+"""
+HIDDEN_IN_A_CHILD = f"""def sum_primes_below(n: int) -> int:
+    import os
+    import signal
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    read_end, write_end = os.pipe()
+    if os.fork() == 0:
+        total = 0
+{_TRIAL_DIVISION}        os.write(write_end, str(total).encode())
+        os._exit(0)
+    os.close(write_end)
+    return int(os.read(read_end, 64))
+"""
+IN_A_THREAD = f"""def sum_primes_below(n: int) -> int:
+    import threading
+
+    found = []
+
+    def work() -> None:
+        total = 0
+{_TRIAL_DIVISION}        found.append(total)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    return found[0]
+"""
+
+
+async def test_work_moved_into_a_child_or_a_thread_is_no_improvement(write: Write,
+                                                                    scripted_model: ScriptedModel) -> None:
+    path = make_problem(write)
+    script(scripted_model, by_strategy({0: code_reply(HIDDEN_IN_A_CHILD), 1: code_reply(IN_A_THREAD)}))
+
+    result = await run_refine(path, settings(scripted_model, samples=2, repeats=5))
+
+    assert not result.improved
+    child, thread, original = node_with(result, HIDDEN_IN_A_CHILD), node_with(result, IN_A_THREAD), result.original
+    assert not child.passes_all  # a child process is refused: the work cannot leave the run
+    errors = [r.error for r in child.suite.results if r.error is not None]  # type: ignore[union-attr]
+    assert errors and all(e.type == "PermissionError" for e in errors)
+    assert thread.passes_all  # a thread's work is the process's: counted like the original's
+    assert thread.suite is not None and original.suite is not None
+    assert thread.suite.total_cpu_ms > 0.5 * original.suite.total_cpu_ms
+
+
 # -- roadmap 7: weak critics, failing calls, correct but slow code ---------------------------------------
 def in_round(body: Body, r: int) -> bool:
     """Round r's programmer prompts extend an attempt from round r - 1 (round 0's start afresh)."""

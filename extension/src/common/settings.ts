@@ -20,6 +20,7 @@ export interface OrpsSettings {
     earlyStop?: string;
     timeLimit?: number;
     memoryLimit?: number;
+    allowSubprocesses?: boolean;
     runOnSave?: boolean;
 }
 
@@ -41,6 +42,7 @@ export const SERVER_KEYS: readonly (keyof OrpsSettings)[] = [
     'earlyStop',
     'timeLimit',
     'memoryLimit',
+    'allowSubprocesses',
     'runOnSave',
 ];
 

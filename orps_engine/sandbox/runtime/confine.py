@@ -8,6 +8,7 @@ would not let it; callers decide what a missing layer means. Nothing here runs u
 from __future__ import annotations
 
 import ctypes
+import errno
 import math
 import os
 import platform
@@ -130,19 +131,36 @@ def set_limits(limits: JobLimits) -> None:
 
 
 PR_SET_KEEPCAPS = 8
+PR_CAPBSET_DROP = 24
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 CAP_DAC_READ_SEARCH = 2
+CAP_SETPCAP = 8
 _CAPABILITY_V3 = 0x20080522
 
 
-def drop_privileges(uid: int, *, keep_read_search: bool) -> None:
-    """Become ``uid`` (so process limits apply and nothing of root's can be written or signalled).
+def drop_privileges(uid: int | None, *, keep_read_search: bool) -> None:
+    """Give up every capability, and as root become ``uid`` (so process limits apply and nothing
+    of root's can be written or signalled).
 
-    With ``keep_read_search`` the process keeps CAP_DAC_READ_SEARCH alone: the interpreter may
-    live where an unprivileged uid cannot read (``/root/.pyenv``), and Landlock, which must then
-    be in force, is what decides which files can be read.
+    ``uid`` None: the caller's uid stays, but run as a normal user the zygote is in a user
+    namespace of its own, where it holds every capability (bringing ``lo`` up, mounting): they go
+    too. The bounding set is emptied first, while CAP_SETPCAP is still held, and the ambient set
+    cleared, so nothing the process executes gets any back. With ``keep_read_search`` (and a
+    uid) the process keeps CAP_DAC_READ_SEARCH alone: the interpreter may live where an
+    unprivileged uid cannot read (``/root/.pyenv``), and Landlock, which must then be in force,
+    is what decides which files can be read.
     """
+    _drop_bounding_set()
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    keep = 1 << CAP_DAC_READ_SEARCH if keep_read_search and uid is not None else 0
+    if uid is not None:
+        _become(uid, keep_caps=bool(keep))
+    _capset(keep)
+
+
+def _become(uid: int, *, keep_caps: bool) -> None:
     death_signal = parent_death_signal()
-    if keep_read_search:
+    if keep_caps:
         prctl(PR_SET_KEEPCAPS, 1)
     os.setgroups([])
     os.setresgid(uid, uid, uid)
@@ -151,13 +169,38 @@ def drop_privileges(uid: int, *, keep_read_search: bool) -> None:
     # process whose warden was killed (a cancelled run) would live on, unwatched.
     if death_signal:
         die_with_parent(death_signal)
-    if keep_read_search:
-        header = struct.pack("=Ii", _CAPABILITY_V3, 0)
-        mask = 1 << CAP_DAC_READ_SEARCH
-        data = struct.pack("=IIIIII", mask, mask, 0, 0, 0, 0)  # effective, permitted, inheritable x2
-        if _libc.capset(ctypes.create_string_buffer(header, 8), ctypes.create_string_buffer(data, 24)) != 0:
-            raise OSError(ctypes.get_errno(), f"capset failed: {_errno_text()}")
+    if keep_caps:
         prctl(PR_SET_KEEPCAPS, 0)
+
+
+def _drop_bounding_set() -> None:
+    """Empty the bounding set (where CAP_SETPCAP allows: without it, a process outside any user
+    namespace of its own holds no capability to lose, and no_new_privs keeps it so)."""
+    if not capabilities()[0] & (1 << CAP_SETPCAP):
+        return
+    for cap in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0) != 0:
+            if ctypes.get_errno() == errno.EINVAL:  # past the kernel's last capability
+                return
+            raise OSError(ctypes.get_errno(), f"PR_CAPBSET_DROP({cap}) failed: {_errno_text()}")
+
+
+def capabilities() -> tuple[int, int]:
+    """This process's effective and permitted capability sets."""
+    header = ctypes.create_string_buffer(struct.pack("=Ii", _CAPABILITY_V3, 0), 8)
+    data = ctypes.create_string_buffer(24)
+    if _libc.capget(header, data) != 0:
+        raise OSError(ctypes.get_errno(), f"capget failed: {_errno_text()}")
+    eff0, perm0, _inh0, eff1, perm1, _inh1 = struct.unpack("=IIIIII", data.raw)
+    return eff0 | eff1 << 32, perm0 | perm1 << 32
+
+
+def _capset(mask: int) -> None:
+    """Effective and permitted become ``mask`` (at most 32 bits), inheritable empty."""
+    header = struct.pack("=Ii", _CAPABILITY_V3, 0)
+    data = struct.pack("=IIIIII", mask, mask, 0, 0, 0, 0)  # effective, permitted, inheritable x2
+    if _libc.capset(ctypes.create_string_buffer(header, 8), ctypes.create_string_buffer(data, 24)) != 0:
+        raise OSError(ctypes.get_errno(), f"capset failed: {_errno_text()}")
 
 
 # -- Landlock ----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import types
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from . import confine, imports, rpc
+from . import confine, imports, rpc, seccomp
 from .protocol import (
     CRASH_FD,
     GO_FD,
@@ -62,13 +62,14 @@ def enter(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
     try:
         confine.die_with_parent(signal.SIGKILL)
         os.close(STATUS_FD)
-        _confine(job, uid)
+        notes = _confine(job, uid)
     except BaseException as exc:
         _setup_failed(exc)
     # What the setup itself cost, measured before any untrusted code runs: the warden
     # subtracts it, so a run's figures are the solution's own.
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    _report_setup({"setup": "done", "cpu_s": round(usage.ru_utime + usage.ru_stime, 6), "maxrss_kb": usage.ru_maxrss})
+    _report_setup({"setup": "done", "cpu_s": round(usage.ru_utime + usage.ru_stime, 6), "maxrss_kb": usage.ru_maxrss,
+                   "notes": notes})
     os.read(GO_FD, 1)
     os.close(GO_FD)
     _reset_stdio()
@@ -101,8 +102,7 @@ def _reap(run_pid: int, uid: int | None) -> NoReturn:
     for fd in _open_fds():
         if fd != STATUS_FD:
             _close(fd)
-    if uid is not None:
-        confine.drop_privileges(uid, keep_read_search=False)
+    confine.drop_privileges(uid, keep_read_search=False)
     confine.prctl(confine.PR_SET_DUMPABLE, 0)
     status = None
     while status is None:
@@ -181,15 +181,34 @@ def _prepare(job: Job) -> None:
     confine.set_limits(job["limits"])
 
 
-def _confine(job: Job, uid: int | None) -> None:
-    """The run's own restrictions, applied in the run itself (so /proc/self is its own)."""
+def _confine(job: Job, uid: int | None) -> list[str]:
+    """The run's own restrictions, applied in the run itself (so /proc/self is its own); the
+    system-call filter last, once nothing of the setup needs a call it refuses. Returns the
+    run's notes: what is not enforced, and how children are counted where they are allowed."""
     note = confine.landlock(job["read_paths"], [job["workdir"], "/dev/null"], job["list_paths"])
-    if uid is not None:
-        confine.drop_privileges(uid, keep_read_search=note is None)
+    confine.drop_privileges(uid, keep_read_search=note is None)
     confine.prctl(confine.PR_SET_DUMPABLE, 0)
+    confine.prctl(confine.PR_SET_NO_NEW_PRIVS, 1)  # Landlock set it, unless the kernel has none
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it; a judge wants the kill
     if job["cwd"] is not None:
         os.chdir(job["cwd"])  # a project's root, as pytest run there has it (read-only here)
+    forks = _forks_allowed(job)
+    unfiltered = seccomp.install(forks=forks)
+    notes = [unfiltered] if unfiltered is not None else []
+    if forks and job["role"] in _COUNTED_ROLES:
+        notes.append(CHILDREN_COUNTED_APART)
+    return notes
+
+
+# The roles whose figures decide verdicts and rankings: one process each, unless the job says otherwise.
+# The checker and discover roles run the user's own tests (pytest), which may start processes.
+_COUNTED_ROLES = ("program", "solution")
+CHILDREN_COUNTED_APART = ("child processes are allowed (--allow-subprocesses): each has CPU and memory limits of "
+                          "its own, and its CPU counts only once reaped, its memory apart from the run's")
+
+
+def _forks_allowed(job: Job) -> bool:
+    return job["role"] not in _COUNTED_ROLES or bool(job["limits"]["subprocesses"])
 
 
 def _reset_stdio() -> None:
@@ -205,7 +224,24 @@ def _compile(job: ProgramJob) -> types.CodeType:
 
 
 def run_program(job: ProgramJob) -> int:
-    """Run the file as ``__main__``; an uncaught exception is described on ``CRASH_FD``."""
+    """Run the file as ``__main__``, then wait for its threads as ``python FILE`` would; an
+    uncaught exception is described on ``CRASH_FD``."""
+    code = _run_main(job)
+    _finish_threads()
+    return code
+
+
+def _finish_threads() -> None:
+    """Wait for the non-daemon threads, as the interpreter does at exit (``threading._shutdown``),
+    before the payload's ``os._exit``: their work is the run's, counted and limited with it, and a
+    thread that never ends makes a run that never ends. Daemon threads die with the process."""
+    threading = sys.modules.get("threading")  # not imported: no thread of that module's to wait for
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        shutdown()
+
+
+def _run_main(job: ProgramJob) -> int:
     filename = job["filename"]
     module = types.ModuleType("__main__")
     module.__file__ = filename
@@ -293,4 +329,5 @@ def serve_solution(job: SolutionJob) -> int:
                             error_line=lambda exc: rpc.user_frame_line(exc, filename),
                             drain_output=tee.drain)
     endpoint.serve_forever()
+    _finish_threads()
     return 0

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast, get_args
 if TYPE_CHECKING:  # typing has it from 3.11 on; the annotations that use it are never evaluated
     from typing import NotRequired
 
-PROTOCOL_VERSION = 3  # 1 was the untyped protocol this module replaced; 3 added projects and discovery
+# 1 was the untyped protocol this module replaced; 3 added projects and discovery; 4 the seccomp filter
+# (``JobLimits.subprocesses``, ``SetupDone.notes``)
+PROTOCOL_VERSION = 4
 
 # -- file descriptors -----------------------------------------------------------------------------
 # Each number means one thing in every sandboxed process, whatever its role. The zygote's own
@@ -123,6 +125,8 @@ class JobLimits(TypedDict):
     nofile: int
     nproc: int
     stack_bytes: int
+    # program and solution runs: may start child processes (else fork and clone fail, see ``seccomp``)
+    subprocesses: bool
 
 
 class JobCommon(TypedDict):
@@ -225,6 +229,7 @@ class SetupDone(TypedDict):
     setup: Literal["done"]
     cpu_s: float
     maxrss_kb: int
+    notes: list[str]  # what the confinement could not enforce, or enforces otherwise than by default
 
 
 class SetupFailed(TypedDict):
@@ -526,6 +531,7 @@ def read_setup(message: object) -> SetupReport:
         raise BadMessage("a setup report is done or failed")
     _number(msg, "cpu_s")
     _int(msg, "maxrss_kb")
+    _str_list(msg, "notes")
     return cast(SetupDone, msg)
 
 

@@ -256,6 +256,7 @@ class Warden:
             self._kill(pid, by_group)
             os.wait4(pid, 0)
             return self._failed(f"sandbox setup failed: {setup['error']}")
+        self.notes.extend(setup["notes"])
         counter = confine.open_counter(pid)
         started = time.monotonic()
         os.write(pipes["go"][1], b"g")

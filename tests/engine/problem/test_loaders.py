@@ -258,6 +258,20 @@ def test_sidecar_fractional_limits_kept_and_rounded_up(write: Write) -> None:
     assert loaded.memory_limit_mb == 1
 
 
+def test_sidecar_allow_subprocesses_is_read_and_off_by_default(write: Write) -> None:
+    write("sol.tests.json", json.dumps(cc()))
+    assert load_problem(write("sol.py", ECHO)).allow_subprocesses is False
+    write("sol.tests.json", json.dumps(cc(allowSubprocesses=True)))
+    assert load_problem(write("sol.py", ECHO)).allow_subprocesses is True
+
+
+@pytest.mark.parametrize("value", [1, "true", None])
+def test_sidecar_allow_subprocesses_must_be_a_boolean(write: Write, value: Any) -> None:
+    text = '{\n  "tests": [{"input": "1", "output": "1"}],\n  "allowSubprocesses": ' + json.dumps(value) + "\n}\n"
+    error, side = sidecar_error(write, text)
+    assert str(error) == f'{side}:3: field "allowSubprocesses": expected true or false'
+
+
 def test_sidecar_without_name_or_url_leaves_them_none(write: Write) -> None:
     write("sol.tests.json", json.dumps({"tests": [{"input": "", "output": ""}], "url": ""}))
     loaded = load_problem(write("sol.py", ECHO))

@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -109,9 +110,11 @@ def _processes_of(uid: int | None) -> list[psutil.Process]:
     return found
 
 
+# Runs may not fork by default (test_isolation_syscalls.py); these show that where the user allows
+# it, what the run starts is still contained.
 def test_execute_fork_bomb_is_contained_and_leaves_nothing(write: Callable[..., Path]) -> None:
     code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
-    problem = load_problem(stdio(write, code, ONE))
+    problem = replace(load_problem(stdio(write, code, ONE)), allow_subprocesses=True)
     before = len(psutil.pids())
     with open_sandbox(problem) as box:
         suite = run_tests(problem, sandbox=box)
@@ -131,7 +134,7 @@ def test_execute_daemon_grandchild_does_not_outlive_run(write: Callable[..., Pat
         "    os._exit(0)\n"
         "print('ok')\n"
     )
-    problem = load_problem(stdio(write, code, ONE))
+    problem = replace(load_problem(stdio(write, code, ONE)), allow_subprocesses=True)
     with open_sandbox(problem) as box:
         suite = run_tests(problem, sandbox=box)
         leftovers = _processes_of(box.uid)

@@ -1,0 +1,30 @@
+"""The editor's settings over a problem's own: the limits and whether the code may start processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from orps_server import settings
+
+from orps_engine import InputError, Problem
+from orps_engine.problem import ProblemKind, WholeFile
+
+
+def problem(tmp_path: Path) -> Problem:
+    return Problem(path=tmp_path / "sol.py", source="print(1)\n", kind=ProblemKind.PROGRAM, target=WholeFile(),
+                   tests=())
+
+
+def test_allow_subprocesses_from_the_editor_overrides_the_tests_file(tmp_path: Path) -> None:
+    base = problem(tmp_path)
+    assert settings.with_limits(base, {}).allow_subprocesses is False
+    assert settings.with_limits(base, {"allowSubprocesses": True}).allow_subprocesses is True
+    assert settings.with_limits(settings.with_limits(base, {"allowSubprocesses": True}),
+                                {"allowSubprocesses": False}).allow_subprocesses is False
+
+
+@pytest.mark.parametrize("value", ["yes", 1])
+def test_allow_subprocesses_from_the_editor_must_be_a_boolean(tmp_path: Path, value: object) -> None:
+    with pytest.raises(InputError, match=r"orps\.allowSubprocesses: expected true or false"):
+        settings.with_limits(problem(tmp_path), {"allowSubprocesses": value})
