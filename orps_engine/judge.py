@@ -63,7 +63,9 @@ def run_tests(problem: Problem, *, sandbox: Sandbox | None = None,
             results.append(result)
             if on_result is not None:
                 on_result(i + 1, len(problem.tests), result)
-        return SuiteResult(results=tuple(results), notes=problem.notes + box.notes)
+        # A layer one run could not have (a mount the kernel refused) is said once for the suite.
+        run_notes = tuple(dict.fromkeys(note for result in results for note in result.notes))
+        return SuiteResult(results=tuple(results), notes=problem.notes + box.notes + run_notes)
     finally:
         if own:
             box.close()

@@ -68,6 +68,8 @@ class Limits:
     nofile: int = config.OPEN_FILES_LIMIT
     nproc: int = config.PROCESS_LIMIT
     stack_bytes: int = config.STACK_LIMIT_BYTES
+    disk_bytes: int = config.DISK_LIMIT_BYTES
+    disk_files: int = config.DISK_FILES_LIMIT
 
     @classmethod
     def for_time_and_memory(cls, time_limit_s: float, memory_limit_mb: int) -> Limits:
@@ -77,7 +79,8 @@ class Limits:
     def as_job(self, extra_wall_s: float = 0.0, extra_cpu_s: float = 0.0) -> JobLimits:
         return {"cpu_s": self.cpu_s + extra_cpu_s, "wall_s": self.wall_s + extra_wall_s, "memory_kb": self.memory_kb,
                 "output_bytes": self.output_bytes, "file_bytes": self.file_bytes, "nofile": self.nofile,
-                "nproc": self.nproc, "stack_bytes": self.stack_bytes}
+                "nproc": self.nproc, "stack_bytes": self.stack_bytes, "disk_bytes": self.disk_bytes,
+                "disk_files": self.disk_files}
 
 
 class Sandbox:

@@ -21,7 +21,7 @@ import types
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from . import confine, imports, rpc
+from . import confine, imports, mounts, rpc
 from .protocol import (
     CRASH_FD,
     GO_FD,
@@ -53,6 +53,7 @@ def enter(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
         os.setsid()
         confine.die_with_parent(signal.SIGKILL)
         _arrange_fds(fd_map)
+        notes = mounts.isolate(job)  # before anything resolves a path: the run's own root
         _prepare(job)
         run_pid = os.fork()
     except BaseException as exc:  # anything here is our failure, reported as such
@@ -68,7 +69,8 @@ def enter(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
     # What the setup itself cost, measured before any untrusted code runs: the warden
     # subtracts it, so a run's figures are the solution's own.
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    _report_setup({"setup": "done", "cpu_s": round(usage.ru_utime + usage.ru_stime, 6), "maxrss_kb": usage.ru_maxrss})
+    _report_setup({"setup": "done", "cpu_s": round(usage.ru_utime + usage.ru_stime, 6), "maxrss_kb": usage.ru_maxrss,
+                   "notes": notes})
     os.read(GO_FD, 1)
     os.close(GO_FD)
     _reset_stdio()

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast, get_args
 if TYPE_CHECKING:  # typing has it from 3.11 on; the annotations that use it are never evaluated
     from typing import NotRequired
 
-PROTOCOL_VERSION = 3  # 1 was the untyped protocol this module replaced; 3 added projects and discovery
+PROTOCOL_VERSION = 4  # 1 was the untyped protocol this module replaced; 3 added projects and discovery;
+# 4 gave each run a filesystem of its own (disk limits, setup notes)
 
 # -- file descriptors -----------------------------------------------------------------------------
 # Each number means one thing in every sandboxed process, whatever its role. The zygote's own
@@ -123,6 +124,8 @@ class JobLimits(TypedDict):
     nofile: int
     nproc: int
     stack_bytes: int
+    disk_bytes: int  # the working directory's size (a tmpfs), shared by a test's checker and solution
+    disk_files: int  # and the number of files (inodes) in it
 
 
 class JobCommon(TypedDict):
@@ -225,6 +228,7 @@ class SetupDone(TypedDict):
     setup: Literal["done"]
     cpu_s: float
     maxrss_kb: int
+    notes: list[str]  # the layers the kernel refused (``mounts``), for the run's notes
 
 
 class SetupFailed(TypedDict):
@@ -526,6 +530,7 @@ def read_setup(message: object) -> SetupReport:
         raise BadMessage("a setup report is done or failed")
     _number(msg, "cpu_s")
     _int(msg, "maxrss_kb")
+    _str_list(msg, "notes")
     return cast(SetupDone, msg)
 
 

@@ -22,7 +22,8 @@ from orps_engine.sandbox.records import MAX_TEXT, CheckerReport, parse_report
 from orps_engine.sandbox.runtime import protocol, rpc, wire
 
 LIMITS: protocol.JobLimits = {"cpu_s": 2.0, "wall_s": 5.0, "memory_kb": 262144, "output_bytes": 8388608,
-                              "file_bytes": 67108864, "nofile": 64, "nproc": 64, "stack_bytes": 268435456}
+                              "file_bytes": 67108864, "nofile": 64, "nproc": 64, "stack_bytes": 268435456,
+                              "disk_bytes": 67108864, "disk_files": 4096}
 COMMON: protocol.JobCommon = {"op": "run", "id": 7, "workdir": "/tmp/w7", "uid": None, "limits": LIMITS,
                               "read_paths": ["/usr"], "list_paths": [], "cwd": None}
 INTERPRETER: protocol.Interpreter = {"executable": "/usr/bin/python3", "version": [3, 11, 7],
@@ -62,7 +63,7 @@ MESSAGES: list[tuple[str, Mapping[str, object], Callable[[object], object] | Non
     ("run result", RESULT, protocol.read_result),
     ("run failed", FAILED, protocol.read_result),
     ("crash", CRASH, protocol.read_crash),
-    ("setup done", {"setup": "done", "cpu_s": 0.012, "maxrss_kb": 9000}, protocol.read_setup),
+    ("setup done", {"setup": "done", "cpu_s": 0.012, "maxrss_kb": 9000, "notes": []}, protocol.read_setup),
     ("setup failed", {"setup": "failed", "error": "OSError: no"}, protocol.read_setup),
     ("reaper status", {"wait_status": 256, "cpu_s": 0.001}, protocol.read_status),
     ("reaper status, not reaped", {"wait_status": None, "cpu_s": 0.0}, protocol.read_status),
