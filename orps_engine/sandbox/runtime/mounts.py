@@ -187,7 +187,8 @@ def plan_root(job: Job) -> Plan:
         found[real] = os.path.isdir(real)
     binds = [(p, d) for p, d in sorted(found.items()) if not _inside(p, found)]
     workdir = _walk(job["workdir"], links) or job["workdir"]
-    folders = [real for real in (_walk(job["cwd"], links) if job["cwd"] else None,) if real]
+    cwd = _walk(job["cwd"], links) if job["cwd"] is not None else None
+    folders = [cwd] if cwd is not None else []
     outside = [(where, to) for where, to in sorted(links.items()) if not _inside(where, found)]
     return Plan(binds=binds, links=outside, folders=folders, workdir=workdir)
 
@@ -239,6 +240,14 @@ def _walk(path: str, links: dict[str, str]) -> str | None:
 def _pivot(plan: Plan) -> list[str]:
     """Stage a tmpfs, pivot into it, build the root there from the old one, then let the old go.
     A failure before the old root is gone puts the old root back (the run then sees the host's)."""
+    umask = os.umask(0o022)  # the folders made on the way must be searchable by the run's uid
+    try:
+        return _pivot_with(plan)
+    finally:
+        os.umask(umask)
+
+
+def _pivot_with(plan: Plan) -> list[str]:
     _mount("orps-root", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,nr_inodes=8192,mode=0755")
     try:
         os.chdir(STAGE)
