@@ -28,6 +28,10 @@ FILE_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 OPEN_FILES_LIMIT = 64
 PROCESS_LIMIT = 64
 STACK_LIMIT_BYTES = 256 * 1024 * 1024
+# A run's working directory is a tmpfs of this size and number of files (a test's checker and
+# solution share one): what a run writes never reaches the host's disk.
+DISK_LIMIT_BYTES = 64 * 1024 * 1024
+DISK_FILES_LIMIT = 4096
 # The wall-clock deadline: a run that sleeps or blocks is killed at
 # max(WALL_FACTOR * time limit, time limit + WALL_SLACK_S).
 WALL_FACTOR = 2.0

@@ -69,6 +69,8 @@ class Limits:
     nproc: int = config.PROCESS_LIMIT
     stack_bytes: int = config.STACK_LIMIT_BYTES
     subprocesses: bool = False  # program and solution runs may start processes (see ``runtime.seccomp``)
+    disk_bytes: int = config.DISK_LIMIT_BYTES
+    disk_files: int = config.DISK_FILES_LIMIT
 
     @classmethod
     def for_time_and_memory(cls, time_limit_s: float, memory_limit_mb: int, *, subprocesses: bool = False) -> Limits:
@@ -78,7 +80,8 @@ class Limits:
     def as_job(self, extra_wall_s: float = 0.0, extra_cpu_s: float = 0.0) -> JobLimits:
         return {"cpu_s": self.cpu_s + extra_cpu_s, "wall_s": self.wall_s + extra_wall_s, "memory_kb": self.memory_kb,
                 "output_bytes": self.output_bytes, "file_bytes": self.file_bytes, "nofile": self.nofile,
-                "nproc": self.nproc, "stack_bytes": self.stack_bytes, "subprocesses": self.subprocesses}
+                "nproc": self.nproc, "stack_bytes": self.stack_bytes, "subprocesses": self.subprocesses,
+                "disk_bytes": self.disk_bytes, "disk_files": self.disk_files}
 
 
 class Sandbox:

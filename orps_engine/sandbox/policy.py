@@ -1,8 +1,8 @@
 """What each sandboxed role may read, list and run from: the access policy, as data, in one place.
 
-Every role may read the interpreter (its prefixes, standard library, installed packages and the
-rest of its ``sys.path``) and a few system files, and write only its own working directory. Past
-that:
+Every role may read the interpreter (its prefixes, standard library and installed packages, and
+the entries of its ``sys.path`` that lie inside those) and a few system files, and write only its
+own working directory. Past that:
 
 - a **program** and a sidecar's **solution** read nothing of the user's tree (the solution's
   importable tree, its modules and packages without their tests, is copied into a folder of the
@@ -15,8 +15,14 @@ that:
   folders on its import path: never the tests, the expected values, or files the package never
   touched (a ``settings.py`` it does not import).
 
-Folders of the user's code that happen to lie on the interpreter's path (an editable install, a
-project on ``PYTHONPATH``) are left out of every role's base reads: the policy above decides them.
+Other folders on the interpreter's path are not the interpreter's: the current directory under
+``python -m``, a ``PYTHONPATH`` entry, a folder a ``.pth`` file names outside the environment (an
+editable install's checkout). They are the user's, so no role reads them by default: the policy
+above decides them, and folders of the user's code that lie inside the interpreter's own (a
+project beside its ``.venv``, a package installed from the project) are left out too.
+
+Each run sees only these paths (a root of its own: ``runtime.mounts``), so what it may not read
+does not exist for it either: ``stat``, inotify and ``connect`` to a Unix socket find nothing.
 """
 
 from __future__ import annotations
@@ -61,8 +67,9 @@ def base_reads(interpreter: Interpreter, protected: Iterable[Path]) -> tuple[str
     """The interpreter and system files, without any folder that holds (or is above) a
     protected one: the user's files are the roles' business (see the module docstring)."""
     guarded = [p.resolve() for p in protected]
-    candidates = {*interpreter["prefixes"], *interpreter["library_paths"], *SYSTEM_READ_PATHS}
-    candidates |= {p for p in interpreter["sys_path"] if os.path.isabs(p)}
+    own = {*interpreter["prefixes"], *interpreter["library_paths"]}
+    candidates = {*own, *SYSTEM_READ_PATHS}
+    candidates |= {p for p in interpreter["sys_path"] if _inside_any(p, own)}
     out = []
     for raw in sorted(candidates):
         path = Path(raw) if raw == "/proc/self" else Path(raw).resolve()
@@ -72,6 +79,17 @@ def base_reads(interpreter: Interpreter, protected: Iterable[Path]) -> tuple[str
             continue
         out.append(str(path))
     return tuple(out)
+
+
+def _inside_any(path: str, folders: Iterable[str]) -> bool:
+    """``path``, as written, is one of ``folders`` or lies below one (``lib-dynload``, a folder a
+    ``.pth`` file in ``site-packages`` adds): its resolved form, even if elsewhere, is then the
+    interpreter's own."""
+    if not os.path.isabs(path):
+        return False
+    written = Path(os.path.normpath(path))
+    roots = {form for f in folders for form in (Path(f), Path(f).resolve())}
+    return any(written == root or root in written.parents for root in roots)
 
 
 def sidecar_access(base: tuple[str, ...], lib_dir: Path | None) -> Access:

@@ -21,7 +21,7 @@ import types
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from . import confine, imports, rpc, seccomp
+from . import confine, imports, mounts, rpc, seccomp
 from .protocol import (
     CRASH_FD,
     GO_FD,
@@ -53,6 +53,7 @@ def enter(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
         os.setsid()
         confine.die_with_parent(signal.SIGKILL)
         _arrange_fds(fd_map)
+        isolated = mounts.isolate(job)  # before anything resolves a path: the run's own root
         _prepare(job)
         run_pid = os.fork()
     except BaseException as exc:  # anything here is our failure, reported as such
@@ -62,7 +63,7 @@ def enter(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
     try:
         confine.die_with_parent(signal.SIGKILL)
         os.close(STATUS_FD)
-        notes = _confine(job, uid)
+        notes = isolated + _confine(job, uid)
     except BaseException as exc:
         _setup_failed(exc)
     # What the setup itself cost, measured before any untrusted code runs: the warden

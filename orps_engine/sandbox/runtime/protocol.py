@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast, get_args
 if TYPE_CHECKING:  # typing has it from 3.11 on; the annotations that use it are never evaluated
     from typing import NotRequired
 
-# 1 was the untyped protocol this module replaced; 3 added projects and discovery; 4 the seccomp filter
-# (``JobLimits.subprocesses``, ``SetupDone.notes``)
+# 1 was the untyped protocol this module replaced; 3 added projects and discovery; 4 the hardened
+# sandbox: a seccomp filter (``JobLimits.subprocesses``), a filesystem of each run's own (disk limits),
+# setup notes, the counter armed before the run forks (``JobCommon.counted``), callbacks' CPU
 PROTOCOL_VERSION = 4
 
 # -- file descriptors -----------------------------------------------------------------------------
@@ -127,6 +128,8 @@ class JobLimits(TypedDict):
     stack_bytes: int
     # program and solution runs: may start child processes (else fork and clone fail, see ``seccomp``)
     subprocesses: bool
+    disk_bytes: int  # the working directory's size (a tmpfs), shared by a test's checker and solution
+    disk_files: int  # and the number of files (inodes) in it
 
 
 class JobCommon(TypedDict):
@@ -229,7 +232,7 @@ class SetupDone(TypedDict):
     setup: Literal["done"]
     cpu_s: float
     maxrss_kb: int
-    notes: list[str]  # what the confinement could not enforce, or enforces otherwise than by default
+    notes: list[str]  # what the confinement could not enforce (a layer the kernel refused), or enforces otherwise
 
 
 class SetupFailed(TypedDict):

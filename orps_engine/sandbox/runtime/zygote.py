@@ -27,7 +27,7 @@ import sys
 import time
 from typing import NamedTuple
 
-from . import confine, payload, protocol, wire
+from . import confine, mounts, payload, protocol, wire
 from .protocol import (
     CRASH_FD,
     GO_FD,
@@ -63,10 +63,12 @@ def main() -> None:
     except protocol.BadMessage as exc:  # another version of orps: say so, and serve nothing
         wire.send(ctl, protocol.refused(str(exc)))
         return
-    notes = [n for n in (confine.isolate_network(),) if n]
+    network = confine.isolate_network()
+    filesystem = mounts.private_namespace()  # after the user namespace (unprivileged): it owns this one
+    notes = [n for n in (network, filesystem) if n]
     _preload(hello["preload"])
     wire.send(ctl, protocol.ready(notes, confine.landlock_abi(), _interpreter()))
-    Zygote(ctl).loop()
+    Zygote(ctl, mounts.Workdirs(private=filesystem is None)).loop()
 
 
 def _interpreter() -> protocol.Interpreter:
@@ -128,9 +130,10 @@ def _installed(name: str) -> bool:
 
 
 class Zygote:
-    def __init__(self, ctl: socket.socket) -> None:
+    def __init__(self, ctl: socket.socket, workdirs: mounts.Workdirs) -> None:
         self.ctl = ctl
-        self.wardens: dict[int, tuple[int, int, bytearray]] = {}  # result fd -> (job id, pid, data)
+        self.workdirs = workdirs
+        self.wardens: dict[int, tuple[Job, int, bytearray]] = {}  # result fd -> (job, pid, data)
 
     def loop(self) -> None:
         while True:
@@ -160,6 +163,7 @@ class Zygote:
         return True
 
     def _start(self, job: Job, fds: list[int]) -> None:
+        note = self.workdirs.acquire(job)  # here, in the zygote's namespace: the runs of a test share it
         result_r, result_w = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -167,15 +171,15 @@ class Zygote:
             self.ctl.close()
             for fd in self.wardens:
                 os.close(fd)
-            _write_all(result_w, json.dumps(_warden_result(job, fds)).encode())
+            _write_all(result_w, json.dumps(_warden_result(job, fds, [note] if note else [])).encode())
             os._exit(0)
         os.close(result_w)
         for fd in fds:
             os.close(fd)
-        self.wardens[result_r] = (job["id"], pid, bytearray())
+        self.wardens[result_r] = (job, pid, bytearray())
 
     def _collect(self, fd: int) -> None:
-        job_id, pid, data = self.wardens[fd]
+        job, pid, data = self.wardens[fd]
         chunk = os.read(fd, READ_CHUNK)
         if chunk:
             data.extend(chunk)
@@ -183,11 +187,12 @@ class Zygote:
         os.close(fd)
         del self.wardens[fd]
         os.waitpid(pid, 0)
+        self.workdirs.release(job["workdir"])
         result: RunResult | RunFailed
         try:
             result = protocol.read_result(json.loads(data))
         except ValueError:
-            result = protocol.run_failed(job_id, "the warden died without a result")
+            result = protocol.run_failed(job["id"], "the warden died without a result")
         wire.send(self.ctl, result)
 
     def _shutdown(self) -> None:
@@ -198,9 +203,9 @@ class Zygote:
                 pass
 
 
-def _warden_result(job: Job, fds: list[int]) -> RunResult | RunFailed:
+def _warden_result(job: Job, fds: list[int], notes: list[str]) -> RunResult | RunFailed:
     try:
-        return Warden(job, fds).run()
+        return Warden(job, fds, notes).run()
     except BaseException as exc:  # the warden's own failure: a harness error
         return protocol.run_failed(job["id"], f"warden failed: {type(exc).__name__}: {exc}")
 
@@ -232,11 +237,11 @@ _PIPES = ("out", "err", "crash", "setup", "go", "status")
 class Warden:
     """Runs one payload to its end and measures it."""
 
-    def __init__(self, job: Job, fds: list[int]) -> None:
+    def __init__(self, job: Job, fds: list[int], notes: list[str]) -> None:
         self.job = job
         self.fds = fds
         self.limits = job["limits"]
-        self.notes: list[str] = []
+        self.notes = notes
 
     def run(self) -> RunResult | RunFailed:
         confine.die_with_parent(signal.SIGKILL)

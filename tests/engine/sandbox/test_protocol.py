@@ -23,7 +23,7 @@ from orps_engine.sandbox.runtime import protocol, rpc, wire
 
 LIMITS: protocol.JobLimits = {"cpu_s": 2.0, "wall_s": 5.0, "memory_kb": 262144, "output_bytes": 8388608,
                               "file_bytes": 67108864, "nofile": 64, "nproc": 64, "stack_bytes": 268435456,
-                              "subprocesses": False}
+                              "subprocesses": False, "disk_bytes": 67108864, "disk_files": 4096}
 COMMON: protocol.JobCommon = {"op": "run", "id": 7, "workdir": "/tmp/w7", "uid": None, "limits": LIMITS,
                               "read_paths": ["/usr"], "list_paths": [], "cwd": None}
 INTERPRETER: protocol.Interpreter = {"executable": "/usr/bin/python3", "version": [3, 11, 7],
