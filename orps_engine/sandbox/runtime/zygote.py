@@ -5,7 +5,10 @@ libraries a solution will need once, then forks a *warden* per run. The warden e
 namespace and forks the payload as that namespace's init, so when the payload ends the kernel
 kills everything it left behind. The warden owns the deadline and the kill, reads the output
 against its limit and takes the measurements from ``wait4`` and the hardware counter: all of it
-trusted code the solution cannot reach.
+trusted code the solution cannot reach. The counter is opened on the payload before the payload
+forks the run (a counter follows only the children forked after it was opened), held off while
+the run confines itself, and started as the run starts: it counts the run and everything the
+run forks, not the sandbox's setup.
 
 The zygote never receives a test's expected values (the checker gets its test straight from the
 parent), so nothing a payload could find in its inherited memory gives the answers away.
@@ -251,18 +254,33 @@ class Warden:
             return self._failed(f"a {self.job['role']} run needs {len(passed)} sockets, it came with {len(self.fds)}")
         pipes = {name: os.pipe() for name in _PIPES}
         pid = self._fork_payload(pipes, passed)
+        counted = self.job["counted"]
+        counter = confine.open_counter(pid, counted["type"], counted["config"], disabled=True)
+        self._signal(pipes["go"][1])  # counter armed (or none): the payload forks the run now
         setup = self._read_setup(pipes["setup"][0])
         if setup["setup"] == "failed":
             self._kill(pid, by_group)
             os.wait4(pid, 0)
+            if counter is not None:
+                os.close(counter)
             return self._failed(f"sandbox setup failed: {setup['error']}")
-        counter = confine.open_counter(pid)
+        if counter is not None and not confine.enable_counter(counter):
+            os.close(counter)
+            counter = None
         started = time.monotonic()
-        os.write(pipes["go"][1], b"g")
+        self._signal(pipes["go"][1])
         os.close(pipes["go"][1])
         watched = self._watch(pid, started, pipes, by_group)
         instructions = confine.read_counter(counter) if counter is not None else None
         return self._result(watched, setup["cpu_s"] * 1000, setup["maxrss_kb"], instructions)
+
+    @staticmethod
+    def _signal(go_fd: int) -> None:
+        """One byte to the payload; one that already died (its setup failed) says so on its setup pipe."""
+        try:
+            os.write(go_fd, b"g")
+        except BrokenPipeError:
+            pass
 
     def _fork_payload(self, pipes: dict[str, tuple[int, int]], passed: tuple[int, ...]) -> int:
         """Start the payload with its fds in place; the warden keeps the other ends."""
