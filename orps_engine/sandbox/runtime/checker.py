@@ -25,7 +25,9 @@ first); only then is the solution's module bound, as every import of its name, b
 
 The CPU time this process spends running the tests' callables on the solution's behalf (the
 solution calls a key function the test passed) is reported (``callback_cpu_ms``): the parent bills
-it to the solution.
+it to the solution. A solution that keeps a callback running until this process reaches its CPU
+limit gets that report too, sent from the SIGXCPU handler (the hard limit is a second later), so
+the parent judges it TLE instead of finding a checker that died without a report.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from __future__ import annotations
 import ast
 import builtins
 import io
+import os
+import resource
+import signal
 import socket
 import sys
 import traceback
@@ -66,16 +71,47 @@ def main(job: CheckerJob) -> int:
         recorder = behaviour.Recorder(lambda handle: endpoint.request("snapshot", handle._orps_id),
                                       lambda value: type(value) is rpc.Remote)
         endpoint.observer = recorder.record
+    _report_on_cpu_limit(ctl, endpoint)
     outcome = _bounded(Checker(spec, endpoint, own).run())
+    wire.send(ctl, _report(outcome, endpoint, recorder))
+    return 0
+
+
+def _report(outcome: CheckOutcome, endpoint: rpc.Endpoint, recorder: behaviour.Recorder | None,
+            callback_cpu_s: float | None = None) -> CheckerReport:
     busy_s = endpoint.busy_s - (recorder.busy_s if recorder is not None else 0.0)  # describing is not the solution
+    billed_s = endpoint.served_cpu_so_far() if callback_cpu_s is None else callback_cpu_s
     report = cast(CheckerReport, {**outcome, "solution_ms": round(max(0.0, busy_s) * 1000, 3),
-                                  "calls": endpoint.calls,
-                                  "callback_cpu_ms": round(endpoint.served_cpu_s * 1000, 3)})
+                                  "calls": endpoint.calls, "callback_cpu_ms": round(billed_s * 1000, 3)})
     if recorder is not None:
         report["behaviour"] = recorder.calls
         report["behaviour_truncated"] = recorder.truncated
-    wire.send(ctl, report)
-    return 0
+    return report
+
+
+def _report_on_cpu_limit(ctl: socket.socket, endpoint: rpc.Endpoint) -> None:
+    """At the soft CPU limit: if a callback of the tests' is running for the solution, the limit
+    was reached on the solution's behalf, so all of this process's CPU is billed to it (the parent
+    then finds it over the limit: TLE), reported before exiting; otherwise the test's own code used
+    it up, and the checker dies of it as it would without this handler."""
+    limit_s = float(resource.getrlimit(resource.RLIMIT_CPU)[0])  # read now: each SIGXCPU raises it by 1 s
+
+    def at_limit(signum: int, _frame: object) -> None:
+        if not endpoint.serving:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        # The kernel's account of the limit can run ahead of getrusage's: the limit was reached.
+        used_s = max(usage.ru_utime + usage.ru_stime, limit_s)
+        outcome: CheckOutcome = {"outcome": "solution_exit",
+                                 "message": "kept the tests' callables running until the CPU limit"}
+        try:
+            wire.send(ctl, _report(outcome, endpoint, None, callback_cpu_s=used_s))
+        finally:
+            os._exit(0)
+
+    signal.signal(signal.SIGXCPU, at_limit)
 
 
 def _own_modules(kind: str) -> dict[str, types.ModuleType]:

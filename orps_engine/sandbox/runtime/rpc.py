@@ -306,6 +306,7 @@ class Endpoint:
         self.busy_s = 0.0
         self.served_cpu_s = 0.0  # this thread's CPU time serving the peer's requests (``_serve_measured``)
         self._serving = 0
+        self._serve_started = 0.0
         self.last_result: Any = None
         self._loop: Any = None  # the solution's event loop for coroutines, made on first use
         # How the tests reached each of the peer's objects (``mean``, ``Stats().spread``), and who
@@ -436,7 +437,10 @@ class Endpoint:
             except (OSError, wire.WireError, ProtocolError):
                 return
             if "op" in incoming:
-                self._serve(cast(RpcRequest, incoming))
+                try:
+                    self._serve(cast(RpcRequest, incoming))
+                except OSError:  # the peer went away before the reply: nothing left to serve
+                    return
 
     def _serve_measured(self, msg: RpcRequest) -> None:
         """Serve a request the peer made while this side waited on it, timing this thread's CPU:
@@ -444,13 +448,24 @@ class Endpoint:
         for the solution, which the parent bills to the solution (``served_cpu_s``). A callback's
         own nested callbacks are inside its measurement, so only the outermost one is added."""
         self._serving += 1
-        started = time.thread_time()
+        if self._serving == 1:
+            self._serve_started = time.thread_time()
         try:
             self._serve(msg)
         finally:
             self._serving -= 1
             if not self._serving:
-                self.served_cpu_s += time.thread_time() - started
+                self.served_cpu_s += time.thread_time() - self._serve_started
+
+    @property
+    def serving(self) -> bool:
+        """Whether this side is serving the peer's request now (a callback of the tests', running)."""
+        return self._serving > 0
+
+    def served_cpu_so_far(self) -> float:
+        """``served_cpu_s`` with the request being served now, so far."""
+        ongoing = time.thread_time() - self._serve_started if self._serving else 0.0
+        return self.served_cpu_s + ongoing
 
     def _serve(self, msg: RpcRequest) -> None:
         try:

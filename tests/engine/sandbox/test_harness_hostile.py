@@ -305,6 +305,17 @@ def test_cpu_spent_in_the_tests_callback_is_billed_to_the_solution(write: Write)
     assert light.cpu_ms is not None and light.cpu_ms < 100
 
 
+def test_solution_running_the_tests_callback_past_the_cpu_limit_is_tle_not_harness(write: Write) -> None:
+    # The CPU limit is reached in the checker's process, on the solution's behalf: it is the
+    # solution's time, so the verdict is TLE (not a checker that died without a report).
+    path = function(write, "def f(key):\n    while True:\n        key(1)\n",
+                    [f"import time\n{BURN}assert f(key) == 1", FOLLOWING])
+    looping, following = run_suite(path).results
+    assert looping.verdict is Verdict.TLE, looping.detail
+    assert looping.cpu_ms is not None and looping.cpu_ms >= 1000
+    assert following.verdict is Verdict.AC
+
+
 # -- the counter covers the run -----------------------------------------------------------------
 BUSY = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end:\n    pass\n"
 FORKS = ("import os, time\npids = []\nfor _ in range(2):\n    pid = os.fork()\n    if pid == 0:\n"
