@@ -122,7 +122,8 @@ def test_import_raising_an_exception_that_needs_five_arguments_is_re(write: Writ
 
 def test_exception_needing_five_arguments_can_be_caught_by_the_test(write: Write) -> None:
     code = "def f(data):\n    return data.decode('utf-8')\n"
-    catching = "try:\n    f(b'\\xff')\nexcept UnicodeDecodeError:\n    pass\nelse:\n    raise AssertionError('no error')"
+    catching = ("try:\n    f(b'\\xff')\nexcept UnicodeDecodeError:\n    pass\n"
+                "else:\n    raise AssertionError('no error')")
     suite = run_suite(function(write, code, [catching]))
     assert verdicts(suite) == [Verdict.AC], suite.results[0].detail
 
