@@ -8,6 +8,7 @@ verdict is a failure until that comparison says otherwise; a failure of ours is 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import signal
 from collections.abc import Callable, Sequence
@@ -31,8 +32,16 @@ from .sandbox import (
     Sandbox,
     modules_to_preload,
 )
+from .text import excerpt
 
 ProgressCallback = Callable[[int, int, ExecutionResult], None]
+
+# What a result carries of the texts a run produced (or that describe it): the run chooses their
+# size, so each is cut here, once, after the verdict was decided on the whole text; every report
+# (the table, ``--json``, the editor, the model's execution report) then reads a bounded result.
+MAX_SHOWN_TEXT = 16 * 1024  # expected, actual, what the solution printed
+MAX_ERROR_MESSAGE = 4000  # an exception's message, a verdict's detail
+MAX_ERROR_TYPE = 200  # an exception's type name
 
 
 def open_sandbox(problem: Problem, *extra_sources: str) -> Sandbox:
@@ -176,7 +185,7 @@ def judge_program(problem: Problem, test: TestCase, raw: RawRun) -> ExecutionRes
 
 
 def judge_function(problem: Problem, test: TestCase, run: FunctionRun) -> ExecutionResult:
-    sol, report = run.solution, run.report
+    sol, report = billed_solution(run), run.report
     remote_error = report.error if report is not None and report.outcome is Outcome.SOLUTION_ERROR else None
     verdict, detail, error = _limit_verdict(problem, sol, remote_error)
     if verdict is None:
@@ -186,6 +195,18 @@ def judge_function(problem: Problem, test: TestCase, run: FunctionRun) -> Execut
                    wall_ms=report.solution_ms if report else sol.wall_ms, notes=run.checker.notes,
                    failed_at=report.line if report is not None and verdict is Verdict.WA
                    and test.kind is TestKind.PYTEST else None, behaviour=_behaviour(report))
+
+
+def billed_solution(run: FunctionRun) -> RawRun:
+    """The solution's run with the CPU the checker spent for it added: the test's callables (a key
+    function, a comparator) that the solution called back run in the checker's process, and in plain
+    Python that work would be the call's. The checker measures its thread's CPU time around each
+    callback it serves (``CheckerReport.callback_cpu_ms``); without that, a solution could move its
+    work into a callback and look free (and escape its own CPU limit)."""
+    sol, report = run.solution, run.report
+    if report is None or not report.callback_cpu_ms or sol.cpu_ms is None:
+        return sol
+    return dataclasses.replace(sol, cpu_ms=round(sol.cpu_ms + report.callback_cpu_ms, 3))
 
 
 def _behaviour(report: CheckerReport | None) -> Behaviour | None:
@@ -253,6 +274,8 @@ def _function_error(problem: Problem, sol: RawRun, report: CheckerReport) -> Run
     if report.outcome is Outcome.SOLUTION_EXIT or error is None:
         if sol.signal is not None:
             message = f"the solution's process was killed by {_signal_name(sol.signal)}"
+        elif report.message:  # it broke the protocol: the checker says how (a forged frame, a malformed reply)
+            message = f"the solution's process {report.message}"
         else:
             message = f"the solution's process exited (status {sol.exit_code}) before the test finished"
         return RunError(type="ProcessExit", message=message, path=str(problem.path))
@@ -295,9 +318,22 @@ def _result(test: TestCase, verdict: Verdict, raw: RawRun, *, expected: str | No
     measured = verdict is not Verdict.HARNESS
     return ExecutionResult(test_id=test.id, verdict=verdict, wall_ms=wall_ms if measured else None,
                            cpu_ms=raw.cpu_ms if measured else None, peak_kb=raw.peak_kb if measured else None,
-                           instructions=raw.instructions if measured else None, expected=expected,
-                           actual=actual, error=error, detail=detail, stdout=raw.stdout,
-                           notes=tuple(raw.notes) + notes, failed_at=failed_at, behaviour=behaviour)
+                           instructions=raw.instructions if measured else None, expected=_shown(expected),
+                           actual=_shown(actual), error=_bounded_error(error),
+                           detail=None if detail is None else excerpt(detail, MAX_ERROR_MESSAGE),
+                           stdout=excerpt(raw.stdout, MAX_SHOWN_TEXT), notes=tuple(raw.notes) + notes,
+                           failed_at=failed_at, behaviour=behaviour)
+
+
+def _shown(text: str | None) -> str | None:
+    return None if text is None else excerpt(text, MAX_SHOWN_TEXT)
+
+
+def _bounded_error(error: RunError | None) -> RunError | None:
+    if error is None:
+        return None
+    return dataclasses.replace(error, type=excerpt(error.type, MAX_ERROR_TYPE),
+                               message=excerpt(error.message, MAX_ERROR_MESSAGE))
 
 
 # -- output comparison ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import OrpsError
+from ..text import printable
 from . import refine_cmd, serve_cmd, test_cmd
 
 
@@ -33,10 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
-    except OrpsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except OrpsError as exc:  # may quote a run (the sandbox's log) or a file: escaped, like every output
+        print(printable(f"error: {exc}"), file=sys.stderr)
         if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
+            print(printable(f"hint: {exc.hint}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # our bug: one line, unless --debug
         if args.debug:
             traceback.print_exc()
-        print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(printable(f"error: internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
         print("hint: rerun with --debug for the traceback, and report it", file=sys.stderr)
         return 70
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from ..text import printable
+
 BAR_WIDTH = 20
 
 
@@ -15,7 +17,9 @@ class Progress:
         self._drawn = False
 
     def show(self, text: str, *, transient: bool = False) -> None:
-        """Redraw the line; ``transient`` lines (one per test or candidate) are left out of logs."""
+        """Redraw the line; ``transient`` lines (one per test or candidate) are left out of logs.
+        Only this class writes control sequences: ``text`` has its own escaped."""
+        text = printable(text)
         if self.tty:
             self.stream.write("\r\033[K" + text)
             self._drawn = True

@@ -16,7 +16,7 @@ from ..problem import FunctionTarget, Problem, TestCase
 from ..problem.target import def_line, target_line
 from ..results import ExecutionResult, SuiteResult, Verdict
 from ..search import RefineResult
-from ..text import one_line
+from ..text import one_line, printable
 from .refine import refine_line
 
 NEAR_LIMIT = 0.8  # a test using this share of a limit earns a note
@@ -43,7 +43,9 @@ class NoteCode(str, Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Note:
-    """A message for one place: ``path`` and 1-based ``line``."""
+    """A message for one place: ``path`` and 1-based ``line``. The message quotes runs (what the
+    code raised or printed, bounded by ``judge``) and the model: its control characters are
+    escaped here, once for every note (``text.printable``), so an editor shows them as text."""
 
     path: Path
     line: int
@@ -51,6 +53,9 @@ class Note:
     severity: Severity
     code: NoteCode = NoteCode.TEST
     test_id: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", printable(self.message))
 
 
 def suite_line(suite: SuiteResult) -> str:
@@ -198,4 +203,4 @@ def hover_markdown(problem: Problem, suite: SuiteResult, critique: str | None = 
     parts = [f"**orps**: {suite_line(suite)}", "\n".join(rows)]
     if critique:
         parts.append("**Latest ORPS critique**\n\n" + critique.strip())
-    return "\n\n".join(parts)
+    return printable("\n\n".join(parts))

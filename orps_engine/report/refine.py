@@ -1,5 +1,6 @@
 """How a refine's result reads: the unified diff, the critique, the before/after table, and the
-``--json`` document (schema in the README)."""
+``--json`` document (schema in the README). The diff and the critique are the model's text, and
+notes may quote a run: the terminal text has its control characters escaped (``text.printable``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ..measure import Change, cheaper
 from ..problem.target import function_name, splice
 from ..results import SuiteResult
 from ..search import Event, EventKind, FailureKind, Node, RefineResult
-from ..text import columns
+from ..text import columns, printable
 
 
 def refined_source(result: RefineResult) -> str:
@@ -42,7 +43,7 @@ def format_refine(result: RefineResult) -> str:
     parts.extend(f"note: {w}" for w in result.warnings)
     parts.append("\n".join([candidates_line(result), model_line(result)]))
     parts.extend(f"diagnosis: {line}" for line in diagnosis(result))
-    return "\n\n".join(parts)
+    return printable("\n\n".join(parts))
 
 
 def candidates_line(result: RefineResult) -> str:

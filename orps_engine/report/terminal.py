@@ -1,5 +1,7 @@
 """The terminal view of a test run: a table, then the failures with input, expected vs actual
-(a short diff) or the error, then ``N passed, M failed``."""
+(a short diff) or the error, then ``N passed, M failed``. What the run printed or raised is shown
+with its control characters escaped (``text.printable``), so it cannot move the cursor, write
+the clipboard, or overwrite the summary with one of its own."""
 
 from __future__ import annotations
 
@@ -8,10 +10,11 @@ import difflib
 from .. import units
 from ..problem import Problem, TestCase, TestKind
 from ..results import ExecutionResult, SuiteResult, Verdict
-from ..text import clip, columns
+from ..text import clip, columns, escaped_line, printable
 
 MAX_SHOWN_LINES = 12
 MAX_LINE = 200
+MAX_ERROR_LINE = 1000
 
 
 def results_table(results: tuple[ExecutionResult, ...]) -> str:
@@ -30,17 +33,17 @@ def format_suite(problem: Problem, suite: SuiteResult) -> str:
             parts.append(_failure(result, tests.get(result.test_id)))
     parts.extend(f"note: {note}" for note in dict.fromkeys(suite.notes))
     parts.append(f"{suite.passed} passed, {suite.failed} failed")
-    return "\n\n".join(p for p in parts if p)
+    return printable("\n\n".join(p for p in parts if p))
 
 
 def _failure(result: ExecutionResult, test: TestCase | None) -> str:
     where = f" ({test.path.name}:{test.line})" if test and test.path and test.line else ""
-    explained = f" - {result.detail}" if result.detail and result.error is None else ""
+    explained = f" - {escaped_line(result.detail, MAX_ERROR_LINE)}" if result.detail and result.error is None else ""
     lines = [f"test {result.test_id}{where}: {result.verdict.value}{explained}"]
     if test is not None:
         lines += _block("input", test.shown_input)
     if result.error is not None:
-        lines.append(f"  error: {result.error}")
+        lines.append(f"  error: {escaped_line(str(result.error), MAX_ERROR_LINE)}")
     elif result.verdict is Verdict.WA and (result.expected is not None or result.actual is not None):
         lines += _comparison(result.expected or "", result.actual or "")
     if result.stdout and result.verdict is not Verdict.WA and test is not None and test.kind is not TestKind.STDIO:
@@ -48,18 +51,24 @@ def _failure(result: ExecutionResult, test: TestCase | None) -> str:
     return "\n".join(lines)
 
 
+def _lines(text: str) -> list[str]:
+    """A run's text as the lines it prints: split at line feeds only, every other control shown
+    (a ``\\r`` that would overwrite a line, a form feed), so each line stays indented under its label."""
+    return printable(text.rstrip("\n")).split("\n") if text.rstrip("\n") else []
+
+
 def _block(label: str, text: str) -> list[str]:
-    shown = _clip(text.rstrip("\n").splitlines()) or ["(empty)"]
+    shown = _clip(_lines(text)) or ["(empty)"]
     if len(shown) == 1:
         return [f"  {label}: {shown[0]}"]
     return [f"  {label}:"] + [f"    {line}" for line in shown]
 
 
 def _comparison(expected: str, actual: str) -> list[str]:
-    exp_lines, act_lines = expected.rstrip("\n").splitlines(), actual.rstrip("\n").splitlines()
+    exp_lines, act_lines = _lines(expected), _lines(actual)
     if len(exp_lines) <= 1 and len(act_lines) <= 1:
-        return [f"  expected: {clip(expected.strip(), MAX_LINE) or '(empty)'}",
-                f"  actual:   {clip(actual.strip(), MAX_LINE) or '(empty)'}"]
+        return [f"  expected: {clip(''.join(exp_lines).strip(), MAX_LINE) or '(empty)'}",
+                f"  actual:   {clip(''.join(act_lines).strip(), MAX_LINE) or '(empty)'}"]
     diff = list(difflib.unified_diff(exp_lines, act_lines, "expected", "actual", lineterm="", n=1))
     return ["  diff:"] + [f"    {line}" for line in _clip(diff)]
 

@@ -5,11 +5,11 @@ Imports nothing else of the engine but config, errors and text; returns raw runs
 what each run may read is ``policy``.
 """
 
-from .executor import PYTEST_RUNTIME, Limits, Sandbox, modules_to_preload, sandbox_env
+from .executor import PYTEST_RUNTIME, CountedEvent, Limits, Sandbox, modules_to_preload, sandbox_env
 from .policy import ProjectRun
 from .records import CheckerReport, FunctionRun, Outcome, RawRun, RemoteError
 from .runtime.protocol import CaseKind, CaseSpec, CheckerSpec, DiscoveredItem, DiscoverReport, DiscoverSpec, ProjectSpec
 
-__all__ = ["PYTEST_RUNTIME", "CaseKind", "CaseSpec", "CheckerReport", "CheckerSpec", "DiscoverReport", "DiscoverSpec",
-           "DiscoveredItem", "FunctionRun", "Limits", "Outcome", "ProjectRun", "ProjectSpec", "RawRun", "RemoteError",
-           "Sandbox", "modules_to_preload", "sandbox_env"]
+__all__ = ["PYTEST_RUNTIME", "CaseKind", "CaseSpec", "CheckerReport", "CheckerSpec", "CountedEvent", "DiscoverReport",
+           "DiscoverSpec", "DiscoveredItem", "FunctionRun", "Limits", "Outcome", "ProjectRun", "ProjectSpec", "RawRun",
+           "RemoteError", "Sandbox", "modules_to_preload", "sandbox_env"]

@@ -22,6 +22,7 @@ import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from .. import config
@@ -29,7 +30,7 @@ from ..errors import HarnessError, InputError
 from . import policy
 from .policy import Access, ProjectRun
 from .records import FunctionRun, RawRun, parse_report
-from .runtime import protocol, wire
+from .runtime import confine, protocol, wire
 from .runtime.protocol import (
     CheckerJob,
     CheckerSpec,
@@ -56,6 +57,20 @@ _NEVER_PRELOAD = frozenset({"antigravity", "this", "turtle", "turtledemo", "tkin
 # ``PYTEST_RUNTIME`` only where pytest tests run: importing it imports pytest.
 _RUNTIME_MODULES = ("_orps_runtime.checker", "_orps_runtime.imports", "_orps_runtime.discover")
 PYTEST_RUNTIME = "_orps_runtime.pytest_case"
+
+
+class CountedEvent(Enum):
+    """What the warden counts on each run (``RawRun.instructions``), from the moment the run starts
+    until it ends, over all its processes. Instructions where the CPU exposes them (else None);
+    the software task clock (CPU nanoseconds) is every kernel's, for checking that the count
+    covers the run where the machine has no hardware counter."""
+
+    INSTRUCTIONS = (confine.PERF_TYPE_HARDWARE, confine.PERF_COUNT_HW_INSTRUCTIONS)
+    TASK_CLOCK = (confine.PERF_TYPE_SOFTWARE, confine.PERF_COUNT_SW_TASK_CLOCK)
+
+    def as_job(self) -> protocol.CountedEvent:
+        kind, config_ = self.value
+        return {"type": kind, "config": config_}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,8 +105,10 @@ class Sandbox:
     access policy (``policy``) grants them."""
 
     def __init__(self, *, python: str | None = None, solution_dir: Path | None = None, preload: Iterable[str] = (),
-                 sibling_modules: bool = True, protected: Iterable[Path] = ()) -> None:
+                 sibling_modules: bool = True, protected: Iterable[Path] = (),
+                 counted: CountedEvent = CountedEvent.INSTRUCTIONS) -> None:
         self._lock = threading.Lock()
+        self.counted = counted
         self._ids = itertools.count(1)
         self._closed = False
         self.python = python or sys.executable
@@ -281,7 +298,8 @@ class Sandbox:
     def _common(self, workdir: str, limits: Limits, access: Access, extra_wall_s: float = 0.0,
                 extra_cpu_s: float = 0.0) -> JobCommon:
         return {"op": "run", "id": next(self._ids), "workdir": workdir, "uid": self.uid,
-                "limits": limits.as_job(extra_wall_s, extra_cpu_s), "read_paths": list(access.read),
+                "limits": limits.as_job(extra_wall_s, extra_cpu_s), "counted": self.counted.as_job(),
+                "read_paths": list(access.read),
                 "list_paths": list(access.list), "cwd": access.cwd}
 
     def _send(self, job: Job, fds: list[int] | None = None) -> None:

@@ -61,6 +61,7 @@ class CheckerReport:
     error: RemoteError | None = None  # what the solution raised (``SOLUTION_ERROR``)
     solution_ms: float  # time the test spent waiting on the solution
     calls: int  # calls the test made into the solution
+    callback_cpu_ms: float = 0.0  # the checker's CPU running the tests' callables for the solution
     behaviour: tuple[protocol.CallRecord, ...] | None = None  # each call, when asked for
     behaviour_truncated: bool = False
 
@@ -71,6 +72,7 @@ class CheckerReport:
                    expected=_cut_opt(msg.get("expected")), message=_cut_opt(msg.get("message")),
                    line=msg.get("line"), error=RemoteError.from_error(error) if error is not None else None,
                    solution_ms=float(msg["solution_ms"]), calls=msg["calls"],
+                   callback_cpu_ms=max(0.0, float(msg["callback_cpu_ms"])),
                    behaviour=tuple(msg["behaviour"]) if "behaviour" in msg else None,
                    behaviour_truncated=bool(msg.get("behaviour_truncated", False)))
 

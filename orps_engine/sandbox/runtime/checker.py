@@ -12,8 +12,22 @@ back a ``protocol.CheckerReport`` with an outcome:
 - ``solution_exit``: the solution's process ended, or broke the protocol, before the test did;
 - ``test_error``: the test broke before the solution was involved (never the solution's fault).
 
-Everything of the solution's that goes into a report (an exception's type, message, line) is
-converted and bounded here, so no answer of the solution's can make the report malformed.
+Everything of the solution's that goes into a report (an exception's type, message, line, what it
+printed) is converted and bounded here, so no answer of the solution's can make the report
+malformed or large; a frame it forges on the socket is its own failure (``solution_exit``).
+
+Imports: the checker must never import one of its own modules from the solution's folder, nor get
+the solution's module for one of them (a solution named ``doctest.py`` would otherwise decide its
+doctests' outcome). So what the test's kind needs (``doctest``) is imported first; then the
+solution's folder goes on ``sys.path`` *after* the interpreter's own entries (the tests' helpers
+import from it, but nothing the standard library or an installed package provides is found there
+first); only then is the solution's module bound, as every import of its name, by the tests.
+
+The CPU time this process spends running the tests' callables on the solution's behalf (the
+solution calls a key function the test passed) is reported (``callback_cpu_ms``): the parent bills
+it to the solution. A solution that keeps a callback running until this process reaches its CPU
+limit gets that report too, sent from the SIGXCPU handler (the hard limit is a second later), so
+the parent judges it TLE instead of finding a checker that died without a report.
 """
 
 from __future__ import annotations
@@ -21,6 +35,9 @@ from __future__ import annotations
 import ast
 import builtins
 import io
+import os
+import resource
+import signal
 import socket
 import sys
 import traceback
@@ -33,6 +50,7 @@ from .protocol import CheckerJob, CheckerReport, CheckerSpec, CheckOutcome, Erro
 MAX_REPR = 1000
 MAX_TYPE_NAME = 200
 MAX_TRACE = 4000
+MAX_OUTPUT = 64 * 1024  # a doctest's output, an outcome's actual, expected or message
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 
@@ -45,29 +63,85 @@ class _AssertFailed(AssertionError):
 def main(job: CheckerJob) -> int:
     ctl = socket.socket(fileno=protocol.CONTROL_FD)
     spec = protocol.read_spec(wire.recv(ctl))
-    sys.path[:0] = [p for p in spec.get("sys_path", []) if type(p) is str]
+    own = _own_modules(spec["test"]["kind"])  # before the solution's folder or module can answer for them
+    sys.path.extend(p for p in spec.get("sys_path", []) if type(p) is str and p not in sys.path)
     endpoint = rpc.Endpoint(socket.socket(fileno=protocol.RPC_FD), serve_ops=rpc.CHECKER_OPS)
     recorder = None
     if spec.get("record_calls"):
         recorder = behaviour.Recorder(lambda handle: endpoint.request("snapshot", handle._orps_id),
                                       lambda value: type(value) is rpc.Remote)
         endpoint.observer = recorder.record
-    outcome = Checker(spec, endpoint).run()
-    busy_s = endpoint.busy_s - (recorder.busy_s if recorder is not None else 0.0)  # describing is not the solution
-    report = cast(CheckerReport, {**outcome, "solution_ms": round(max(0.0, busy_s) * 1000, 3),
-                                  "calls": endpoint.calls})
-    if recorder is not None:
-        report["behaviour"] = recorder.calls
-        report["behaviour_truncated"] = recorder.truncated
-    wire.send(ctl, report)
+    _report_on_cpu_limit(ctl, endpoint)
+    outcome = _bounded(Checker(spec, endpoint, own).run())
+    wire.send(ctl, _report(outcome, endpoint, recorder))
     return 0
 
 
+def _report(outcome: CheckOutcome, endpoint: rpc.Endpoint, recorder: behaviour.Recorder | None,
+            callback_cpu_s: float | None = None) -> CheckerReport:
+    busy_s = endpoint.busy_s - (recorder.busy_s if recorder is not None else 0.0)  # describing is not the solution
+    billed_s = endpoint.served_cpu_so_far() if callback_cpu_s is None else callback_cpu_s
+    report = cast(CheckerReport, {**outcome, "solution_ms": round(max(0.0, busy_s) * 1000, 3),
+                                  "calls": endpoint.calls, "callback_cpu_ms": round(billed_s * 1000, 3)})
+    if recorder is not None:
+        report["behaviour"] = recorder.calls
+        report["behaviour_truncated"] = recorder.truncated
+    return report
+
+
+def _report_on_cpu_limit(ctl: socket.socket, endpoint: rpc.Endpoint) -> None:
+    """At the soft CPU limit: if a callback of the tests' is running for the solution, the limit
+    was reached on the solution's behalf, so all of this process's CPU is billed to it (the parent
+    then finds it over the limit: TLE), reported before exiting; otherwise the test's own code used
+    it up, and the checker dies of it as it would without this handler."""
+    limit_s = float(resource.getrlimit(resource.RLIMIT_CPU)[0])  # read now: each SIGXCPU raises it by 1 s
+
+    def at_limit(signum: int, _frame: object) -> None:
+        if not endpoint.serving:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        # The kernel's account of the limit can run ahead of getrusage's: the limit was reached.
+        used_s = max(usage.ru_utime + usage.ru_stime, limit_s)
+        outcome: CheckOutcome = {"outcome": "solution_exit",
+                                 "message": "kept the tests' callables running until the CPU limit"}
+        try:
+            wire.send(ctl, _report(outcome, endpoint, None, callback_cpu_s=used_s))
+        finally:
+            os._exit(0)
+
+    signal.signal(signal.SIGXCPU, at_limit)
+
+
+def _own_modules(kind: str) -> dict[str, types.ModuleType]:
+    """The modules the checker needs for a test of ``kind``, imported while only the interpreter's
+    own paths and modules can answer (``doctest`` costs the zygote's start ~12 ms, so it is not
+    imported at the top)."""
+    if kind != "doctest":
+        return {}
+    import doctest
+
+    return {"doctest": doctest}
+
+
+def _bounded(outcome: CheckOutcome) -> CheckOutcome:
+    """The outcome with each text cut to ``MAX_OUTPUT``: they hold what the solution printed or
+    returned (a doctest's output, the repr of a huge value), whose size it chose."""
+    cut = dict(outcome)
+    for key in ("actual", "expected", "message"):
+        text = cut.get(key)
+        if type(text) is str and len(text) > MAX_OUTPUT:
+            cut[key] = text[: MAX_OUTPUT - 3] + "..."
+    return cast(CheckOutcome, cut)
+
+
 class Checker:
-    def __init__(self, spec: CheckerSpec, endpoint: rpc.Endpoint) -> None:
+    def __init__(self, spec: CheckerSpec, endpoint: rpc.Endpoint, own: dict[str, types.ModuleType]) -> None:
         self.spec = spec
         self.test = spec["test"]
         self.ep = endpoint
+        self.own = own
         self.out = io.StringIO()
         endpoint.on_output = self._capture
 
@@ -127,7 +201,7 @@ class Checker:
         if not (type(listing) is dict and type(listing.get("names")) is dict
                 and all(type(k) is str for k in listing["names"])
                 and (type(listing.get("all", [])) is list and all(type(k) is str for k in listing.get("all", [])))):
-            raise rpc.ProtocolError("the solution's process sent a malformed module listing")
+            raise rpc.ProtocolError("a malformed module listing")
         names: dict[str, Any] = listing["names"]
         exported: list[str] = listing.get("all", list(names))
         kept = set(self.spec.get("builtin_names_kept", []))
@@ -161,8 +235,7 @@ class Checker:
 
     # -- doctests -----------------------------------------------------------------------------
     def _run_doctest(self, globs: dict[str, Any]) -> CheckOutcome:
-        import doctest  # here, not at the top: it costs the zygote's start ~12 ms
-
+        doctest = self.own["doctest"]
         test, filename = self.test, self.test["filename"]
         for source in test["context"]:
             try:
@@ -186,7 +259,7 @@ class Checker:
             return {"outcome": "fail", "actual": got, "expected": expected, "message": "output differs"}
         if exc_msg is None:
             return self._classify(exc)
-        got_exc = traceback.format_exception_only(type(exc), exc)[-1]
+        got_exc = traceback.format_exception_only(type(exc), exc)[-1][:MAX_OUTPUT]
         if checker.check_output(exc_msg, got_exc, flags) or (
                 flags & doctest.IGNORE_EXCEPTION_DETAIL and type(exc).__name__ in exc_msg):
             return {"outcome": "pass"}
@@ -208,8 +281,9 @@ class Checker:
         info = getattr(exc, "orps_remote", None)
         if info is not None:
             return {"outcome": "solution_error", "error": _error(info)}
-        if isinstance(exc, rpc.ProtocolError):
-            return {"outcome": "solution_exit", "message": str(exc)[:MAX_REPR]}
+        if isinstance(exc, rpc.ProtocolError):  # gone: the parent says how it ended, from its exit status
+            return {"outcome": "solution_exit"} if exc.gone else {
+                "outcome": "solution_exit", "message": f"broke the protocol: it sent {exc}"[:MAX_REPR]}
         if isinstance(exc, _AssertFailed):
             return {"outcome": "fail", "actual": exc.actual, "expected": exc.expected,
                     "message": str(exc), "line": rpc.user_frame_line(exc, self.test["filename"])}

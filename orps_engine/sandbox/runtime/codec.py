@@ -138,12 +138,17 @@ class Codec:
 
     # -- decoding ---------------------------------------------------------------------------
     def decode(self, data: Any, depth: int = 0) -> Any:
+        """The peer's value rebuilt here; whatever the peer sent, a ``CodecError`` at worst (a value
+        nested past what this interpreter's stack takes, too, within ``MAX_DEPTH``)."""
         if depth > MAX_DEPTH:
             raise CodecError("value is nested too deeply to receive")
         if data is None or type(data) in (bool, int, float, str):
             return data
         if type(data) is list:
-            return [self.decode(x, depth + 1) for x in data]
+            try:
+                return [self.decode(x, depth + 1) for x in data]
+            except RecursionError:
+                raise CodecError("value is nested too deeply to receive") from None
         if type(data) is not dict or len(data) != 1:
             raise CodecError(f"malformed value: {str(data)[:80]}")
         ((tag, body),) = data.items()

@@ -276,14 +276,17 @@ PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE = 0, 1
 PERF_COUNT_HW_INSTRUCTIONS = 1
 PERF_COUNT_SW_TASK_CLOCK = 1
 _PERF_FLAG_FD_CLOEXEC = 1 << 3
-_ATTR_INHERIT, _ATTR_EXCLUDE_KERNEL, _ATTR_EXCLUDE_HV = 1 << 1, 1 << 5, 1 << 6
+_ATTR_DISABLED, _ATTR_INHERIT, _ATTR_EXCLUDE_KERNEL, _ATTR_EXCLUDE_HV = 1 << 0, 1 << 1, 1 << 5, 1 << 6
+_PERF_EVENT_IOC_ENABLE = 0x2400  # _IO('$', 0)
 
 
 def open_counter(pid: int, kind: int = PERF_TYPE_HARDWARE,
-                 config: int = PERF_COUNT_HW_INSTRUCTIONS) -> int | None:
-    """A user-space event counter on ``pid`` and the children it will fork, or None where the
-    CPU (or a VM without a virtual PMU) exposes none."""
-    flags = _ATTR_INHERIT | _ATTR_EXCLUDE_KERNEL | _ATTR_EXCLUDE_HV
+                 config: int = PERF_COUNT_HW_INSTRUCTIONS, *, disabled: bool = False) -> int | None:
+    """A user-space event counter on ``pid`` and the children it forks from now on (not those it
+    forked before: a counter must be opened before the process it is to count is forked), or None
+    where the CPU (or a VM without a virtual PMU) exposes none. ``disabled``: it counts nothing
+    until ``enable_counter``, which turns on the children's counters too."""
+    flags = _ATTR_INHERIT | _ATTR_EXCLUDE_KERNEL | _ATTR_EXCLUDE_HV | (_ATTR_DISABLED if disabled else 0)
     # perf_event_attr, PERF_ATTR_SIZE_VER5 (112 bytes): type, size, config, sample_period,
     # sample_type, read_format, flag bits, then fields we leave zero.
     attr = struct.pack("=IIQQQQQ", kind, 112, config, 0, 0, 0, flags).ljust(112, b"\0")
@@ -291,6 +294,17 @@ def open_counter(pid: int, kind: int = PERF_TYPE_HARDWARE,
     fd = _syscall("perf_event_open", buf, ctypes.c_int(pid), ctypes.c_int(-1), ctypes.c_int(-1),
                   ctypes.c_ulong(_PERF_FLAG_FD_CLOEXEC))
     return fd if fd >= 0 else None
+
+
+def enable_counter(fd: int) -> bool:
+    """Start a counter opened ``disabled``, and the copies its process's children inherited."""
+    import fcntl
+
+    try:
+        fcntl.ioctl(fd, _PERF_EVENT_IOC_ENABLE, 0)
+    except OSError:
+        return False
+    return True
 
 
 def read_counter(fd: int) -> int | None:

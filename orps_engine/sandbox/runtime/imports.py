@@ -72,9 +72,13 @@ def compile_source(source: str, filename: str) -> types.CodeType:
 
 
 def import_source(module: str, source: str, filename: str, package: bool, sys_path: Sequence[str]) -> types.ModuleType:
-    """Import ``module`` with ``source`` as its code (the solution's side)."""
+    """Import ``module`` with ``source`` as its code (the solution's side). A module of that name
+    already imported here (the zygote's ``json``, ``doctest``, for a solution named so) is not the
+    solution: it is dropped first, so the import runs the solution's code (the runtime keeps the
+    module objects it imported at its start)."""
     sys.path[:0] = [p for p in sys_path if p not in sys.path]
     sys.meta_path.insert(0, _OneModuleFinder(module, filename, package, _SourceLoader(source, filename)))
+    sys.modules.pop(module, None)
     return importlib.import_module(module)
 
 

@@ -55,6 +55,7 @@ def enter(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
         _arrange_fds(fd_map)
         isolated = mounts.isolate(job)  # before anything resolves a path: the run's own root
         _prepare(job)
+        os.read(GO_FD, 1)  # the warden's counter is on this process: the run forked now inherits it
         run_pid = os.fork()
     except BaseException as exc:  # anything here is our failure, reported as such
         _setup_failed(exc)
@@ -272,7 +273,7 @@ def _describe_crash(exc: BaseException, filename: str) -> None:
 
     rpc.flush_stdio()
     traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    info: CrashInfo = {"type": type(exc).__name__, "message": rpc.safe_str(exc)[:rpc.MAX_TEXT],
+    info: CrashInfo = {"type": str(type(exc).__name__)[:rpc.MAX_NAME], "message": rpc.safe_str(exc)[:rpc.MAX_TEXT],
                        "line": rpc.user_frame_line(exc, filename)}
     try:
         _write_json(CRASH_FD, info)

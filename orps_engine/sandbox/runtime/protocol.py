@@ -35,7 +35,9 @@ STDIN_FD, STDOUT_FD, STDERR_FD = 0, 1, 2
 RPC_FD = 3  # solution and checker: the socket between them (``RpcRequest`` / ``RpcReply``)
 CONTROL_FD = 4  # checker: the socket to the parent (``CheckerSpec`` in, ``CheckerReport`` out)
 SETUP_FD = 5  # payload -> warden: one ``SetupReport``, then closed
-GO_FD = 6  # warden -> payload: one byte once the warden watches (the run starts then)
+# warden -> payload: one byte once the counter is on the payload (it forks the run then, so the
+# counter is inherited by the run), one more once the warden watches (the run starts then)
+GO_FD = 6
 STATUS_FD = 7  # reaper -> warden: one ``ReaperStatus`` when the run has ended
 CRASH_FD = 8  # program: one ``CrashInfo`` if the file raised
 
@@ -132,6 +134,15 @@ class JobLimits(TypedDict):
     disk_files: int  # and the number of files (inodes) in it
 
 
+class CountedEvent(TypedDict):
+    """The perf event the warden counts on a run (``perf_event_attr``'s type and config): the
+    CPU's user-space instructions; the software task clock where a test needs a counter every
+    kernel has."""
+
+    type: int
+    config: int
+
+
 class JobCommon(TypedDict):
     """What every run job holds, whatever its role."""
 
@@ -140,6 +151,7 @@ class JobCommon(TypedDict):
     workdir: str  # the run's own directory (its cwd, HOME and TMPDIR; the one place it may write)
     uid: int | None  # the uid it runs as, or None to keep the caller's
     limits: JobLimits
+    counted: CountedEvent
     read_paths: list[str]  # all it may read besides workdir (Landlock)
     list_paths: list[str]  # folders it may only list (an import path, a package), not read files of
     cwd: str | None  # where it runs (read-only: a project's root); None for workdir
@@ -377,6 +389,7 @@ class CheckerReport(CheckOutcome):
 
     solution_ms: float  # time spent waiting on the solution
     calls: int  # calls made into the solution
+    callback_cpu_ms: float  # the checker's CPU running the tests' callables for the solution (billed to it)
     behaviour: NotRequired[list[CallRecord]]  # when the spec asked for it
     behaviour_truncated: NotRequired[bool]  # more calls were made than were recorded
 
@@ -603,6 +616,7 @@ def read_report(message: object) -> CheckerReport:
     _str(msg, "message", absent=True)
     _int(msg, "line", optional=True, absent=True)
     _number(msg, "solution_ms")
+    _number(msg, "callback_cpu_ms")
     _int(msg, "calls")
     if "error" in msg or outcome == "solution_error":
         read_error(msg.get("error"))

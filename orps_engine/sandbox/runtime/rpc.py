@@ -65,6 +65,7 @@ SOLUTION_OPS: frozenset[RpcOp] = frozenset({"module", "getattr", "setattr", "del
 CHECKER_OPS: frozenset[RpcOp] = frozenset({"call", "iter", "next", "len", "bool"})
 _MUTABLE = (list, dict, set, bytearray)
 MAX_TEXT = 2000
+MAX_NAME = 200  # an exception's type or module name
 _ABSENT: Any = object()  # a request field left out (None is a value)
 
 
@@ -73,7 +74,12 @@ class RemoteError(Exception):
 
 
 class ProtocolError(Exception):
-    """The peer broke the protocol (or went away)."""
+    """The peer broke the protocol (sent what it must not: the message says what), or, ``gone``,
+    went away. Whatever the peer sends, this is all it can make a requester raise."""
+
+    def __init__(self, message: str, *, gone: bool = False) -> None:
+        super().__init__(message)
+        self.gone = gone
 
 
 class Remote:
@@ -298,6 +304,9 @@ class Endpoint:
         self._next_id = 0
         self.calls = 0
         self.busy_s = 0.0
+        self.served_cpu_s = 0.0  # this thread's CPU time serving the peer's requests (``_serve_measured``)
+        self._serving = 0
+        self._serve_started = 0.0
         self.last_result: Any = None
         self._loop: Any = None  # the solution's event loop for coroutines, made on first use
         # How the tests reached each of the peer's objects (``mean``, ``Stats().spread``), and who
@@ -342,11 +351,11 @@ class Endpoint:
         reply = self._roundtrip({"id": self._new_id(), "op": "call", "obj": ident, "args": sent_args,
                                  "kwargs": sent_kwargs})
         changed = []
+        self.calls += 1
         for mutation in reply.get("mut", ()):
             value = self.codec.decode(mutation["value"])
             changed.append(value)
             _write_back(_mutated(mutation, args, kwargs), value, self.codec)
-        self.calls += 1
         label = self.labels.get(ident, "?")
         if reply.get("aw"):  # a coroutine, run already: the tests get one that settles alike
             error = rebuild_exception(reply["exc"]) if "exc" in reply else None
@@ -399,16 +408,16 @@ class Endpoint:
         try:
             wire.send(self.sock, message)
             while True:
-                incoming = _read(wire.recv(self.sock))
+                incoming = _read(_receive(self.sock))
                 if "op" in incoming:
-                    self._serve(cast(RpcRequest, incoming))
+                    self._serve_measured(cast(RpcRequest, incoming))
                     continue
                 reply = cast(RpcReply, incoming)
                 if reply["re"] != message["id"]:
-                    raise ProtocolError("reply out of order")
+                    raise ProtocolError("a reply out of order")
                 break
-        except (OSError, wire.WireError) as exc:
-            raise ProtocolError(f"the solution's process went away ({exc})") from None
+        except (OSError, wire.ChannelClosed) as exc:
+            raise ProtocolError(f"the solution's process went away ({exc})", gone=True) from None
         finally:
             self.busy_s += time.perf_counter() - started
         if reply.get("out"):
@@ -424,11 +433,39 @@ class Endpoint:
     def serve_forever(self) -> None:
         while True:
             try:
-                incoming = _read(wire.recv(self.sock))
+                incoming = _read(_receive(self.sock))
             except (OSError, wire.WireError, ProtocolError):
                 return
             if "op" in incoming:
-                self._serve(cast(RpcRequest, incoming))
+                try:
+                    self._serve(cast(RpcRequest, incoming))
+                except OSError:  # the peer went away before the reply: nothing left to serve
+                    return
+
+    def _serve_measured(self, msg: RpcRequest) -> None:
+        """Serve a request the peer made while this side waited on it, timing this thread's CPU:
+        on the checker's side that is a callable of the tests' (a key function, a comparator) run
+        for the solution, which the parent bills to the solution (``served_cpu_s``). A callback's
+        own nested callbacks are inside its measurement, so only the outermost one is added."""
+        self._serving += 1
+        if self._serving == 1:
+            self._serve_started = time.thread_time()
+        try:
+            self._serve(msg)
+        finally:
+            self._serving -= 1
+            if not self._serving:
+                self.served_cpu_s += time.thread_time() - self._serve_started
+
+    @property
+    def serving(self) -> bool:
+        """Whether this side is serving the peer's request now (a callback of the tests', running)."""
+        return self._serving > 0
+
+    def served_cpu_so_far(self) -> float:
+        """``served_cpu_s`` with the request being served now, so far."""
+        ongoing = time.thread_time() - self._serve_started if self._serving else 0.0
+        return self.served_cpu_s + ongoing
 
     def _serve(self, msg: RpcRequest) -> None:
         try:
@@ -565,16 +602,30 @@ class Endpoint:
     def _describe(self, exc: BaseException) -> ExcInfo:
         kind = type(exc)
         plain = all(type(a) in (str, int, bool, type(None)) for a in exc.args)
-        return {"type": kind.__name__, "module": getattr(kind, "__module__", ""),
-                "message": safe_str(exc)[:MAX_TEXT], "args": list(exc.args) if plain else None,
+        args = list(exc.args) if plain and sum(len(a) for a in exc.args if type(a) is str) <= MAX_TEXT else None
+        return {"type": str(kind.__name__)[:MAX_NAME], "module": str(getattr(kind, "__module__", ""))[:MAX_NAME],
+                "message": safe_str(exc)[:MAX_TEXT], "args": args,
                 "line": self._error_line(exc),
                 "trace": "".join(traceback.format_exception(kind, exc, exc.__traceback__))[-4000:]}
+
+
+def _receive(sock: socket.socket) -> object:
+    """The peer's next message. A frame too large or too deep for this process is the peer's
+    doing, a broken protocol, like any other malformed frame (never this side's own failure)."""
+    try:
+        return wire.recv(sock)
+    except wire.ChannelClosed:
+        raise
+    except wire.WireError as exc:
+        raise ProtocolError(f"a frame that could not be read ({exc})") from None
+    except (MemoryError, RecursionError):
+        raise ProtocolError("a message too large to receive") from None
 
 
 def _read(message: object) -> dict[str, Any]:
     """An incoming request or reply, checked as far as this side relies on its shape."""
     if type(message) is not dict:
-        raise ProtocolError("the peer sent a message that is not an object")
+        raise ProtocolError("a message that is not an object")
     msg = cast(dict[str, Any], message)
     if "op" in msg:
         _expect(type(msg.get("id")) is int and type(msg["op"]) is str, "a malformed request")
@@ -590,7 +641,7 @@ def _read(message: object) -> dict[str, Any]:
 
 def _expect(ok: bool, what: str) -> None:
     if not ok:
-        raise ProtocolError(f"the peer sent {what}")
+        raise ProtocolError(what)
 
 
 def _is_mutation(item: object) -> bool:
@@ -608,7 +659,15 @@ def _mutated(mutation: Mutation, args: tuple[Any, ...], kwargs: dict[str, Any]) 
 
 
 def _write_back(target: Any, value: Any, shared: codec.Codec) -> None:
-    """Mirror an in-place change the solution made to an argument the tests passed."""
+    """Mirror an in-place change the solution made to an argument the tests passed (a value that
+    cannot be the argument's new contents is a broken protocol: the peer sent it)."""
+    try:
+        _mirror(target, value, shared)
+    except Exception as exc:
+        raise ProtocolError(f"a malformed mutation ({type(exc).__name__})") from None
+
+
+def _mirror(target: Any, value: Any, shared: codec.Codec) -> None:
     if type(value) is type(target) and shared.travels_by_value(target):
         codec.set_object_state(target, codec.object_state(value, type(value)), replace=True)
     elif isinstance(target, list):
@@ -631,23 +690,42 @@ _NOT_REBUILT = (SystemExit, KeyboardInterrupt, GeneratorExit)
 
 
 def rebuild_exception(info: ExcInfo) -> BaseException:
-    """Turn the peer's exception description into a local exception the tests can catch."""
-    name = str(info.get("type", "Exception"))
-    module = str(info.get("module", ""))
-    message = str(info.get("message", ""))
-    exc: BaseException
+    """Turn the peer's exception description into a local exception the tests can catch: the
+    builtin type it names, built from its arguments or its message, else a ``RemoteError`` of that
+    name. The description is the peer's, so every part of it may be malformed: whatever it says,
+    this returns an exception (never raises one of its own)."""
+    name = str(info.get("type", "Exception"))[:MAX_NAME]
+    module = str(info.get("module", ""))[:MAX_NAME]
+    message = str(info.get("message", ""))[:MAX_TEXT]
     cls = getattr(builtins, name, None) if module == "builtins" else None
+    exc: BaseException | None = None
     if isinstance(cls, type) and issubclass(cls, BaseException) and not issubclass(cls, _NOT_REBUILT):
-        args = info.get("args")
+        exc = _built(cls, info.get("args"), message)
+    if exc is None:
         try:
-            exc = cls(*args) if isinstance(args, list) else cls(message)
-        except Exception:
-            exc = cls(message) if cls is not StopIteration else StopIteration()
-    else:
-        local = type(name, (RemoteError,), {"__module__": module or "solution"})
+            local = type(name, (RemoteError,), {"__module__": module or "solution"})
+        except (TypeError, ValueError):  # not a name a class can have (a NUL in it)
+            local = type("RemoteError", (RemoteError,), {"__module__": "solution"})
         exc = local(message)
-    exc.orps_remote = info  # type: ignore[attr-defined]
+    setattr(exc, "orps_remote", info)  # noqa: B010 (an attribute no exception class declares)
     return exc
+
+
+def _built(cls: type[BaseException], args: object, message: str) -> BaseException | None:
+    """``cls`` from the peer's arguments, else from its message, else with its message but without
+    its ``__init__`` (``UnicodeDecodeError`` takes five arguments: the tests can still catch it as
+    one), else None."""
+    attempts: list[tuple[object, ...]] = [tuple(args)] if isinstance(args, list) else []
+    attempts.append(() if cls is StopIteration else (message,))
+    for attempt in attempts:
+        try:
+            return cls(*attempt)
+        except Exception:
+            continue
+    try:
+        return cls.__new__(cls, message)
+    except Exception:
+        return None
 
 
 def user_frame_line(exc: BaseException, filename: str) -> int | None:

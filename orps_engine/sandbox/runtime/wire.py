@@ -22,6 +22,10 @@ class WireError(Exception):
     """The peer closed the channel or sent something that is not a framed message."""
 
 
+class ChannelClosed(WireError):
+    """The peer closed the channel (it went away, rather than sending garbage)."""
+
+
 def send(sock: socket.socket, message: Mapping[str, object], fds: list[int] | None = None) -> None:
     body = json.dumps(message, separators=(",", ":")).encode("utf-8")
     frame = _HEADER.pack(len(body)) + body
@@ -42,7 +46,7 @@ def recv_with_fds(sock: socket.socket) -> tuple[object, list[int]]:
     head, fds, _flags, _addr = socket.recv_fds(sock, _HEADER.size, 16)
     try:
         if not head:
-            raise WireError("channel closed")
+            raise ChannelClosed("channel closed")
         head += _recv_exact(sock, _HEADER.size - len(head))
         return _body(sock, head), fds
     except BaseException:
@@ -67,7 +71,7 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
     while size:
         chunk = sock.recv(min(size, 1 << 20))
         if not chunk:
-            raise WireError("channel closed")
+            raise ChannelClosed("channel closed")
         chunks.append(chunk)
         size -= len(chunk)
     return b"".join(chunks)

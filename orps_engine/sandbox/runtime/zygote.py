@@ -5,7 +5,10 @@ libraries a solution will need once, then forks a *warden* per run. The warden e
 namespace and forks the payload as that namespace's init, so when the payload ends the kernel
 kills everything it left behind. The warden owns the deadline and the kill, reads the output
 against its limit and takes the measurements from ``wait4`` and the hardware counter: all of it
-trusted code the solution cannot reach.
+trusted code the solution cannot reach. The counter is opened on the payload before the payload
+forks the run (a counter follows only the children forked after it was opened), held off while
+the run confines itself, and started as the run starts: it counts the run and everything the
+run forks, not the sandbox's setup.
 
 The zygote never receives a test's expected values (the checker gets its test straight from the
 parent), so nothing a payload could find in its inherited memory gives the answers away.
@@ -256,19 +259,31 @@ class Warden:
             return self._failed(f"a {self.job['role']} run needs {len(passed)} sockets, it came with {len(self.fds)}")
         pipes = {name: os.pipe() for name in _PIPES}
         pid = self._fork_payload(pipes, passed)
+        counter = self._arm_counter(pid, pipes["go"][1])
         setup = self._read_setup(pipes["setup"][0])
         if setup["setup"] == "failed":
             self._kill(pid, by_group)
             os.wait4(pid, 0)
+            _close_counter(counter)
             return self._failed(f"sandbox setup failed: {setup['error']}")
         self.notes.extend(setup["notes"])
-        counter = confine.open_counter(pid)
+        if counter is not None and not confine.enable_counter(counter):
+            _close_counter(counter)
+            counter = None
         started = time.monotonic()
-        os.write(pipes["go"][1], b"g")
+        _signal(pipes["go"][1])
         os.close(pipes["go"][1])
         watched = self._watch(pid, started, pipes, by_group)
         instructions = confine.read_counter(counter) if counter is not None else None
         return self._result(watched, setup["cpu_s"] * 1000, setup["maxrss_kb"], instructions)
+
+    def _arm_counter(self, pid: int, go_fd: int) -> int | None:
+        """The job's counter on the payload, held off, before the payload forks the run (which then
+        inherits it); the payload waits for this byte to fork. None where there is no such counter."""
+        counted = self.job["counted"]
+        counter = confine.open_counter(pid, counted["type"], counted["config"], disabled=True)
+        _signal(go_fd)
+        return counter
 
     def _fork_payload(self, pipes: dict[str, tuple[int, int]], passed: tuple[int, ...]) -> int:
         """Start the payload with its fds in place; the warden keeps the other ends."""
@@ -400,6 +415,19 @@ class Warden:
                 os.kill(pid, signal.SIGKILL)  # the namespace's init: the kernel kills the rest
         except OSError:
             pass
+
+
+def _signal(go_fd: int) -> None:
+    """One byte to the payload; one that already died (its setup failed) says so on its setup pipe."""
+    try:
+        os.write(go_fd, b"g")
+    except BrokenPipeError:
+        pass
+
+
+def _close_counter(counter: int | None) -> None:
+    if counter is not None:
+        os.close(counter)
 
 
 def _read_crash(raw: bytes) -> CrashInfo | None:

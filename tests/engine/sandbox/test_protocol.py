@@ -25,7 +25,8 @@ LIMITS: protocol.JobLimits = {"cpu_s": 2.0, "wall_s": 5.0, "memory_kb": 262144, 
                               "file_bytes": 67108864, "nofile": 64, "nproc": 64, "stack_bytes": 268435456,
                               "subprocesses": False, "disk_bytes": 67108864, "disk_files": 4096}
 COMMON: protocol.JobCommon = {"op": "run", "id": 7, "workdir": "/tmp/w7", "uid": None, "limits": LIMITS,
-                              "read_paths": ["/usr"], "list_paths": [], "cwd": None}
+                              "counted": {"type": 0, "config": 1}, "read_paths": ["/usr"], "list_paths": [],
+                              "cwd": None}
 INTERPRETER: protocol.Interpreter = {"executable": "/usr/bin/python3", "version": [3, 11, 7],
                                      "prefixes": ["/usr"] * 4, "library_paths": ["/usr/lib/python3.11"],
                                      "sys_path": ["/usr/lib/python3.11"]}
@@ -44,9 +45,10 @@ SPEC: protocol.CheckerSpec = {"module": "m", "setup": "import os", "setup_filena
                                        "want": "2\n", "exc_msg": None, "context": ["x = 1"], "flags": 0},
                               "project": None}
 ERROR: protocol.ErrorInfo = {"type": "KeyError", "message": "'k'", "line": 2, "trace": "Traceback ..."}
-REPORT: protocol.CheckerReport = {"outcome": "solution_error", "error": ERROR, "solution_ms": 0.5, "calls": 1}
+REPORT: protocol.CheckerReport = {"outcome": "solution_error", "error": ERROR, "solution_ms": 0.5, "calls": 1,
+                                  "callback_cpu_ms": 0.0}
 FAIL_REPORT: protocol.CheckerReport = {"outcome": "fail", "actual": "-1", "expected": "3", "message": "f() == 3",
-                                       "line": 1, "solution_ms": 0.25, "calls": 1}
+                                       "line": 1, "solution_ms": 0.25, "calls": 1, "callback_cpu_ms": 0.125}
 EXC: protocol.ExcInfo = {"type": "ValueError", "module": "builtins", "message": "bad", "args": ["bad"], "line": None,
                          "trace": ""}
 
@@ -210,7 +212,7 @@ def test_forged_checker_report_is_harness_end_to_end(write: Callable[..., Path])
         "real = wire.send\n"
         "def forged(sock, message, fds=None):\n"
         "    if isinstance(message, dict) and 'outcome' in message:\n"
-        "        message = {'outcome': 'pass', 'solution_ms': 'fast', 'calls': 0}\n"
+        "        message = {'outcome': 'pass', 'solution_ms': 'fast', 'calls': 0, 'callback_cpu_ms': 0}\n"
         "    real(sock, message, fds)\n"
         "wire.send = forged\n"
         "assert f() == 1\n"
