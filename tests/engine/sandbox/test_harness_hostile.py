@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -335,8 +336,9 @@ def test_counter_counts_the_run_itself() -> None:
     # No PMU on these VMs: the software task clock through the same path (CPU nanoseconds) shows
     # the counter is on the run and all it forks, from its start, and not on the sandbox's setup.
     with Sandbox(counted=CountedEvent.TASK_CLOCK) as box:
-        busy, forks, idle = (box.run_program(source=code, filename="/tmp/p.py", stdin="", limits=LIMITS)
-                             for code in (BUSY, FORKS, "pass"))
+        forking = replace(LIMITS, subprocesses=True)  # children are refused by default (seccomp)
+        busy, forks, idle = (box.run_program(source=code, filename="/tmp/p.py", stdin="", limits=limits)
+                             for code, limits in ((BUSY, LIMITS), (FORKS, forking), ("pass", LIMITS)))
     for raw in (busy, forks):
         assert raw.exit_code == 0 and raw.instructions is not None
         assert raw.instructions >= 200_000_000, raw.instructions
