@@ -1,24 +1,28 @@
-"""didOpen / didSave / didClose and ``orps.runTests`` -> a debounced, cancellable test run ->
-publishDiagnostics.
+"""didOpen / didSave / didClose and ``orps.runTests`` -> a cancellable test run -> publishDiagnostics.
 
-A newer save cancels the older run (its sandbox is killed, so it stops at once); the server
-answers other requests meanwhile, since runs happen in the engine's sandbox off the event loop.
+A save is deliberate, so its run starts at once: no debounce (nothing runs on edits, which are
+what a debounce is for). A newer save cancels the older run (its sandbox is killed, so it stops
+at once) and its results win (``DocState.generation``); only a save that cancels a run still
+going waits ``orps.saveBurstDelay`` for more saves, so that a burst (Save All, auto-save) runs the
+tests once instead of restarting the sandbox for each. The server answers other requests
+meanwhile, since runs happen in the engine's sandbox off the event loop. Each run logs where its
+time went (loading the tests, running them, publishing), for ``benchmarks/lsp_latency.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types
 
-from orps_engine import InputError, load_problem
+from orps_engine import InputError, load_problem, suite_line
 
 from . import convert, settings
 from .commands import DocumentArgs
 from .server import DocState, OrpsServer, guarded
-
-DEBOUNCE_S = 0.15
 
 
 def register(ls: OrpsServer) -> None:
@@ -71,23 +75,29 @@ async def did_close(ls: OrpsServer, params: types.DidCloseTextDocumentParams) ->
 
 
 async def run_tests_command(ls: OrpsServer, args: DocumentArgs) -> None:
-    schedule(ls, args.uri, on_save=False, debounce=0.0)
+    schedule(ls, args.uri, on_save=False)
 
 
-def schedule(ls: OrpsServer, uri: str, *, on_save: bool, debounce: float = DEBOUNCE_S) -> None:
-    """(Re)start the document's test run; a run still going is cancelled."""
+def schedule(ls: OrpsServer, uri: str, *, on_save: bool) -> None:
+    """(Re)start the document's test run now; a run still going is cancelled, and then a save
+    waits for the rest of its burst (see the module docstring)."""
     state = ls.state(uri)
     if state is None or (on_save and not settings.run_on_save(ls.values())):
         return
+    cancelled = False
     if state.run_task is not None and not state.run_task.done():
         state.run_task.cancel()
+        cancelled = True
     state.generation += 1
-    state.run_task = asyncio.create_task(_run(ls, state, state.generation, debounce))
+    state.run_task = asyncio.create_task(_run(ls, state, state.generation, cancelled and on_save))
 
 
 @guarded("running the tests")
-async def _run(ls: OrpsServer, state: DocState, generation: int, debounce: float) -> None:
-    await asyncio.sleep(debounce)
+async def _run(ls: OrpsServer, state: DocState, generation: int, in_burst: bool) -> None:
+    delay = settings.save_burst_delay_s(ls.values()) if in_burst else 0.0
+    if delay > 0:
+        await asyncio.sleep(delay)
+    started = time.perf_counter()
     text, _version = ls.text(state.uri)
     try:  # off the loop: finding a project's tests may run them (once per change of the tests)
         problem = (await asyncio.to_thread(load_problem, state.path, python=ls.python)).with_source(text)
@@ -99,13 +109,34 @@ async def _run(ls: OrpsServer, state: DocState, generation: int, debounce: float
         ls.log_line(f"{state.path.name}: {exc}")  # no tests, or not a solution: nothing to show
         return
     problem = settings.with_limits(problem, ls.values())
-    await state.run.test(problem)
+    loaded = time.perf_counter()
+    suite = await state.run.test(problem)
     if generation != state.generation:
         return
+    ran = time.perf_counter()
     ls.publish(state)
     ls.notify_status(state)
     if _can_refresh_hints(ls):
         ls.workspace_inlay_hint_refresh(None)
+    ls.log_line(f"{state.path.name}: {suite_line(suite)}; {RunTimes.between(started, loaded, ran)}")
+
+
+@dataclass(frozen=True, slots=True)
+class RunTimes:
+    """Where a run's time went, in ms, from the start of the run (after any burst delay) until
+    its diagnostics were sent: what the save -> diagnostics latency is made of."""
+
+    load_ms: float
+    run_ms: float
+    publish_ms: float
+
+    @classmethod
+    def between(cls, started: float, loaded: float, ran: float) -> RunTimes:
+        return cls(load_ms=(loaded - started) * 1000, run_ms=(ran - loaded) * 1000,
+                   publish_ms=(time.perf_counter() - ran) * 1000)
+
+    def __str__(self) -> str:
+        return f"timing: load {self.load_ms:.1f} ms, run {self.run_ms:.1f} ms, publish {self.publish_ms:.1f} ms"
 
 
 def _can_refresh_hints(ls: OrpsServer) -> bool:

@@ -30,7 +30,9 @@ CLIENT_KEYS = {"model": "model", "baseUrl": "base_url", "preset": "preset", "sam
                "repeats": "repeats", "maxTokens": "max_tokens", "contextWindow": "context_window",
                "earlyStop": "early_stop"}
 # Keys the server reads itself, with their defaults (None: the tests' own value).
-SERVER_KEYS = {"runOnSave": True, "timeLimit": None, "memoryLimit": None, "allowSubprocesses": None}
+SERVER_KEYS = {"runOnSave": True, "saveBurstDelay": 150, "timeLimit": None, "memoryLimit": None,
+               "allowSubprocesses": None}
+MAX_SAVE_BURST_DELAY_MS = 60_000
 SOURCE = "the editor's orps settings"
 
 
@@ -97,6 +99,17 @@ def with_limits(problem: Problem, values: dict[str, Any]) -> Problem:
 
 def run_on_save(values: dict[str, Any]) -> bool:
     return bool(values.get("runOnSave", SERVER_KEYS["runOnSave"]))
+
+
+def save_burst_delay_s(values: dict[str, Any]) -> float:
+    """How long a save that cancelled a run still going waits for more saves before the tests run
+    again, so that a burst (Save All, auto-save) costs one run and one sandbox restart, not one
+    per file; a save with no run going never waits (``orps.saveBurstDelay``, ms)."""
+    value = values.get("saveBurstDelay", SERVER_KEYS["saveBurstDelay"])
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_SAVE_BURST_DELAY_MS:
+        raise InputError(f"orps.saveBurstDelay: a number of milliseconds from 0 to {MAX_SAVE_BURST_DELAY_MS} "
+                         f"(got {value!r} from {SOURCE})")
+    return float(value) / 1000
 
 
 def describe(values: dict[str, Any]) -> str:

@@ -27,6 +27,8 @@ def test_manifest_defaults_equal_the_engine_defaults() -> None:
     assert default("timeLimit") == config.DEFAULT_TIME_LIMIT_S * 1000
     assert default("memoryLimit") == config.DEFAULT_MEMORY_LIMIT_MB
     assert default("runOnSave") is server_settings.SERVER_KEYS["runOnSave"]
+    assert default("saveBurstDelay") == server_settings.SERVER_KEYS["saveBurstDelay"]
+    assert PROPERTIES["orps.saveBurstDelay"]["maximum"] == server_settings.MAX_SAVE_BURST_DELAY_MS
     assert PROPERTIES["orps.preset"]["enum"] == sorted(config.PRESETS)
     engine = config.resolve_settings({}, {}, None)  # the interactive preset over the defaults
     for key, name in server_settings.CLIENT_KEYS.items():

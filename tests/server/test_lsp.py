@@ -467,6 +467,67 @@ async def test_sidecar_inlay_hints_lenses_hover_and_run_tests(lsp: Launcher, tmp
     assert client.hint_refreshes >= 2  # the server asked the editor to refresh its hints after each run
 
 
+# --- saves: run at once, and the newest one's results win ------------------------------------------
+
+SLOW_ADD_PY = ADD_PY.replace("    return a - b\n", "    import time\n    time.sleep(600)\n    return a - b\n")
+FIXED_ADD_PY = ADD_PY.replace("return a - b", "return a + b")
+BURST_DELAY_MS = 60_000  # far longer than any wait below: a save that waited for it would time out
+
+
+def save_document(client: Client, uri: str, path: Path, text: str) -> None:
+    """What an editor does on save: the new text in the document and on disk, then didSave."""
+    change_document(client, uri, text)
+    path.write_text(text, encoding="utf-8")
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+
+
+def errors(diagnostics: Sequence[types.Diagnostic]) -> list[str]:
+    return [d.message for d in diagnostics if d.severity == types.DiagnosticSeverity.Error]
+
+
+async def test_a_save_runs_the_tests_at_once_without_a_debounce(lsp: Launcher, tmp_path: Path) -> None:
+    """With the burst delay far longer than the wait, each save still publishes: a save while no
+    run is going never waits for it (or for any debounce)."""
+    client = await lsp.start({"saveBurstDelay": BURST_DELAY_MS})
+    py, _tests = write_problem(tmp_path / "work", "adder", ADD_PY, ADD_ASSERTS, entry_point="add")
+    uri = open_document(client, py)
+    await wait_for_diagnostics(client, uri, lambda d: any("1 of 3 tests fail" in m for m in errors(d)), "the failure")
+
+    started = time.monotonic()
+    save_document(client, uri, py, FIXED_ADD_PY)
+    await wait_for_diagnostics(client, uri, lambda d: not errors(d), "the fixed file's errors to clear")
+    save_document(client, uri, py, ADD_PY)
+    await wait_for_diagnostics(client, uri, lambda d: any("1 of 3 tests fail" in m for m in errors(d)),
+                               "the failure again")
+    took = time.monotonic() - started
+    assert took < BURST_DELAY_MS / 1000 / 3, f"two saves took {took:.1f} s to publish"
+    assert [s.passed for s in client.statuses if s.uri == uri] == [2, 3, 2], client.statuses
+
+
+async def test_a_newer_save_wins_over_an_older_run(lsp: Launcher, tmp_path: Path) -> None:
+    """A save while the previous save's run is still going cancels that run (its sandbox is
+    killed): the newer save's results are published, the older run's never are. The older run
+    sleeps for minutes, and the newer one needs the file's sandbox: had the older run not been
+    stopped, the newer one's results could not arrive within the wait."""
+    client = await lsp.start()
+    py, _tests = write_problem(tmp_path / "work", "adder", ADD_PY, ADD_ASSERTS, entry_point="add", timeLimit=30_000)
+    uri = open_document(client, py)
+    await wait_for_diagnostics(client, uri, lambda d: any("1 of 3 tests fail" in m for m in errors(d)), "the failure")
+
+    save_document(client, uri, py, SLOW_ADD_PY)
+    await asyncio.sleep(1.0)  # let its run reach the sandbox (nothing announces it; the test holds either way)
+    save_document(client, uri, py, FIXED_ADD_PY)
+    await wait_for_diagnostics(client, uri, lambda d: not errors(d), "the newer save's results")
+
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line_of(ADD_PY, "def add"),
+                                                                                     character=5)))
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    assert "3/3 passed" in hover.contents.value and "TLE" not in hover.contents.value, hover.contents.value
+    assert [s.passed for s in client.statuses if s.uri == uri] == [2, 3], client.statuses  # no run of the slow text
+    assert "TLE" not in client.stderr_text
+
+
 # --- 2, 3: doctests ---------------------------------------------------------------------------------
 
 

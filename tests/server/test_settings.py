@@ -28,3 +28,15 @@ def test_allow_subprocesses_from_the_editor_overrides_the_tests_file(tmp_path: P
 def test_allow_subprocesses_from_the_editor_must_be_a_boolean(tmp_path: Path, value: object) -> None:
     with pytest.raises(InputError, match=r"orps\.allowSubprocesses: expected true or false"):
         settings.with_limits(problem(tmp_path), {"allowSubprocesses": value})
+
+
+def test_save_burst_delay_is_milliseconds_within_bounds() -> None:
+    assert settings.save_burst_delay_s({}) == settings.SERVER_KEYS["saveBurstDelay"] / 1000
+    assert settings.save_burst_delay_s({"saveBurstDelay": 0}) == 0.0
+    assert settings.save_burst_delay_s({"saveBurstDelay": 2500}) == 2.5
+
+
+@pytest.mark.parametrize("value", [-1, settings.MAX_SAVE_BURST_DELAY_MS + 1, "150", True])
+def test_save_burst_delay_out_of_bounds_is_refused(value: object) -> None:
+    with pytest.raises(InputError, match=r"orps\.saveBurstDelay: a number of milliseconds from 0 to 60000"):
+        settings.save_burst_delay_s({"saveBurstDelay": value})

@@ -22,6 +22,7 @@ export interface OrpsSettings {
     memoryLimit?: number;
     allowSubprocesses?: boolean;
     runOnSave?: boolean;
+    saveBurstDelay?: number;
 }
 
 export const SERVER_KEYS: readonly (keyof OrpsSettings)[] = [
@@ -44,6 +45,7 @@ export const SERVER_KEYS: readonly (keyof OrpsSettings)[] = [
     'memoryLimit',
     'allowSubprocesses',
     'runOnSave',
+    'saveBurstDelay',
 ];
 
 /** The settings that only a new server process can take up (it is started with the interpreter). */
