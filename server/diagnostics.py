@@ -98,7 +98,7 @@ async def _run(ls: OrpsServer, state: DocState, generation: int, in_burst: bool)
     if delay > 0:
         await asyncio.sleep(delay)
     started = time.perf_counter()
-    text, _version = ls.text(state.uri)
+    text, version = ls.text(state.uri)
     try:  # off the loop: finding a project's tests may run them (once per change of the tests)
         problem = (await asyncio.to_thread(load_problem, state.path, python=ls.python)).with_source(text)
     except InputError as exc:
@@ -114,6 +114,7 @@ async def _run(ls: OrpsServer, state: DocState, generation: int, in_burst: bool)
     if generation != state.generation:
         return
     ran = time.perf_counter()
+    state.tested_version = version
     ls.publish(state)
     ls.notify_status(state)
     if _can_refresh_hints(ls):

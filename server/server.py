@@ -60,6 +60,7 @@ class DocState:
     refining: RefineJob | None = None
     published: set[str] = field(default_factory=set)
     generation: int = 0  # bumps with every run, so a late result never overwrites a newer one
+    tested_version: int | None = None  # the document version the last run tested: its diagnostics carry it
 
     @property
     def path(self) -> Path:
@@ -151,7 +152,8 @@ class OrpsServer(LanguageServer):
             by_uri[uri].append(convert.diagnostic(note, self.lines_of(uri, note.path)))
         by_uri.setdefault(convert.uri_of(state.path), [])  # always: a run's end is news even when all pass
         for uri in state.published | set(by_uri):
-            self._send_diagnostics(uri, by_uri.get(uri, []))
+            version = state.tested_version if uri == state.uri and state.tested_version is not None else None
+            self._send_diagnostics(uri, by_uri.get(uri, []), version)
         state.published = set(by_uri)
 
     def publish_file_error(self, exc: OrpsError) -> None:
@@ -164,9 +166,12 @@ class OrpsServer(LanguageServer):
             if state.path.parent == exc.path.parent:
                 state.published.add(uri)
 
-    def _send_diagnostics(self, uri: str, diagnostics: list[types.Diagnostic]) -> None:
-        document = self.workspace.text_documents.get(uri)
-        version = document.version if document is not None else None
+    def _send_diagnostics(self, uri: str, diagnostics: list[types.Diagnostic], version: int | None = None) -> None:
+        """``version``: the version the diagnostics are about (the tested one); else the document's
+        current version, for files whose diagnostics do not come from a run of their text."""
+        if version is None:
+            document = self.workspace.text_documents.get(uri)
+            version = document.version if document is not None else None
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics,
                                                                               version=version))
 

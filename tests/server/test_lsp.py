@@ -24,7 +24,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcRequestCancelled
 from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-from pytest_lsp.client import register_lsp_features
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from tests.fixtures.primes import SIEVE_PRIMES, SLOW_PRIMES
 from tests.fixtures.scripted_model import ScriptedModel
@@ -131,6 +131,7 @@ class Client(LanguageClient):
         self.hint_refreshes = 0
         self.statuses: list[Any] = []
         self.versions: dict[str, int] = {}
+        self.diagnostic_versions: dict[str, int | None] = {}  # the version each uri's last diagnostics named
 
     async def start_io(self, cmd: str, *args: Any, **kwargs: Any) -> None:
         await super().start_io(cmd, *args, **kwargs)
@@ -155,9 +156,16 @@ class Client(LanguageClient):
             await asyncio.wait_for(asyncio.shield(self._stderr_forwarder), WAIT_S)
 
 
+def _keep_diagnostics(client: Client, params: types.PublishDiagnosticsParams) -> None:
+    """pytest-lsp's own handler, keeping the version the diagnostics name as well."""
+    client.diagnostic_versions[params.uri] = params.version
+    client.diagnostics[params.uri] = params.diagnostics
+
+
 def make_client() -> Client:
     client = Client(converter_factory=default_converter)
-    register_lsp_features(client)
+    register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES,
+                                   types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _keep_diagnostics})
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
@@ -506,6 +514,21 @@ async def test_a_save_runs_the_tests_at_once_without_a_debounce(lsp: Launcher, t
             break
         await asyncio.sleep(0.05)
     assert [s.passed for s in client.statuses if s.uri == uri] == [2, 3, 2], client.statuses
+
+
+async def test_diagnostics_carry_the_version_their_run_tested(lsp: Launcher, tmp_path: Path) -> None:
+    """An edit typed while the tests run does not make their results look like the new text's."""
+    client = await lsp.start()
+    slow_fixed = FIXED_ADD_PY.replace("    return a + b\n", "    import time\n    time.sleep(0.3)\n    return a + b\n")
+    py, _tests = write_problem(tmp_path / "work", "adder", ADD_PY, ADD_ASSERTS, entry_point="add")
+    uri = open_document(client, py)
+    await wait_for_diagnostics(client, uri, lambda d: any("1 of 3 tests fail" in m for m in errors(d)), "the failure")
+    assert client.diagnostic_versions[uri] == 1
+    save_document(client, uri, py, slow_fixed)  # version 2, its tests take about a second
+    saved = client.versions[uri]
+    change_document(client, uri, slow_fixed + "\n# typing on\n")  # version 3, not saved: nothing runs on it
+    await wait_for_diagnostics(client, uri, lambda d: not errors(d), "the fixed file's errors to clear")
+    assert client.diagnostic_versions[uri] == saved < client.versions[uri]
 
 
 async def test_a_newer_save_wins_over_an_older_run(lsp: Launcher, tmp_path: Path) -> None:
