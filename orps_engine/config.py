@@ -74,7 +74,7 @@ class Settings:
     beam: int = 2  # K: candidates kept after each round
     rounds: int = 2  # R: refinement rounds after round 0
     temperature: float = 0.7
-    max_in_flight: int = 8  # model calls at once
+    max_in_flight: int = 128  # the ceiling on model calls at once; the limiter adapts below it
     timeout_s: float = 120.0  # per model call
     max_retries: int = 3  # per model call, for 429/5xx/timeouts/refused connections
     prompt_budget: int = 24_000  # characters per prompt; history is cut to fit (and to the context window)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import lru_cache
 
 _BRANCHES = (ast.If, ast.IfExp, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler, ast.With, ast.AsyncWith,
              ast.Assert, ast.comprehension, ast.match_case)
@@ -15,7 +16,11 @@ class StaticMetrics:
     complexity: int  # 1 + decision points over the whole code
 
 
+@lru_cache(maxsize=4096)
 def static_metrics(code: str) -> StaticMetrics:
+    """Cached by the code itself: the final pick compares every candidate with the best so far after
+    each candidate of a round, and parsing each again made a refine's own CPU grow with the square of
+    its candidates."""
     lines = [line.strip() for line in code.splitlines()]
     loc = sum(1 for line in lines if line and not line.startswith("#"))
     try:

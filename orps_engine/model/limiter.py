@@ -1,6 +1,20 @@
 """How many model calls may be in flight at once: an adaptive limit, within 1..``max_in_flight``.
 
-The limit starts at ``max_in_flight`` and follows what the server shows of its capacity:
+The ceiling can be high (``max_in_flight``, 128 by default: a round of the paper preset issues
+60 programmer calls at once, then their 60 critic calls) because the limit does not start there
+and comes down at the first sign of congestion. What we chose, TCP-style:
+
+* **Slow start**: the limit starts at ``INITIAL_LIMIT`` (32: a paper-preset round 0 of 20 calls
+  goes out in one wave; a server that takes fewer says so at once, by 429s, queueing or its
+  ``/props``, which is asked before the first call) and grows by one with every successful call,
+  so it doubles with each round trip of replies (32, 64, 128) until the first sign of congestion
+  below ends the slow start for good. A refine on an endpoint that never pushes back reaches its
+  whole fan-out within a call's latency or two; starting at 8 cost the paper preset's round 0
+  one extra wave (``benchmarks/refine_latency.py --latency 1``: 3.2 s for round 0, against
+  2.4 s from 32).
+* **Multiplicative decrease** on each sign of congestion, then **additive increase** (below).
+
+The signs the server shows of its capacity:
 
 * **429** (or a timeout, which on a busy server is queueing too): the limit halves,
   ``limit = max(1, min(limit, in flight) // 2)``; the call waits its backoff and tries again.
@@ -18,8 +32,9 @@ The limit starts at ``max_in_flight`` and follows what the server shows of its c
   streamed reply early, without a finish reason, as soon as another request arrives. A call so
   ended (``Outcome.INTERRUPTED``, only ever when it had company) sets the ceiling and the limit
   to 1 for the rest of the run: on such a server, concurrency only destroys replies.
-* **Additive increase**: after ``2 * limit`` successful calls with no such sign, the limit grows
-  by one, up to ``max_in_flight``; on a server that queues, the probe costs one call a wait.
+* **Additive increase** (once slow start has ended): after ``2 * limit`` successful calls with no
+  such sign, the limit grows by one, up to ``max_in_flight``; on a server that queues, the probe
+  costs one call a wait, and on one that answers 429 above some k, one free retry.
 
 A sign counts only if its call started after the last decrease (``epoch``), so one burst of 429s
 halves the limit once, not once per call. ``cap`` lowers the ceiling where the server tells its
@@ -41,7 +56,8 @@ log = logging.getLogger(__name__)
 QUEUE_FACTOR = 3.0  # a first chunk this many times slower than the quickest one seen: queued
 QUEUE_MIN_S = 0.1  # ... and at least this slow
 QUEUE_SHARE = 0.5  # ... and waited at least this share of the time it then streamed
-INCREASE_EVERY = 2  # successes per unit of the limit before the limit grows by one
+INCREASE_EVERY = 2  # successes per unit of the limit before the limit grows by one (after slow start)
+INITIAL_LIMIT = 32  # where slow start begins (never above the ceiling)
 
 
 class Outcome(str, Enum):
@@ -71,6 +87,7 @@ class Limiter:
     in_flight: int = 0
     epoch: int = 0
     successes: int = 0
+    slow_start: bool = True  # until the first sign of congestion
     quickest_first_chunk: float = math.inf
     _waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
     _waiting: set[Ticket] = field(default_factory=set)  # started, no first chunk yet
@@ -79,7 +96,7 @@ class Limiter:
 
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
-        self.limit = self.limit or self.ceiling
+        self.limit = min(self.limit or INITIAL_LIMIT, self.ceiling)
 
     async def acquire(self) -> Ticket:
         if self.in_flight >= self.limit or self._waiters:
@@ -146,11 +163,17 @@ class Limiter:
                             f"calls queue on the server: one waited {wait:.1f} s for its first chunk while "
                             f"{ticket.peak_streaming} other(s) streamed")
             elif current:
-                self.successes += 1
-                if self.successes >= INCREASE_EVERY * self.limit and self.limit < self.ceiling:
-                    self.limit += 1
-                    self.successes = 0
+                self._grow()
         self._wake()
+
+    def _grow(self) -> None:
+        """One more success with no sign of congestion: +1 in slow start (doubling per round trip),
+        else +1 per ``INCREASE_EVERY * limit`` successes."""
+        self.successes += 1
+        wanted = 1 if self.slow_start else INCREASE_EVERY * self.limit
+        if self.successes >= wanted and self.limit < self.ceiling:
+            self.limit += 1
+            self.successes = 0
 
     def cap(self, ceiling: int) -> None:
         """The server said how many calls it serves at once."""
@@ -169,7 +192,7 @@ class Limiter:
         if limit >= self.limit:
             return
         log.info("model calls in flight: %d -> %d (%s)", self.limit, limit, why)
-        self.limit, self.successes = limit, 0
+        self.limit, self.successes, self.slow_start = limit, 0, False
         self.epoch += 1
 
     def _wake(self) -> None:

@@ -44,7 +44,7 @@ from ..problem.target import splice, target_code
 from .budget import Budget, ContextTooSmall
 from .evaluate import Evaluator
 from .score import execution_score
-from .tree import ORIGINAL, Delta, Failure, FailureKind, Node, RefineResult, better, final_pick
+from .tree import ORIGINAL, Delta, Failure, FailureKind, Node, RefineResult, better, final_pick, pick_step
 
 log = logging.getLogger(__name__)
 
@@ -190,11 +190,13 @@ class _Search:
         review failed; a failed call fails its own candidate only."""
         tasks = [asyncio.ensure_future(self._expand(parent, r, k, i)) for parent, k, i in slots]
         children: list[Node] = []
+        original, best = self.nodes[0], final_pick(self.nodes)
         try:
             for next_done in asyncio.as_completed(tasks):
                 children.append(await next_done)
-                self.emit(Event(EventKind.CANDIDATE, r, rounds, len(children), len(slots),
-                                best=final_pick([*self.nodes, *children]), original=self.nodes[0]))
+                best = pick_step(original, best, children[-1])
+                self.emit(Event(EventKind.CANDIDATE, r, rounds, len(children), len(slots), best=best,
+                                original=original))
         finally:
             for task in tasks:
                 task.cancel()

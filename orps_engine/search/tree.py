@@ -118,10 +118,18 @@ def final_pick(nodes: list[Node]) -> Node:
     """The best of every evaluated candidate; the original (first) wins every tie, and a
     candidate that only repeats the original's code is never an improvement."""
     best = nodes[0]
-    original = (best.code or "").strip()
     for node in nodes[1:]:
-        if node.evaluated and node.code is not None and node.code.strip() != original and better(node, best):
-            best = node
+        best = pick_step(nodes[0], best, node)
+    return best
+
+
+def pick_step(original: Node, best: Node, node: Node) -> Node:
+    """One step of ``final_pick``: ``node`` if it replaces ``best``, else ``best``. The search's
+    progress keeps its best this way, one candidate at a time, rather than comparing every
+    candidate again after each (which grew with the square of a refine's candidates)."""
+    if node.evaluated and node.code is not None and node.code.strip() != (original.code or "").strip() \
+            and better(node, best):
+        return node
     return best
 
 

@@ -32,7 +32,7 @@ from orps_engine.model import (
     Reply,
 )
 from orps_engine.model.context import is_context_error, window_in_error, window_in_models, window_in_props
-from orps_engine.model.limiter import Limiter, Outcome
+from orps_engine.model.limiter import INITIAL_LIMIT, Limiter, Outcome
 from orps_engine.model.record import FORMAT, FORMAT_V1, Exchange
 from orps_engine.model.repetition import MIN_SPAN, repeating
 from tests.fixtures.scripted_model import MODEL_NAME, Endless, ScriptedModel
@@ -464,12 +464,27 @@ async def test_max_in_flight_bounds_concurrency(scripted_model: ScriptedModel, m
     assert wide.usage.in_flight_limit == 6  # a server that answers in parallel keeps the limit
 
 
+async def test_many_calls_with_no_congestion_reach_a_high_concurrency_quickly(scripted_model: ScriptedModel,
+                                                                               make: MakeModel) -> None:
+    """Slow start from 32 calls in flight, one more per success: 100 calls at once on a server that
+    never pushes back go out 32, 64, then all the rest, far beyond the old fixed cap of 8."""
+    scripted_model.default("ok")
+    scripted_model.latency_s = 0.2
+    model = make()  # the default ceiling
+    replies = await asyncio.gather(*(model.complete(f"k{i}", MESSAGES, 0.0) for i in range(100)))
+    assert [r.text for r in replies] == ["ok"] * 100
+    assert scripted_model.peak_in_flight >= 50  # at s successes, min(32 + s, 100 - s) are in flight
+    assert model.usage.in_flight_limit == 128  # 32 + one per success, up to the ceiling
+    assert (model.usage.retries, model.usage.failed_calls) == (0, 0)
+
+
+@pytest.mark.parametrize("ceiling", [6, None], ids=["max_in_flight=6", "default ceiling"])
 async def test_a_server_that_answers_one_at_a_time_is_sent_one_at_a_time(scripted_model: ScriptedModel,
-                                                                         make: MakeModel) -> None:
+                                                                         make: MakeModel, ceiling: int | None) -> None:
     scripted_model.slots = 1
     scripted_model.default(" ".join(f"w{i}" for i in range(8)))
     scripted_model.chunk_delay_s = 0.025  # 0.2 s a reply
-    model = make(max_in_flight=6)
+    model = make(**({} if ceiling is None else {"max_in_flight": ceiling}))
     await asyncio.gather(*(model.complete(f"a{i}", MESSAGES, 0.0) for i in range(6)))
     assert model.usage.in_flight_limit == 1
     assert scripted_model.peak_in_flight == 6 and scripted_model.peak_generating == 1
@@ -541,6 +556,26 @@ async def test_429s_above_two_in_flight_lower_the_limit_and_lose_no_call(scripte
     assert scripted_model.rate_limited >= 1 and model.usage.retries == scripted_model.rate_limited
     assert (model.usage.calls, model.usage.failed_calls) == (8, 0)
     assert model.usage.in_flight_limit is not None and model.usage.in_flight_limit <= 3
+
+
+async def test_429s_above_k_keep_the_calls_in_flight_near_k_and_lose_none(scripted_model: ScriptedModel,
+                                                                         make: MakeModel) -> None:
+    """With the default (high) ceiling and no retries to spend, a server that answers 429 above 4
+    in flight: every call is answered (429s with company are free retries), and once the limiter
+    has learnt, calls in flight stay within one probe (and one racing arrival) of 4."""
+    k = 4
+    scripted_model.rate_limit_above = k
+    scripted_model.rate_limit_retry_after = 0.02
+    scripted_model.latency_s = 0.05
+    scripted_model.default("ok")
+    model = make(max_retries=0)
+    for batch in ("a", "b"):
+        scripted_model.peak_in_flight = 0
+        replies = await asyncio.gather(*(model.complete(f"{batch}{i}", MESSAGES, 0.0) for i in range(40)))
+        assert [r.text for r in replies] == ["ok"] * 40
+    assert (model.usage.calls, model.usage.failed_calls) == (80, 0)
+    assert scripted_model.rate_limited >= 1 and model.usage.retries == scripted_model.rate_limited
+    assert scripted_model.peak_in_flight <= k + 2  # the second batch: the limit saws between k/2 and k + 1
 
 
 # -- recording --------------------------------------------------------------------------------------
@@ -934,8 +969,31 @@ async def test_a_burst_of_429s_halves_the_limit_once() -> None:
     assert limiter.limit == 1  # min(4, 1 in flight) // 2, at least 1
 
 
+async def test_slow_start_doubles_per_round_trip_until_the_first_congestion() -> None:
+    limiter = Limiter(4 * INITIAL_LIMIT + 1)
+    assert limiter.limit == INITIAL_LIMIT  # not the ceiling: a new endpoint is not flooded
+    for limit in (2 * INITIAL_LIMIT, 4 * INITIAL_LIMIT):
+        tickets = [await limiter.acquire() for _ in range(limiter.limit)]
+        for ticket in tickets:
+            limiter.release(ticket, Outcome.OK)
+        assert limiter.limit == limit  # one more per success: twice as many each round trip
+    limiter.limit = 32  # from here on, plain numbers
+    tickets = [await limiter.acquire() for _ in range(32)]
+    limiter.release(tickets[0], Outcome.CONGESTED)
+    assert (limiter.limit, limiter.slow_start) == (16, False)
+    for ticket in tickets[1:17]:
+        limiter.release(ticket, Outcome.OK)  # calls of before the decrease: they say nothing new
+    for _ in range(31):
+        ticket = await limiter.acquire()
+        limiter.release(ticket, Outcome.OK)
+    assert limiter.limit == 16  # additive now: one more only after 2 x 16 successes
+    ticket = await limiter.acquire()
+    limiter.release(ticket, Outcome.OK)
+    assert limiter.limit == 17
+
+
 async def test_the_limit_grows_by_one_after_twice_its_size_in_successes() -> None:
-    limiter = Limiter(4, limit=2)
+    limiter = Limiter(4, limit=2, slow_start=False)
     for expected in (2, 2, 2, 3):
         ticket = await limiter.acquire()
         limiter.release(ticket, Outcome.OK)

@@ -376,6 +376,40 @@ async def test_a_429_is_retried_and_the_refine_completes(write: Write, scripted_
     assert len(scripted_model.requests) == result.usage.calls + 1
 
 
+async def test_a_round_s_calls_go_out_together_with_the_default_settings(write: Write,
+                                                                        scripted_model: ScriptedModel) -> None:
+    """Nothing in the search serialises the calls of a round: with the default ceiling, round 1's
+    30 programmer calls (3 beam nodes x 10 samples) are answered together, well past the old fixed
+    cap of 8, though the sandbox pool is smaller and the candidates wait for the same evaluation."""
+    path = make_problem(write, OFF_BY_ONE)
+    script(scripted_model, Variants(), critic_by_variant)
+    scripted_model.latency_s = 0.2  # every call of a phase overlaps the others
+
+    result = await run_refine(path, settings(scripted_model, samples=10, beam=3, rounds=1))
+
+    assert scripted_model.calls(is_programmer) == scripted_model.calls(is_critic) == 10 + 30
+    assert result.usage.failed_calls == 0 and result.rounds_run == 2
+    assert scripted_model.peak_generating >= 24  # three times the old cap (slow start begins at 32)
+
+
+async def test_429s_above_k_lose_no_call_of_a_refine(write: Write, scripted_model: ScriptedModel) -> None:
+    """An endpoint that answers 429 above 3 in flight, and no retries to spend: the limiter backs
+    off, every 429 with company is retried for free, and every candidate gets its code and review."""
+    path = make_problem(write, OFF_BY_ONE)
+    script(scripted_model, Variants(), critic_by_variant)
+    scripted_model.rate_limit_above = 3
+    scripted_model.rate_limit_retry_after = 0.02
+    scripted_model.latency_s = 0.05
+
+    result = await run_refine(path, settings(scripted_model, samples=6, beam=2, rounds=1, max_retries=0))
+
+    assert scripted_model.rate_limited >= 1
+    assert result.usage.failed_calls == 0 and result.usage.retries == scripted_model.rate_limited
+    assert all(n.failure is None and n.critic_score is not None for n in result.candidates)
+    assert len(result.candidates) == 6 + 2 * 6
+    assert scripted_model.peak_generating <= 3
+
+
 async def test_a_server_that_never_answers_is_unreachable(write: Write, scripted_model: ScriptedModel) -> None:
     path = make_problem(write)
     script(scripted_model, by_strategy(FAST_OR_WRONG))
