@@ -8,6 +8,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 
+from .. import pyast
 from ..problem import FunctionTarget, Target, pysource
 
 _CODE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)```", re.S | re.I)
@@ -46,8 +47,9 @@ def parse_programmer(reply: str, target: Target, source: str) -> ProgrammerReply
     if not blocks:
         return ProgrammerReply(code=None, reasoning=reasoning, problem="no code block")
     code = blocks[-1].strip("\n") + "\n"
+    tree: ast.Module | None
     try:
-        tree = ast.parse(code)
+        tree = pyast.parse(code)
     except SyntaxError as exc:
         dedented = textwrap.dedent(code)  # a method copied with its class's indentation
         tree = pysource.parse(dedented) if dedented != code else None

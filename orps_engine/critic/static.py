@@ -6,6 +6,8 @@ import ast
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .. import pyast
+
 _BRANCHES = (ast.If, ast.IfExp, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler, ast.With, ast.AsyncWith,
              ast.Assert, ast.comprehension, ast.match_case)
 
@@ -24,7 +26,7 @@ def static_metrics(code: str) -> StaticMetrics:
     lines = [line.strip() for line in code.splitlines()]
     loc = sum(1 for line in lines if line and not line.startswith("#"))
     try:
-        tree = ast.parse(code)
+        tree = pyast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return StaticMetrics(lines_of_code=loc, complexity=1)
     decisions = 0

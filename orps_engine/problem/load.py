@@ -13,6 +13,7 @@ import io
 import tokenize
 from pathlib import Path
 
+from .. import pyast
 from ..errors import InputError, NoTestsFound
 from . import doctests, ojdir, pysource, sidecar
 from .model import FunctionTarget, Problem, ProblemKind, TestCase, WholeFile
@@ -118,7 +119,7 @@ def _program(path: Path, source: str, folder: Path, cases: tuple[TestCase, ...])
 
 def _parse(source: str, path: Path) -> tuple[ast.Module | None, InputError | None]:
     try:
-        return ast.parse(source, str(path)), None
+        return pyast.parse(source, str(path)), None
     except SyntaxError as exc:
         return None, InputError(f"no tests found, and the file does not parse: {exc.msg}", path=path,
                                 line=exc.lineno, hint=_NO_TESTS_HINT)

@@ -16,6 +16,8 @@ import re
 import tokenize
 from collections.abc import Iterator
 
+from .. import pyast
+
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
@@ -27,7 +29,7 @@ _ACCESSORS = ("setter", "deleter")
 def parse(source: str, filename: str = "<unknown>") -> ast.Module | None:
     """The module's tree, or None where it does not parse (the run will report why)."""
     try:
-        return ast.parse(source, filename)
+        return pyast.parse(source, filename)
     except _PARSE_ERRORS:
         return None
 

@@ -18,6 +18,7 @@ import io
 import tokenize
 from dataclasses import dataclass
 
+from .. import pyast
 from ..errors import InputError
 from . import pysource
 from .model import FunctionTarget, Problem, Target, WholeFile
@@ -68,7 +69,7 @@ def function_name(target: Target) -> str | None:
 
 def _tree(source: str) -> ast.Module:
     try:
-        return ast.parse(source)
+        return pyast.parse(source)
     except SyntaxError as exc:
         raise InputError(f"the file does not parse: {exc.msg}", line=exc.lineno) from None
     except (ValueError, RecursionError, MemoryError) as exc:

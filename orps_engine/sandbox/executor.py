@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from .. import config
+from .. import config, pyast
 from ..errors import HarnessError, InputError
 from . import policy
 from .policy import Access, ProjectRun
@@ -443,7 +443,7 @@ def modules_to_preload(*sources: str) -> list[str]:
 
 def _imported_names(source: str) -> set[str]:
     try:
-        tree = ast.parse(source)
+        tree = pyast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     names = set()

@@ -48,12 +48,16 @@ def test_canonical_solution(name: str, row: dict[str, str], sandbox: Sandbox) ->
     task = row["task_id"]
     entry = KNOWN[name].get(task, {})
     listed = {str(t) for t in entry.get("tests", [])}
+    # Tests whose canonical solution needs nearly all of the CPU limit under plain Python: AC on a
+    # quiet machine, TLE on a loaded one. Either is right; any other verdict is not.
+    marginal = {str(t) for t in entry.get("marginal", [])}
     problem = problem_from_row(row)
     if not problem.tests:
         pytest.skip(f"{task} has no tests in the dataset (empty test_list)")
     suite = run_tests(problem, sandbox=sandbox)
     unexpected = [f"test {r.test_id}: {r.verdict.value} {r.detail or ''}".rstrip()
-                  for r in suite.results if r.test_id not in listed and r.verdict is not Verdict.AC]
+                  for r in suite.results if r.test_id not in listed and r.verdict is not Verdict.AC
+                  and not (r.test_id in marginal and r.verdict is Verdict.TLE)]
     now_passing = [r.test_id for r in suite.results
                    if r.test_id in listed and r.verdict is Verdict.AC and not entry.get("may_pass")]
     assert not unexpected, f"{task}: tests that should pass did not:\n" + "\n".join(unexpected)
@@ -67,5 +71,6 @@ def test_known_failures_name_real_tests(name: str) -> None:
     for task, entry in KNOWN[name].items():
         assert task in counts, f"{SETS[name]}: {task} is not a row of {name}/dev.csv"
         assert entry["tests"] and entry["reason"], f"{SETS[name]}: {task} needs tests and a reason"
-        assert all(1 <= t <= counts[task] for t in entry["tests"]), f"{SETS[name]}: {task} names a test it lacks"
+        assert all(1 <= t <= counts[task] for t in entry["tests"] + entry.get("marginal", [])), \
+            f"{SETS[name]}: {task} names a test it lacks"
 
