@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -645,15 +646,8 @@ async def test_a_candidate_that_passes_weak_tests_but_changes_behaviour_is_not_p
 # -- roadmap 8: work hidden from the measurement ------------------------------------------------------
 # The original's trial division, unchanged, moved into a child whose SIGCHLD is ignored (never reaped,
 # so its CPU would count nowhere: once reported 22x faster), or into a thread.
-_TRIAL_DIVISION = """        for candidate in range(2, n):
-            is_prime = True
-            for divisor in range(2, candidate):
-                if candidate % divisor == 0:
-                    is_prime = False
-                    break
-            if is_prime:
-                total += candidate
-"""
+_TRIAL_DIVISION = textwrap.indent(SLOW_PRIMES.split("    total = 0\n", 1)[1].split("    return total\n", 1)[0],
+                                  "    ")
 HIDDEN_IN_A_CHILD = f"""def sum_primes_below(n: int) -> int:
     import os
     import signal

@@ -1,5 +1,6 @@
 """Running the engine as an unprivileged user, for the containment tests whose behaviour differs
-from root's (user namespaces instead of a uid of the sandbox's own).
+from root's (user namespaces instead of a uid of the sandbox's own); and a host service on a
+pathname Unix socket, for the tests that a run cannot reach one.
 
 As root (CI runs as root), ``unprivileged`` runs ``orps`` as ``nobody`` with the system's Python
 of the same minor version, the repository and this environment's packages on its path, in a
@@ -11,10 +12,12 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,3 +94,47 @@ def unprivileged() -> Iterator[Unprivileged]:
         yield made
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+class Listener:
+    """A Unix socket server on a path anyone may connect to (0777), recording what connected."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(str(path))
+        path.chmod(0o777)
+        self.server.listen(4)
+        self.server.settimeout(0.2)
+        self.connected: list[object] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                continue
+            self.connected.append(conn)
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.server.close()
+        self.path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def listener(tmp_path: Path) -> Iterator[Listener]:
+    """A host service in /tmp (a 0755 folder), where any uid could reach it were it visible."""
+    folder = Path(f"/tmp/orps-listener-{os.getpid()}-{tmp_path.name}")
+    folder.mkdir(mode=0o755)
+    made = Listener(folder / "agent.sock")
+    try:
+        yield made
+    finally:
+        made.close()
+        folder.rmdir()

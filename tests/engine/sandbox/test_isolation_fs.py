@@ -8,11 +8,9 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ import pytest
 from orps_engine import Verdict, load_problem, run_tests
 from orps_engine.sandbox import policy
 from orps_engine.sandbox.policy import Access
-from tests.engine.sandbox.conftest import Unprivileged
+from tests.engine.sandbox.conftest import Listener, Unprivileged
 from tests.engine.sandbox.test_attacks import ONE, run, stdio, verdicts
 
 Write = Callable[..., Path]
@@ -35,48 +33,6 @@ def output(write: Write, code: str, stdin: str = "") -> str:
 
 
 # -- pathname Unix sockets -----------------------------------------------------------------------
-class Listener:
-    """A Unix socket server on a path, recording whether anything connected."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.server = socket.socket(socket.AF_UNIX)
-        self.server.bind(str(path))
-        path.chmod(0o777)  # anyone may connect: only the run's own root stands in the way
-        self.server.listen(1)
-        self.server.settimeout(0.2)
-        self.connected: list[object] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                continue
-            self.connected.append(conn)
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.server.close()
-
-
-@pytest.fixture
-def listener(tmp_path: Path) -> Iterator[Listener]:
-    for folder in (tmp_path, *tmp_path.parents):  # reachable by the sandbox's uid, were it visible
-        if folder != Path("/"):
-            folder.chmod(folder.stat().st_mode | 0o011)
-    made = Listener(tmp_path / "agent.sock")
-    try:
-        yield made
-    finally:
-        made.close()
-
-
 # Two layers refuse this: the socket file does not exist in the run's root (this module's), and
 # no Unix socket can be made (the seccomp filter, tests/engine/sandbox/test_isolation_syscalls.py).
 CONNECT = (

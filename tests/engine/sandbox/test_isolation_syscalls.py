@@ -10,7 +10,7 @@ import json
 import os
 import select
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import pytest
 from orps_engine import Verdict, load_problem, run_tests
 from orps_engine.results import SuiteResult
 from orps_engine.sandbox.runtime.payload import CHILDREN_COUNTED_APART
-from tests.engine.sandbox.conftest import Unprivileged
+from tests.engine.sandbox.conftest import Listener, Unprivileged
 from tests.engine.sandbox.test_attacks import ONE, function, run, stdio, verdicts
 
 Write = Callable[..., Path]
@@ -48,29 +48,6 @@ def actual_of(document: dict[str, object]) -> str:
 
 
 # -- pathname Unix sockets --------------------------------------------------------------------------
-@pytest.fixture
-def listener(tmp_path: Path) -> Iterator[tuple[Path, socket.socket]]:
-    """A host service on a pathname Unix socket anyone may connect to (0777, in a 0755 folder)."""
-    folder = Path(f"/tmp/orps-listener-{os.getpid()}-{tmp_path.name}")
-    folder.mkdir(mode=0o755)
-    path = folder / "agent.sock"
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(path))
-    server.listen(4)
-    path.chmod(0o777)
-    try:
-        yield path, server
-    finally:
-        server.close()
-        path.unlink(missing_ok=True)
-        folder.rmdir()
-
-
-def nobody_connected(server: socket.socket) -> bool:
-    ready, _, _ = select.select([server], [], [], 0)
-    return not ready
-
-
 CONNECT = (
     "import socket\n"
     "try:\n"
@@ -82,29 +59,25 @@ CONNECT = (
 )
 
 
-def test_a_unix_socket_to_a_host_service_is_refused(write: Write, listener: tuple[Path, socket.socket]) -> None:
-    path, server = listener
-    suite = run(stdio(write, CONNECT.format(path=str(path)), ONE))
+def test_a_unix_socket_to_a_host_service_is_refused(write: Write, listener: Listener) -> None:
+    suite = run(stdio(write, CONNECT.format(path=str(listener.path)), ONE))
     assert printed(suite) == "refused PermissionError\n"
-    assert nobody_connected(server)
+    assert listener.connected == []
 
 
 def test_a_unix_socket_to_the_users_own_agent_is_refused(unprivileged: Unprivileged) -> None:
     # Run as a normal user, the user's agents (ssh-agent, the session bus) are sockets that user owns.
-    sock_path = unprivileged.root / "agent.sock"
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(sock_path))
-    server.listen(4)
-    os.chown(sock_path, unprivileged.uid, unprivileged.gid)
-    sock_path.chmod(0o600)
+    server = Listener(unprivileged.root / "agent.sock")
+    os.chown(server.path, unprivileged.uid, unprivileged.gid)
+    server.path.chmod(0o600)
     try:
         unprivileged.write("sol.tests.json", json.dumps({"tests": ONE}))
-        sol = unprivileged.write("sol.py", CONNECT.format(path=str(sock_path)))
+        sol = unprivileged.write("sol.py", CONNECT.format(path=str(server.path)))
         document = orps_json(unprivileged, sol)
-        assert actual_of(document) == "refused PermissionError\n"
-        assert nobody_connected(server)
     finally:
         server.close()
+    assert actual_of(document) == "refused PermissionError\n"
+    assert server.connected == []
 
 
 def test_the_harness_socket_reaches_nothing_else_and_no_datagram_pair_is_made(write: Write, tmp_path: Path) -> None:
