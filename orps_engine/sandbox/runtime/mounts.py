@@ -36,8 +36,6 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWIPC = 0x08000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
@@ -82,13 +80,9 @@ def _pivot_root(new_root: str, put_old: str) -> None:
 def private_namespace() -> str | None:
     """Give the zygote a mount namespace of its own, private all the way down (as root, a mount
     made in a shared one would appear on the host); returns None, or what is not enforced."""
-    why = confine.unshare(CLONE_NEWNS)
+    why = _own_mount_namespace()
     if why is None:
-        try:
-            _mount(None, "/", None, MS_REC | MS_PRIVATE)
-            return None
-        except MountRefused as exc:
-            why = exc.strerror
+        return None
     return f"no mount namespace for the sandbox ({why}): working directories are not limited in size or files"
 
 
@@ -148,13 +142,12 @@ def isolate(job: Job) -> list[str]:
     """Enter an IPC and a mount namespace of this run's own and pivot into a root holding only
     what ``job``'s role may read (see the module docstring); returns what is not enforced."""
     notes = []
-    why = confine.unshare(CLONE_NEWIPC)
+    why = confine.unshare(confine.CLONE_NEWIPC)
     if why is not None:
         notes.append(f"no IPC namespace ({why}): SysV IPC is shared with the host and with other runs")
-    why = confine.unshare(CLONE_NEWNS)
+    why = _own_mount_namespace()
     if why is None:
         try:
-            _mount(None, "/", None, MS_REC | MS_PRIVATE)  # before anything: nothing may propagate out
             notes += _pivot(plan_root(job))
             return notes
         except OSError as exc:
@@ -162,6 +155,19 @@ def isolate(job: Job) -> list[str]:
     notes.append(f"no filesystem view of the run's own ({why}): paths outside its reads can be stat'ed, "
                  "watched and connected to, and the working directory may be changed from outside it")
     return notes
+
+
+def _own_mount_namespace() -> str | None:
+    """A mount namespace of this process's own, private all the way down before anything is
+    mounted in it (as root, a mount made in a shared one would appear on the host); None, or why not."""
+    why = confine.unshare(confine.CLONE_NEWNS)
+    if why is not None:
+        return why
+    try:
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    except MountRefused as exc:
+        return _why(exc)
+    return None
 
 
 def _why(exc: OSError) -> str:
