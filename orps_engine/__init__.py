@@ -5,11 +5,12 @@ No editor code here: the language server and the CLI are thin layers over this A
 server imports nothing else of the engine.
 """
 
+from typing import TYPE_CHECKING
+
 from .config import Settings, resolve_settings
 from .errors import HarnessError, InputError, ModelUnreachable, NoTestsFound, OrpsError
 from .file_run import FileRun, Refinement, TargetEdit
 from .judge import arun_tests, run_tests
-from .model import OpenAIChatModel
 from .problem import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
 from .problem.limits import MEMORY_LIMIT_RULE, TIME_LIMIT_RULE, memory_limit_mb, time_limit_s
 from .problem.target import def_line, function_name, function_target_at, target_line
@@ -84,3 +85,16 @@ __all__ = [
     "tested_functions",
     "time_limit_s",
 ]
+
+
+if TYPE_CHECKING:
+    from .model import OpenAIChatModel
+
+
+def __getattr__(name: str) -> object:
+    """``OpenAIChatModel`` on first use (``model``'s reason: ``openai`` is slow to import)."""
+    if name == "OpenAIChatModel":
+        from .model.client import OpenAIChatModel
+
+        return OpenAIChatModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -43,6 +43,7 @@ from .runtime.protocol import (
     ProgramJob,
     SolutionJob,
 )
+from .sessions import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ class Sandbox:
         self.base = Path(tempfile.mkdtemp(prefix="orps-"))
         os.chmod(self.base, 0o711)
         self.uid, self._uid_lock = _claim_uid()
+        self._sessions = Sessions(self.base, self.uid, self._ids, self._end_session)
         self.lib_dir = self._copy_siblings(solution_dir) if solution_dir and sibling_modules else None
         self.solution_dir = solution_dir if sibling_modules else None
         self._protected = [p for p in (solution_dir, *protected) if p is not None]
@@ -171,6 +173,7 @@ class Sandbox:
                 protocol.read_preloaded(wire.recv(self._sock))
             except (OSError, wire.WireError, protocol.BadMessage) as exc:
                 raise self._gone(exc) from None
+            self._sessions.forget()  # their hosts were forked before: new ones have the modules warm
 
     def close(self) -> None:
         if self._closed:
@@ -207,10 +210,11 @@ class Sandbox:
 
     # -- runs ---------------------------------------------------------------------------------
     def run_program(self, *, source: str, filename: str, stdin: str, limits: Limits) -> RawRun:
-        with self._lock, self._workspace(stdin) as (workdir, infile):
-            access = policy.sidecar_access(self.base_reads, None)
-            job: ProgramJob = {**self._common(workdir, limits, access), "role": "program", "source": source,
-                               "filename": filename, "stdin": infile}
+        access = policy.sidecar_access(self.base_reads, None)
+        with self._lock, self._stdin_file(stdin) as infile:
+            (session,), workdir = self._sessions.get(("program", source, filename, access), 1)
+            job: ProgramJob = {**self._common(session, workdir, limits, access), "role": "program",
+                               "source": source, "filename": filename, "stdin": infile}
             self._send(job)
             return self._results({job["id"]}, limits)[job["id"]]
 
@@ -222,17 +226,20 @@ class Sandbox:
         ``overhead_s``: what the test's own side may spend besides the code under test (pytest
         starting and collecting): more CPU for the checker, more wall time for both (the code
         under test waits on the checker), the same CPU limit for the code."""
-        with self._lock, self._workspace(None) as (workdir, _infile):
+        chk_access = (policy.project_checker_access(self.base_reads, project) if project is not None
+                      else policy.sidecar_checker_access(self.base_reads, self.solution_dir))
+        if project is None and self.solution_dir is not None:  # the tests import its siblings and helpers
+            spec = {**spec, "sys_path": [str(self.solution_dir)]}
+        with self._lock:
+            (sol_session, chk_session), workdir = self._sessions.get(
+                ("function", source, filename, module, project, chk_access), 2)
             rpc_sol, rpc_chk = socket.socketpair()
             ctl_parent, ctl_chk = socket.socketpair()
             try:
-                sol = self._solution_job(workdir, limits, source, filename, module, project, overhead_s)
-                chk_access = (policy.project_checker_access(self.base_reads, project) if project is not None
-                              else policy.sidecar_checker_access(self.base_reads, self.solution_dir))
-                if project is None and self.solution_dir is not None:  # the tests import its siblings and helpers
-                    spec = {**spec, "sys_path": [str(self.solution_dir)]}
-                chk: CheckerJob = {**self._common(workdir, limits, chk_access, extra_wall_s=1.0 + overhead_s,
-                                                  extra_cpu_s=overhead_s), "role": "checker"}
+                sol = self._solution_job(sol_session, workdir, limits, source, filename, module, project, overhead_s)
+                chk: CheckerJob = {**self._common(chk_session, workdir, limits, chk_access,
+                                                  extra_wall_s=1.0 + overhead_s, extra_cpu_s=overhead_s),
+                                   "role": "checker"}
                 self._send(sol, [rpc_sol.fileno()])
                 self._send(chk, [rpc_chk.fileno(), ctl_chk.fileno()])
             finally:
@@ -251,27 +258,28 @@ class Sandbox:
         return FunctionRun(report=report, report_error=report_error, solution=runs[sol["id"]],
                            checker=runs[chk["id"]])
 
-    def _solution_job(self, workdir: str, limits: Limits, source: str, filename: str, module: str,
+    def _solution_job(self, session: int, workdir: str, limits: Limits, source: str, filename: str, module: str,
                       project: ProjectRun | None, overhead_s: float) -> SolutionJob:
         if project is None:
             access = policy.sidecar_access(self.base_reads, self.lib_dir)
-            return {**self._common(workdir, limits, access, extra_wall_s=overhead_s), "role": "solution",
+            return {**self._common(session, workdir, limits, access, extra_wall_s=overhead_s), "role": "solution",
                     "source": source,
                     "filename": filename, "module": module, "package": False,
                     "sys_path": [str(self.lib_dir)] if self.lib_dir else []}
         access = policy.project_solution_access(self.base_reads, project)
-        return {**self._common(workdir, limits, access, extra_wall_s=overhead_s), "role": "solution", "source": source,
+        return {**self._common(session, workdir, limits, access, extra_wall_s=overhead_s), "role": "solution",
+                "source": source,
                 "filename": str(project.filename), "module": project.module, "package": project.package,
                 "sys_path": [str(p) for p in project.sys_path]}
 
     def discover(self, spec: DiscoverSpec, limits: Limits) -> RawRun | DiscoverReport:
         """Collect a project's tests and run them once on the user's code (``runtime.discover``).
         The report, or the run itself when the discover process gave none."""
-        with self._lock, self._workspace(None) as (workdir, _infile):
+        access = policy.discover_access(self.base_reads, Path(spec["root"]))
+        with self._lock, self._sessions.once() as ((session,), workdir):
             ctl_parent, ctl_child = socket.socketpair()
             try:
-                access = policy.discover_access(self.base_reads, Path(spec["root"]))
-                job: DiscoverJob = {**self._common(workdir, limits, access), "role": "discover"}
+                job: DiscoverJob = {**self._common(session, workdir, limits, access), "role": "discover"}
                 self._send(job, [ctl_child.fileno()])
             finally:
                 ctl_child.close()
@@ -295,12 +303,19 @@ class Sandbox:
         except (OSError, wire.WireError):
             return None, None
 
-    def _common(self, workdir: str, limits: Limits, access: Access, extra_wall_s: float = 0.0,
+    def _common(self, session: int, workdir: str, limits: Limits, access: Access, extra_wall_s: float = 0.0,
                 extra_cpu_s: float = 0.0) -> JobCommon:
-        return {"op": "run", "id": next(self._ids), "workdir": workdir, "uid": self.uid,
+        return {"op": "run", "id": next(self._ids), "session": session, "workdir": workdir, "uid": self.uid,
                 "limits": limits.as_job(extra_wall_s, extra_cpu_s), "counted": self.counted.as_job(),
                 "read_paths": list(access.read),
                 "list_paths": list(access.list), "cwd": access.cwd}
+
+    def _end_session(self, session: int) -> None:
+        request: protocol.CloseOp = {"op": "close", "session": session}
+        try:
+            wire.send(self._sock, request)
+        except OSError as exc:
+            raise self._gone(exc) from None
 
     def _send(self, job: Job, fds: list[int] | None = None) -> None:
         try:
@@ -323,8 +338,8 @@ class Sandbox:
         what = "sent a malformed message" if isinstance(exc, protocol.BadMessage) else "went away"
         return HarnessError(f"the sandbox {what}: {exc}; {self._zygote_log()}")
 
-    def _workspace(self, stdin: str | None) -> _Workspace:
-        return _Workspace(self.base, next(self._ids), self.uid, stdin)
+    def _stdin_file(self, stdin: str) -> _StdinFile:
+        return _StdinFile(self.base / f"i{next(self._ids)}", stdin)
 
     def _copy_siblings(self, folder: Path) -> Path | None:
         """Importable copies of what the solution may import from its own tree: the modules beside
@@ -357,28 +372,20 @@ class Sandbox:
         return f"sandbox log: {text[-2000:]}" if text else "the sandbox left no log"
 
 
-class _Workspace:
-    """A fresh working directory for one run (and its stdin file), removed afterwards."""
+class _StdinFile:
+    """A run's stdin, as a file the warden opens for it; removed afterwards."""
 
-    def __init__(self, base: Path, n: int, uid: int | None, stdin: str | None) -> None:
-        self.workdir = base / f"w{n}"
-        self.infile = base / f"i{n}" if stdin is not None else None
-        self.uid, self.stdin = uid, stdin
+    def __init__(self, path: Path, text: str) -> None:
+        self.path, self.text = path, text
 
-    def __enter__(self) -> tuple[str, str | None]:
-        self.workdir.mkdir(mode=0o700)
-        if self.uid is not None:
-            os.chown(self.workdir, self.uid, self.uid)
-        if self.infile is not None:
-            fd = os.open(self.infile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(self.stdin or "")
-        return str(self.workdir), str(self.infile) if self.infile else None
+    def __enter__(self) -> str:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(self.text)
+        return str(self.path)
 
     def __exit__(self, *exc: object) -> None:
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        if self.infile is not None:
-            self.infile.unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)
 
 
 MAX_COPIED_FILES = 500

@@ -109,6 +109,25 @@ class Workdirs:
         self.users[path] = 1
         return None
 
+    def wipe(self, path: str) -> None:
+        """Empty the working directory between two runs (nothing a run leaves is seen by the next).
+        ``shutil.rmtree`` walks by fd, never following a symlink a run planted; the zygote's
+        capabilities override the modes a run set (``chmod 500`` on a folder)."""
+        import shutil
+
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            return
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
     def release(self, path: str) -> None:
         count = self.users.get(path, 0)
         if count > 1:
@@ -139,22 +158,25 @@ class Plan(NamedTuple):
 
 
 def isolate(job: Job) -> list[str]:
-    """Enter an IPC and a mount namespace of this run's own and pivot into a root holding only
-    what ``job``'s role may read (see the module docstring); returns what is not enforced."""
-    notes = []
-    why = confine.unshare(confine.CLONE_NEWIPC)
-    if why is not None:
-        notes.append(f"no IPC namespace ({why}): SysV IPC is shared with the host and with other runs")
+    """Enter a mount namespace of the session's own and pivot into a root holding only what
+    ``job``'s role may read (see the module docstring); returns what is not enforced."""
     why = _own_mount_namespace()
     if why is None:
         try:
-            notes += _pivot(plan_root(job))
-            return notes
+            return _pivot(plan_root(job))
         except OSError as exc:
             why = _why(exc)
-    notes.append(f"no filesystem view of the run's own ({why}): paths outside its reads can be stat'ed, "
-                 "watched and connected to, and the working directory may be changed from outside it")
-    return notes
+    return [f"no filesystem view of the run's own ({why}): paths outside its reads can be stat'ed, "
+            "watched and connected to, and the working directory may be changed from outside it"]
+
+
+def isolate_ipc() -> list[str]:
+    """Enter an IPC namespace of this run's own (a run of a session's, so that no SysV segment
+    outlives it into the next); returns what is not enforced."""
+    why = confine.unshare(confine.CLONE_NEWIPC)
+    if why is not None:
+        return [f"no IPC namespace ({why}): SysV IPC is shared with the host and with other runs"]
+    return []
 
 
 def _own_mount_namespace() -> str | None:

@@ -1,10 +1,12 @@
-"""The sandboxed process: confine itself, then run one role and exit.
+"""The sandboxed processes: a session's host, confined once, and the runs it forks, each of which
+confines itself further, runs one role and exits.
 
 Roles: ``program`` runs a whole file on stdin/stdout; ``solution`` loads a module and answers
 the checker's requests; ``checker`` runs one test against the solution (see ``checker``).
 Confinement happens before any untrusted byte is compiled, and a failure there is reported as
-a setup error (the harness's fault), never as the solution's. What it tells the warden (its setup
-report, the reaper's status, a program's crash) are ``protocol`` messages on the fds named there.
+a setup error (the harness's fault), never as the solution's. What they tell the warden (the
+host's readiness and status, a run's setup report, a program's crash) are ``protocol`` messages
+on the fds named there.
 """
 
 from __future__ import annotations
@@ -21,17 +23,20 @@ import types
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from . import confine, imports, mounts, rpc, seccomp
+from . import confine, imports, mounts, protocol, rpc, seccomp, wire
 from .protocol import (
     CRASH_FD,
     GO_FD,
+    HOST_FD,
     RPC_FD,
     SETUP_FD,
     STATUS_FD,
     CrashInfo,
+    HostFork,
+    HostReady,
+    HostStatus,
     Job,
     ProgramJob,
-    ReaperStatus,
     SetupReport,
     SolutionJob,
 )
@@ -40,31 +45,107 @@ SETUP_FAILED = 111
 ROLE_FAILED = 112
 
 
-def enter(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
-    """Become the sandbox: confine this process, then fork the run.
+def host(job: Job, uid: int | None) -> NoReturn:
+    """Become a session's host: its root (``mounts``) and working directory, made once, then fork
+    a run per ``HostFork`` that comes on ``HOST_FD``, each confining itself before any untrusted
+    byte is compiled.
 
-    This process stays behind as the PID namespace's init (a *reaper*): init is immune to
-    signals it has no handler for, which would change how a run behaves (SIGXFSZ, SIGTERM
-    to itself, abort), so the run is its child. When the run ends, the reaper kills and reaps
-    whatever the run left, so their CPU time is counted too, and reports the run's status.
-    ``fd_map`` maps target fd numbers to inherited fds.
+    The host runs no untrusted code, so what it reports of a run (its wait status and usage) is
+    the warden's to trust. It is the PID namespace's init: init is immune to signals it has no
+    handler for (a run can neither kill it nor would a run behave as it does under ``python``
+    if it were init itself, so the run is its child), and when a run ends the host kills and
+    reaps whatever the run left, so their CPU time is counted too. It is not dumpable, so a run
+    cannot read its memory through /proc.
     """
+    ready: HostReady
     try:
         os.setsid()
         confine.die_with_parent(signal.SIGKILL)
-        _arrange_fds(fd_map)
-        isolated = mounts.isolate(job)  # before anything resolves a path: the run's own root
-        _prepare(job)
-        os.read(GO_FD, 1)  # the warden's counter is on this process: the run forked now inherits it
-        run_pid = os.fork()
+        _arrange_fds({HOST_FD: HOST_FD})
+        notes = mounts.isolate(job)  # before anything resolves a path: the session's own root
+        _enter_workdir(job)
+        confine.prctl(confine.PR_SET_DUMPABLE, 0)
+        ready = {"op": "host", "error": None, "notes": notes}
     except BaseException as exc:  # anything here is our failure, reported as such
-        _setup_failed(exc)
-    if run_pid:
-        _reap(run_pid, uid)
+        ready = {"op": "host", "error": f"{type(exc).__name__}: {exc}", "notes": []}
+    sock = socket.socket(fileno=HOST_FD)
+    wire.send(sock, ready)
+    if ready["error"] is not None:
+        os._exit(SETUP_FAILED)
+    while True:
+        try:
+            message, fds = wire.recv_with_fds(sock)
+            request = protocol.read_host_fork(message)
+        except (OSError, wire.WireError, protocol.BadMessage):
+            os._exit(0)  # the warden is gone, or ends the session
+        _fork_run(sock, request, fds, uid)
+
+
+def _fork_run(sock: socket.socket, request: HostFork, fds: list[int], uid: int | None) -> None:
+    fd_map = dict(zip(request["fds"], fds))
+    status_fd = fd_map.pop(STATUS_FD)
+    pid = os.fork()
+    if pid == 0:
+        _run(request["job"], fd_map, uid)
+    for fd in fd_map.values():
+        os.close(fd)
+    pidfd = os.pidfd_open(pid)
     try:
+        wire.send(sock, {"op": "forked"}, [pidfd])
+    except OSError:
+        pass  # the warden is gone: this process dies with it
+    finally:
+        os.close(pidfd)
+    status = _reap(pid)
+    try:
+        _write_json(status_fd, status)
+    except OSError:
+        pass
+    os.close(status_fd)
+
+
+def _reap(run_pid: int) -> HostStatus:
+    """Wait for the run, then kill and reap what it left: its status, and everyone's usage."""
+    cpu_s, maxrss_kb, status = 0.0, 0, None
+    while status is None:
+        try:
+            pid, wait_status, usage = os.wait4(-1, 0)
+        except ChildProcessError:
+            break
+        cpu_s += usage.ru_utime + usage.ru_stime
+        maxrss_kb = max(maxrss_kb, usage.ru_maxrss)
+        if pid == run_pid:
+            status = wait_status
+    try:
+        if os.getpid() == 1:  # the namespace's init: -1 means everything else in the namespace
+            os.kill(-1, signal.SIGKILL)
+        else:  # no PID namespace: the run's process group (it made its own)
+            os.killpg(run_pid, signal.SIGKILL)
+    except OSError:
+        pass
+    while True:
+        try:
+            _pid, _status, usage = os.wait4(-1, 0)
+        except ChildProcessError:
+            break
+        cpu_s += usage.ru_utime + usage.ru_stime
+        maxrss_kb = max(maxrss_kb, usage.ru_maxrss)
+    return {"wait_status": status if status is not None else signal.SIGKILL, "cpu_s": round(cpu_s, 6),
+            "maxrss_kb": maxrss_kb}
+
+
+def _run(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
+    """The run, forked from the host: its own fds, limits, SysV IPC and confinement, then its role."""
+    try:
+        os.setsid()
         confine.die_with_parent(signal.SIGKILL)
-        os.close(STATUS_FD)
-        notes = isolated + _confine(job, uid)
+        # Dumpable until it confines itself, so that a warden without privileges (a normal user's)
+        # may open its counter on it; the host is not (its memory is not the run's to read).
+        confine.prctl(confine.PR_SET_DUMPABLE, 1)
+        _arrange_fds(fd_map)  # the host's socket and status pipe are closed here
+        os.read(GO_FD, 1)  # the warden's counter is on this process now
+        confine.set_limits(job["limits"])
+        notes = mounts.isolate_ipc() + _confine(job, uid)
     except BaseException as exc:
         _setup_failed(exc)
     # What the setup itself cost, measured before any untrusted code runs: the warden
@@ -78,7 +159,7 @@ def enter(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
     try:
         code = _run_role(job)
     except BaseException:  # a role's own failure (the roles catch the code they run): never return
-        import traceback  # into the warden's frames, whose process this one was forked from
+        import traceback  # into the host's frames, whose process this one was forked from
 
         traceback.print_exc()
         code = ROLE_FAILED
@@ -98,38 +179,6 @@ def _run_role(job: Job) -> int:
     from . import checker
 
     return checker.main(job)
-
-
-def _reap(run_pid: int, uid: int | None) -> NoReturn:
-    for fd in _open_fds():
-        if fd != STATUS_FD:
-            _close(fd)
-    confine.drop_privileges(uid, keep_read_search=False)
-    confine.prctl(confine.PR_SET_DUMPABLE, 0)
-    status = None
-    while status is None:
-        try:
-            pid, wait_status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            break
-        if pid == run_pid:
-            status = wait_status
-    if os.getpid() == 1:  # the namespace's init: -1 means everything else in the namespace
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-    while True:
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            break
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    report: ReaperStatus = {"wait_status": status, "cpu_s": round(usage.ru_utime + usage.ru_stime, 6)}
-    try:
-        _write_json(STATUS_FD, report)
-    finally:
-        os._exit(0)
 
 
 def _close(fd: int) -> None:
@@ -174,13 +223,12 @@ def _open_fds() -> list[int]:
     return [int(name) for name in os.listdir("/proc/self/fd") if name.isdigit()]
 
 
-def _prepare(job: Job) -> None:
-    """What the reaper and the run share: working directory, environment, rlimits."""
+def _enter_workdir(job: Job) -> None:
+    """What the host and its runs share: the working directory, and the environment that names it."""
     workdir = job["workdir"]
     os.chdir(workdir)
     os.environ.update({"HOME": workdir, "TMPDIR": workdir})
     tempfile.tempdir = workdir
-    confine.set_limits(job["limits"])
 
 
 def _confine(job: Job, uid: int | None) -> list[str]:

@@ -1,7 +1,9 @@
 """The sandbox's protocol: every message that crosses a process boundary, and every file descriptor.
 
-The processes that talk: the parent (``executor``), the zygote, a warden per run, the payload it
-forks (a reaper and the run), and for a function test a checker and a solution joined by RPC.
+The processes that talk: the parent (``executor``), the zygote, a warden per *session* (the runs
+of one role on one candidate), the host it forks (confined once: the session's namespaces and
+root, and the init of its PID namespace) and a run per job forked from the host, and for a
+function test a checker and a solution joined by RPC.
 Each channel carries JSON (framed by ``wire`` on sockets, one message per pipe otherwise), and
 each message here is a ``TypedDict`` whose discriminator is a ``Literal``, so the type checker sees
 every producer and every reader of a message. ``PROTOCOL_VERSION`` is exchanged, and checked, in
@@ -25,8 +27,9 @@ if TYPE_CHECKING:  # typing has it from 3.11 on; the annotations that use it are
 
 # 1 was the untyped protocol this module replaced; 3 added projects and discovery; 4 the hardened
 # sandbox: a seccomp filter (``JobLimits.subprocesses``), a filesystem of each run's own (disk limits),
-# setup notes, the counter armed before the run forks (``JobCommon.counted``), callbacks' CPU
-PROTOCOL_VERSION = 4
+# setup notes, the counter armed before the run forks (``JobCommon.counted``), callbacks' CPU; 5 sessions:
+# one warden and host per ``JobCommon.session``, a run forked from the host per job (``HostStatus``)
+PROTOCOL_VERSION = 5
 
 # -- file descriptors -----------------------------------------------------------------------------
 # Each number means one thing in every sandboxed process, whatever its role. The zygote's own
@@ -34,16 +37,17 @@ PROTOCOL_VERSION = 4
 STDIN_FD, STDOUT_FD, STDERR_FD = 0, 1, 2
 RPC_FD = 3  # solution and checker: the socket between them (``RpcRequest`` / ``RpcReply``)
 CONTROL_FD = 4  # checker: the socket to the parent (``CheckerSpec`` in, ``CheckerReport`` out)
-SETUP_FD = 5  # payload -> warden: one ``SetupReport``, then closed
-# warden -> payload: one byte once the counter is on the payload (it forks the run then, so the
-# counter is inherited by the run), one more once the warden watches (the run starts then)
+SETUP_FD = 5  # run -> warden: one ``SetupReport``, then closed
+# warden -> run: one byte once the counter is on the run (opened while the run is still dumpable,
+# before it confines itself), one more once the warden watches (the run starts then)
 GO_FD = 6
-STATUS_FD = 7  # reaper -> warden: one ``ReaperStatus`` when the run has ended
+STATUS_FD = 7  # host -> warden: one ``HostStatus`` when the run has ended (the run itself never holds it)
 CRASH_FD = 8  # program: one ``CrashInfo`` if the file raised
+HOST_FD = 9  # warden <-> host: ``HostFork`` with the run's fds in, ``HostForked`` with its pidfd out
 
 Role = Literal["program", "solution", "checker", "discover"]
 # The sockets the parent sends along with a job (SCM_RIGHTS, in this order), by role; the warden
-# makes the pipes (stdio, setup, go, status and, for a program, crash) itself.
+# makes the pipes (stdio, setup, go, status and, for a program, crash) itself, per run.
 PASSED_FDS: dict[Role, tuple[int, ...]] = {"program": (), "solution": (RPC_FD,), "checker": (RPC_FD, CONTROL_FD),
                                            "discover": (CONTROL_FD,)}
 
@@ -117,6 +121,13 @@ class ShutdownOp(TypedDict):
     op: Literal["shutdown"]
 
 
+class CloseOp(TypedDict):
+    """Parent -> zygote: end a session (its warden, host and working directory), between runs."""
+
+    op: Literal["close"]
+    session: int
+
+
 class JobLimits(TypedDict):
     """A run's limits, as the payload applies them (rlimits) and the warden enforces them."""
 
@@ -144,11 +155,18 @@ class CountedEvent(TypedDict):
 
 
 class JobCommon(TypedDict):
-    """What every run job holds, whatever its role."""
+    """What every run job holds, whatever its role.
+
+    Runs with the same ``session`` are forked from one host, set up by the session's first job:
+    its role, ``workdir``, ``uid`` and reads (the mounts) must be the same in every job of the
+    session; the rest (limits, the source, stdin) is each job's own."""
 
     op: Literal["run"]
     id: int
-    workdir: str  # the run's own directory (its cwd, HOME and TMPDIR; the one place it may write)
+    session: int
+    # the run's own directory (its cwd, HOME and TMPDIR; the one place it may write), emptied
+    # between the runs that use it
+    workdir: str
     uid: int | None  # the uid it runs as, or None to keep the caller's
     limits: JobLimits
     counted: CountedEvent
@@ -195,7 +213,7 @@ class DiscoverJob(JobCommon):
 
 
 Job = ProgramJob | SolutionJob | CheckerJob | DiscoverJob
-Request = PreloadOp | ShutdownOp | Job  # parent -> zygote, after the hello
+Request = PreloadOp | ShutdownOp | CloseOp | Job  # parent -> zygote, after the hello
 
 
 class CrashInfo(TypedDict):
@@ -216,8 +234,8 @@ class RunResult(TypedDict):
     timed_out: bool
     output_exceeded: bool
     wall_ms: float
-    cpu_ms: float  # the run's own: the sandbox's setup and the reaper subtracted
-    peak_kb: int  # max RSS over the payload's RSS when setup ended
+    cpu_ms: float  # the run's own (and its leftover processes'): its setup subtracted
+    peak_kb: int  # max RSS over the run's RSS when its setup ended
     instructions: int | None  # None where no hardware counter is available
     stdout: str
     stderr: str
@@ -237,9 +255,31 @@ class RunFailed(TypedDict):
 FromZygote = Ready | Refused | Preloaded | RunResult | RunFailed
 
 
-# -- payload -> warden (pipes) --------------------------------------------------------------------
+# -- warden <-> host (``HOST_FD``), host and run -> warden (pipes) ---------------------------------
+class HostReady(TypedDict):
+    """Host -> warden, once: the session's root is made (what it could not enforce), or why not."""
+
+    op: Literal["host"]
+    error: str | None
+    notes: list[str]
+
+
+class HostFork(TypedDict):
+    """Warden -> host, with the run's fds (SCM_RIGHTS, in the order of ``fds``): fork a run of ``job``."""
+
+    op: Literal["fork"]
+    job: Job
+    fds: list[int]  # the numbers each received fd gets in the run (``STATUS_FD``: the host keeps it)
+
+
+class HostForked(TypedDict):
+    """Host -> warden, with the run's pidfd: the run is forked (it waits for ``GO_FD``)."""
+
+    op: Literal["forked"]
+
+
 class SetupDone(TypedDict):
-    """On ``SETUP_FD``: the payload is confined; what that cost, so the warden can subtract it."""
+    """On ``SETUP_FD``: the run is confined; what that cost, so the warden can subtract it."""
 
     setup: Literal["done"]
     cpu_s: float
@@ -257,11 +297,13 @@ class SetupFailed(TypedDict):
 SetupReport = SetupDone | SetupFailed
 
 
-class ReaperStatus(TypedDict):
-    """On ``STATUS_FD``: the run's wait status (None if it was never reaped) and the reaper's CPU."""
+class HostStatus(TypedDict):
+    """On ``STATUS_FD``: the run's wait status and usage (``wait4``), with its leftover processes'
+    CPU (killed and reaped by the host) added and their peak RSS in the max."""
 
-    wait_status: int | None
+    wait_status: int
     cpu_s: float
+    maxrss_kb: int
 
 
 # -- parent <-> discover (``CONTROL_FD``) ---------------------------------------------------------
@@ -499,7 +541,7 @@ def read_preloaded(message: object) -> Preloaded:
 def read_request(message: object) -> Request:
     """A message from the parent after the hello (trusted: only its kind is checked)."""
     msg = _object(message, "request")
-    if msg.get("op") not in ("preload", "shutdown", "run"):
+    if msg.get("op") not in ("preload", "shutdown", "close", "run"):
         raise BadMessage(f"unknown request {str(msg.get('op'))[:40]!r}")
     if msg.get("op") == "run" and msg.get("role") not in PASSED_FDS:
         raise BadMessage(f"unknown role {str(msg.get('role'))[:40]!r}")
@@ -551,11 +593,33 @@ def read_setup(message: object) -> SetupReport:
     return cast(SetupDone, msg)
 
 
-def read_status(message: object) -> ReaperStatus:
-    msg = _object(message, "reaper status")
-    _int(msg, "wait_status", optional=True)
+def read_status(message: object) -> HostStatus:
+    msg = _object(message, "host status")
+    _int(msg, "wait_status")
     _number(msg, "cpu_s")
-    return cast(ReaperStatus, msg)
+    _int(msg, "maxrss_kb")
+    return cast(HostStatus, msg)
+
+
+def read_host_ready(message: object) -> HostReady:
+    msg = _object(message, "host ready message", op="host")
+    _str(msg, "error", optional=True)
+    _str_list(msg, "notes")
+    return cast(HostReady, msg)
+
+
+def read_host_fork(message: object) -> HostFork:
+    """From the warden (trusted: the outline only)."""
+    msg = _object(message, "fork request", op="fork")
+    job = _object(msg.get("job"), "job", op="run")
+    _check(job.get("role") in PASSED_FDS, "role", "a role")
+    fds = msg.get("fds")
+    _check(type(fds) is list and all(type(fd) is int for fd in fds), "fds", "a list of fd numbers")
+    return cast(HostFork, msg)
+
+
+def read_host_forked(message: object) -> HostForked:
+    return cast(HostForked, _object(message, "forked message", op="forked"))
 
 
 def read_spec(message: object) -> CheckerSpec:

@@ -1,14 +1,16 @@
 """The zygote and its wardens: start sandboxed runs quickly, watch them, measure them.
 
 The zygote is a fresh interpreter (single-threaded, so forking it is safe) that imports the
-libraries a solution will need once, then forks a *warden* per run. The warden enters a new PID
-namespace and forks the payload as that namespace's init, so when the payload ends the kernel
-kills everything it left behind. The warden owns the deadline and the kill, reads the output
-against its limit and takes the measurements from ``wait4`` and the hardware counter: all of it
-trusted code the solution cannot reach. The counter is opened on the payload before the payload
-forks the run (a counter follows only the children forked after it was opened), held off while
-the run confines itself, and started as the run starts: it counts the run and everything the
-run forks, not the sandbox's setup.
+libraries a solution will need once, then forks a *warden* per session: the runs of one role on
+one candidate (a test each). The warden enters a new PID namespace and forks the session's
+*host* as that namespace's init; the host makes the session's root once (``mounts``) and forks a
+run per job, which confines itself (rlimits, IPC namespace, Landlock, uid, seccomp) and runs, so
+a test costs a fork from a warm, confined process instead of two forks and a root of its own.
+When a run ends the host kills everything it left behind. The warden owns each run's deadline
+and kill (by pidfd), reads its output against its limit and takes its measurements: the host's
+``wait4`` of it and the hardware counter, opened on the run as it is forked, held off while it
+confines itself, and started as the run starts: it counts the run and everything it forks, not
+the sandbox's setup. The zygote empties the working directory between runs.
 
 The zygote never receives a test's expected values (the checker gets its test straight from the
 parent), so nothing a payload could find in its inherited memory gives the answers away.
@@ -22,18 +24,18 @@ import gc
 import importlib
 import json
 import os
-import resource
 import select
 import signal
 import socket
 import sys
 import time
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from . import confine, mounts, payload, protocol, wire
 from .protocol import (
     CRASH_FD,
     GO_FD,
+    HOST_FD,
     PASSED_FDS,
     SETUP_FD,
     STATUS_FD,
@@ -41,10 +43,12 @@ from .protocol import (
     STDIN_FD,
     STDOUT_FD,
     CrashInfo,
+    HostFork,
+    HostStatus,
     Job,
-    ReaperStatus,
     RunFailed,
     RunResult,
+    SetupDone,
     SetupReport,
 )
 
@@ -132,22 +136,31 @@ def _installed(name: str) -> bool:
     return bool(origin and site and os.path.realpath(origin).startswith(tuple(os.path.realpath(p) for p in site)))
 
 
+class _Session(NamedTuple):
+    warden: int
+    sock: socket.socket
+    workdir: str
+    running: set[int]  # job ids sent and not yet answered
+
+
 class Zygote:
     def __init__(self, ctl: socket.socket, workdirs: mounts.Workdirs) -> None:
         self.ctl = ctl
         self.workdirs = workdirs
-        self.wardens: dict[int, tuple[Job, int, bytearray]] = {}  # result fd -> (job, pid, data)
+        self.sessions: dict[int, _Session] = {}
+        self.by_fd: dict[int, int] = {}  # a session socket's fd -> its session id
+        self.busy: dict[str, int] = {}  # working directory -> runs in it not yet answered
 
     def loop(self) -> None:
         while True:
-            readable, _, _ = select.select([self.ctl.fileno(), *self.wardens], [], [])
+            readable, _, _ = select.select([self.ctl.fileno(), *self.by_fd], [], [])
             for ready in readable:
                 if ready == self.ctl.fileno():
                     if not self._accept():
                         self._shutdown()
                         return
-                else:
-                    self._collect(ready)
+                elif ready in self.by_fd:
+                    self._collect(self.by_fd[ready])
 
     def _accept(self) -> bool:
         """Serve one request of the parent's; False when it is time to stop."""
@@ -161,175 +174,265 @@ class Zygote:
         if request["op"] == "preload":  # between runs only: the parent holds its lock
             _preload(request["modules"])
             wire.send(self.ctl, {"op": "preloaded"})
-            return True
-        self._start(request, fds)
+        elif request["op"] == "close":
+            self._close(request["session"])
+        else:
+            self._run(request, fds)
         return True
 
-    def _start(self, job: Job, fds: list[int]) -> None:
-        note = self.workdirs.acquire(job)  # here, in the zygote's namespace: the runs of a test share it
-        result_r, result_w = os.pipe()
+    def _run(self, job: Job, fds: list[int]) -> None:
+        session = self.sessions.get(job["session"]) or self._open(job, fds)
+        try:
+            wire.send(session.sock, job, fds)
+        except OSError:
+            wire.send(self.ctl, protocol.run_failed(job["id"], "the session's warden went away"))
+            return
+        finally:
+            for fd in fds:
+                os.close(fd)
+        session.running.add(job["id"])
+        self.busy[session.workdir] = self.busy.get(session.workdir, 0) + 1
+
+    def _open(self, job: Job, fds: list[int]) -> _Session:
+        """A warden for the session ``job`` opens, with its host set up from ``job``. The working
+        directory is mounted here, in the zygote's namespace: the sessions of a test's checker
+        and solution share it."""
+        note = self.workdirs.acquire(job)
+        ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:
-            os.close(result_r)
+            ours.close()
             self.ctl.close()
-            for fd in self.wardens:
-                os.close(fd)
-            _write_all(result_w, json.dumps(_warden_result(job, fds, [note] if note else [])).encode())
-            os._exit(0)
-        os.close(result_w)
-        for fd in fds:
-            os.close(fd)
-        self.wardens[result_r] = (job, pid, bytearray())
+            for other in self.sessions.values():
+                other.sock.close()
+            for fd in fds:  # the job's sockets come to the warden again, with the job: a copy kept
+                os.close(fd)  # here would keep the peer from ever seeing this end close
+            try:
+                SessionWarden(job, theirs, [note] if note else []).serve()
+            finally:
+                os._exit(0)
+        theirs.close()
+        session = _Session(warden=pid, sock=ours, workdir=job["workdir"], running=set())
+        self.sessions[job["session"]] = session
+        self.by_fd[ours.fileno()] = job["session"]
+        return session
 
-    def _collect(self, fd: int) -> None:
-        job, pid, data = self.wardens[fd]
-        chunk = os.read(fd, READ_CHUNK)
-        if chunk:
-            data.extend(chunk)
-            return
-        os.close(fd)
-        del self.wardens[fd]
-        os.waitpid(pid, 0)
-        self.workdirs.release(job["workdir"])
-        result: RunResult | RunFailed
+    def _collect(self, session_id: int) -> None:
+        """One result from a session's warden, to the parent; a warden gone fails its runs."""
+        session = self.sessions[session_id]
         try:
-            result = protocol.read_result(json.loads(data))
-        except ValueError:
-            result = protocol.run_failed(job["id"], "the warden died without a result")
+            result = protocol.read_result(wire.recv(session.sock))
+        except (OSError, wire.WireError, protocol.BadMessage) as exc:
+            for job_id in sorted(session.running):
+                self._answered(session, job_id)
+                wire.send(self.ctl, protocol.run_failed(job_id, f"the session's warden died without a result ({exc})"))
+            self._close(session_id)
+            return
+        self._answered(session, result["id"])
         wire.send(self.ctl, result)
 
+    def _answered(self, session: _Session, job_id: int) -> None:
+        if job_id not in session.running:
+            return
+        session.running.discard(job_id)
+        self.busy[session.workdir] -= 1
+        if not self.busy[session.workdir]:
+            del self.busy[session.workdir]
+            self.workdirs.wipe(session.workdir)  # before the parent hears of it, and sends the next run
+
+    def _close(self, session_id: int) -> None:
+        session = self.sessions.pop(session_id, None)
+        if session is None:
+            return
+        del self.by_fd[session.sock.fileno()]
+        for job_id in sorted(session.running):
+            self._answered(session, job_id)
+        _kill(session.warden)  # its host dies with it, and the host's runs with the host
+        os.waitpid(session.warden, 0)
+        session.sock.close()
+        self.workdirs.release(session.workdir)
+
     def _shutdown(self) -> None:
-        for _fd, (_job, pid, _data) in self.wardens.items():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        for session in self.sessions.values():
+            _kill(session.warden)
 
 
-def _warden_result(job: Job, fds: list[int], notes: list[str]) -> RunResult | RunFailed:
+def _kill(pid: int) -> None:
     try:
-        return Warden(job, fds, notes).run()
-    except BaseException as exc:  # the warden's own failure: a harness error
-        return protocol.run_failed(job["id"], f"warden failed: {type(exc).__name__}: {exc}")
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 class _Watched(NamedTuple):
     """What the warden saw of a run, before its measurements are corrected. (A NamedTuple, not a
     dataclass: importing dataclasses would add milliseconds to every zygote's start.)"""
 
-    wait_status: int
-    usage: resource.struct_rusage
     wall_ms: float
     timed_out: bool
     output_exceeded: bool
     stdout: str
     stderr: str
     crash: CrashInfo | None
-    reaper: ReaperStatus | None
+    status: HostStatus | None
 
 
 _PIPES = ("out", "err", "crash", "setup", "go", "status")
 
 
-class Warden:
-    """Runs one payload to its end and measures it."""
+class SessionWarden:
+    """Serves one session: forks its host (into a PID namespace of the session's own), then for
+    each job the zygote forwards has the host fork a run, and watches and measures that run."""
 
-    def __init__(self, job: Job, fds: list[int], notes: list[str]) -> None:
-        self.job = job
-        self.fds = fds
-        self.limits = job["limits"]
+    def __init__(self, first: Job, sock: socket.socket, notes: list[str]) -> None:
+        self.first = first
+        self.sock = sock
         self.notes = notes
+        self.by_group = False
+        self.host_sock: socket.socket | None = None
+        self.host_pid = 0
 
-    def run(self) -> RunResult | RunFailed:
+    def serve(self) -> None:
         confine.die_with_parent(signal.SIGKILL)
         in_namespace = confine.unshare(confine.CLONE_NEWPID)
         if in_namespace is not None:
             self.notes.append(f"no PID namespace ({in_namespace}): leftover processes are killed by group")
-        by_group = in_namespace is None
-        passed = PASSED_FDS[self.job["role"]]
-        if len(self.fds) != len(passed):
-            for fd in self.fds:
+        self.by_group = in_namespace is not None
+        error = self._start_host()
+        while True:
+            try:
+                message, fds = wire.recv_with_fds(self.sock)
+            except (OSError, wire.WireError):
+                break  # the zygote ends the session
+            job = cast(Job, message)
+            result: RunResult | RunFailed
+            if error is not None:
+                for fd in fds:
+                    os.close(fd)
+                result = self._failed(job, f"sandbox setup failed: {error}")
+            else:
+                try:
+                    result = self._run(job, fds)
+                except BaseException as exc:  # the warden's own failure: a harness error
+                    result = self._failed(job, f"warden failed: {type(exc).__name__}: {exc}")
+            wire.send(self.sock, result)
+        _kill(self.host_pid)
+
+    def _start_host(self) -> str | None:
+        """Fork the host and wait for its root to be made; None, or why it could not be."""
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            self.sock.close()
+            ours.close()
+            if theirs.fileno() != HOST_FD:
+                os.dup2(theirs.fileno(), HOST_FD)
+            payload.host(self.first, self.first["uid"])
+        theirs.close()
+        self.host_pid, self.host_sock = pid, ours
+        ours.settimeout(SETUP_TIMEOUT_S)
+        try:
+            ready = protocol.read_host_ready(wire.recv(ours))
+        except (OSError, wire.WireError, protocol.BadMessage) as exc:
+            return f"the session's host did not start ({exc})"
+        if ready["error"] is not None:
+            return ready["error"]
+        self.notes.extend(ready["notes"])
+        return None
+
+    def _run(self, job: Job, fds: list[int]) -> RunResult | RunFailed:
+        """Run ``job``; ``fds`` (its sockets) are closed here once the host has its copies, so
+        that only the run holds them (its peer sees them close when the run ends)."""
+        passed = PASSED_FDS[job["role"]]
+        if len(fds) != len(passed):
+            for fd in fds:
                 os.close(fd)
-            return self._failed(f"a {self.job['role']} run needs {len(passed)} sockets, it came with {len(self.fds)}")
+            return self._failed(job, f"a {job['role']} run needs {len(passed)} sockets, it came with {len(fds)}")
         pipes = {name: os.pipe() for name in _PIPES}
-        pid = self._fork_payload(pipes, passed)
-        counter = self._arm_counter(pid, pipes["go"][1])
+        try:
+            pidfd = self._fork(job, pipes, dict(zip(passed, fds)))
+        except BaseException:  # ``_fork`` has closed the run's ends: these are the warden's
+            for name in _PIPES:
+                _close(pipes[name][1] if name == "go" else pipes[name][0])
+            raise
+        with _Closing(pidfd):
+            return self._watch_run(job, pidfd, pipes)
+
+    def _fork(self, job: Job, pipes: dict[str, tuple[int, int]], passed: dict[int, int]) -> int:
+        """Have the host fork the run with its fds in place; the warden keeps the other ends.
+        Returns the run's pidfd."""
+        assert self.host_sock is not None
+        path = job["stdin"] if job["role"] == "program" else None
+        stdin = os.open(path or os.devnull, os.O_RDONLY)
+        fd_map = {STDIN_FD: stdin, STDOUT_FD: pipes["out"][1], STDERR_FD: pipes["err"][1], SETUP_FD: pipes["setup"][1],
+                  GO_FD: pipes["go"][0], STATUS_FD: pipes["status"][1]}
+        if job["role"] == "program":
+            fd_map[CRASH_FD] = pipes["crash"][1]
+        fd_map.update(passed)
+        request: HostFork = {"op": "fork", "job": job, "fds": list(fd_map)}
+        try:
+            wire.send(self.host_sock, request, list(fd_map.values()))
+        finally:
+            for fd in [stdin, pipes["go"][0], *passed.values()] + [pipes[n][1] for n in _PIPES if n != "go"]:
+                os.close(fd)
+        self.host_sock.settimeout(SETUP_TIMEOUT_S)
+        message, pidfds = wire.recv_with_fds(self.host_sock)
+        protocol.read_host_forked(message)
+        if len(pidfds) != 1:
+            for fd in pidfds:
+                os.close(fd)
+            raise protocol.BadMessage("the host sent no pidfd for the run")
+        return pidfds[0]
+
+    def _watch_run(self, job: Job, pidfd: int, pipes: dict[str, tuple[int, int]]) -> RunResult | RunFailed:
+        pid = _pid_of(pidfd)
+        counted = job["counted"]
+        counter = confine.open_counter(pid, counted["type"], counted["config"], disabled=True) if pid else None
+        _signal(pipes["go"][1])  # armed: the run may confine itself
         setup = self._read_setup(pipes["setup"][0])
         if setup["setup"] == "failed":
-            self._kill(pid, by_group)
-            os.wait4(pid, 0)
+            self._kill_run(pidfd, pid)
             _close_counter(counter)
-            return self._failed(f"sandbox setup failed: {setup['error']}")
-        self.notes.extend(setup["notes"])
+            self._watch(job, pidfd, pid, time.monotonic(), pipes)  # the host reaps it: wait for that
+            return self._failed(job, f"sandbox setup failed: {setup['error']}")
         if counter is not None and not confine.enable_counter(counter):
             _close_counter(counter)
             counter = None
         started = time.monotonic()
         _signal(pipes["go"][1])
         os.close(pipes["go"][1])
-        watched = self._watch(pid, started, pipes, by_group)
-        instructions = confine.read_counter(counter) if counter is not None else None
-        return self._result(watched, setup["cpu_s"] * 1000, setup["maxrss_kb"], instructions)
+        watched = self._watch(job, pidfd, pid, started, pipes)
+        instructions = confine.read_counter(counter) if counter is not None else None  # and closes it
+        if watched.status is None:
+            return self._failed(job, "the session's host reported no status for the run", setup["notes"])
+        return self._result(job, watched, watched.status, setup, instructions)
 
-    def _arm_counter(self, pid: int, go_fd: int) -> int | None:
-        """The job's counter on the payload, held off, before the payload forks the run (which then
-        inherits it); the payload waits for this byte to fork. None where there is no such counter."""
-        counted = self.job["counted"]
-        counter = confine.open_counter(pid, counted["type"], counted["config"], disabled=True)
-        _signal(go_fd)
-        return counter
-
-    def _fork_payload(self, pipes: dict[str, tuple[int, int]], passed: tuple[int, ...]) -> int:
-        """Start the payload with its fds in place; the warden keeps the other ends."""
-        path = self.job["stdin"] if self.job["role"] == "program" else None
-        stdin = os.open(path or os.devnull, os.O_RDONLY)
-        fd_map = {STDIN_FD: stdin, STDOUT_FD: pipes["out"][1], STDERR_FD: pipes["err"][1], SETUP_FD: pipes["setup"][1],
-                  GO_FD: pipes["go"][0], STATUS_FD: pipes["status"][1]}
-        if self.job["role"] == "program":
-            fd_map[CRASH_FD] = pipes["crash"][1]
-        fd_map.update(zip(passed, self.fds))
-        pid = os.fork()
-        if pid == 0:
-            payload.enter(self.job, fd_map, self.job["uid"])
-        for fd in [stdin, *self.fds, pipes["go"][0]] + [pipes[n][1] for n in _PIPES if n != "go"]:
-            os.close(fd)
-        return pid
-
-    def _result(self, watched: _Watched, setup_cpu_ms: float, baseline_kb: int,
+    def _result(self, job: Job, watched: _Watched, status: HostStatus, setup: SetupDone,
                 instructions: int | None) -> RunResult:
-        status, usage, reaper = watched.wait_status, watched.usage, watched.reaper
-        reaper_cpu_ms = 0.0
-        if reaper is not None and reaper["wait_status"] is not None:  # the reaper saw the run end
-            status, reaper_cpu_ms = reaper["wait_status"], reaper["cpu_s"] * 1000
-        own_cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000 - setup_cpu_ms - reaper_cpu_ms
+        wait_status = status["wait_status"]
+        own_cpu_ms = status["cpu_s"] * 1000 - setup["cpu_s"] * 1000
         return {
             "op": "result",
-            "id": self.job["id"],
-            "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            "id": job["id"],
+            "exit_code": os.WEXITSTATUS(wait_status) if os.WIFEXITED(wait_status) else None,
+            "signal": os.WTERMSIG(wait_status) if os.WIFSIGNALED(wait_status) else None,
             "timed_out": watched.timed_out,
             "output_exceeded": watched.output_exceeded,
             "wall_ms": watched.wall_ms,
             "cpu_ms": round(max(0.0, own_cpu_ms), 3),
-            "peak_kb": max(0, usage.ru_maxrss - baseline_kb),
+            "peak_kb": max(0, status["maxrss_kb"] - setup["maxrss_kb"]),
             "instructions": instructions,
             "stdout": watched.stdout,
             "stderr": watched.stderr,
             "crash": watched.crash,
-            "notes": self.notes,
+            "notes": self.notes + setup["notes"],
         }
 
-    def _failed(self, error: str) -> RunFailed:
-        return protocol.run_failed(self.job["id"], error, self.notes)
+    def _failed(self, job: Job, error: str, notes: list[str] | None = None) -> RunFailed:
+        return protocol.run_failed(job["id"], error, self.notes + (notes or []))
 
     def _read_setup(self, fd: int) -> SetupReport:
-        """The payload's setup report (at most ``SETUP_REPORT_MAX`` bytes, within ``SETUP_TIMEOUT_S``)."""
+        """The run's setup report (at most ``SETUP_REPORT_MAX`` bytes, within ``SETUP_TIMEOUT_S``)."""
         data = bytearray()
         deadline = time.monotonic() + SETUP_TIMEOUT_S
         while time.monotonic() < deadline and len(data) <= SETUP_REPORT_MAX:
@@ -348,12 +451,13 @@ class Warden:
         except ValueError as exc:
             return {"setup": "failed", "error": f"malformed setup report ({str(exc)[:200]})"}
 
-    def _watch(self, pid: int, started: float, pipes: dict[str, tuple[int, int]], by_group: bool) -> _Watched:
-        out_limit = int(self.limits["output_bytes"])
-        deadline = started + float(self.limits["wall_s"])
+    def _watch(self, job: Job, pidfd: int, pid: int, started: float, pipes: dict[str, tuple[int, int]]) -> _Watched:
+        """Read the run's output against its limit until it ends (or its deadline kills it), then
+        what is left of its pipes and the host's status of it."""
+        out_limit = int(job["limits"]["output_bytes"])
+        deadline = started + float(job["limits"]["wall_s"])
         streams = {pipes[name][0]: bytearray() for name in ("out", "err", "crash", "status")}
-        out_fd, err_fd = pipes["out"][0], pipes["err"][0]
-        pidfd = os.pidfd_open(pid)
+        out_fd, err_fd, status_fd = pipes["out"][0], pipes["err"][0], pipes["status"][0]
         timed_out = output_exceeded = False
         finished_at = None
         open_fds = set(streams)
@@ -361,7 +465,7 @@ class Warden:
             now = time.monotonic()
             if finished_at is None and now >= deadline:
                 timed_out = True
-                self._kill(pid, by_group)
+                self._kill_run(pidfd, pid)
             wait_for = [*open_fds] + ([pidfd] if finished_at is None else [])
             if not wait_for:
                 break
@@ -372,8 +476,6 @@ class Warden:
             for fd in ready:
                 if fd == pidfd:
                     finished_at = time.monotonic()
-                    if by_group:
-                        self._kill(pid, by_group)
                     continue
                 chunk = os.read(fd, READ_CHUNK)
                 if not chunk:
@@ -387,7 +489,7 @@ class Warden:
                     if len(buf) > out_limit:
                         output_exceeded = True
                         del buf[out_limit:]
-                        self._kill(pid, by_group)
+                        self._kill_run(pidfd, pid)
                 elif fd == err_fd:
                     buf.extend(chunk)
                     if len(buf) > 2 * STDERR_KEEP:
@@ -395,26 +497,55 @@ class Warden:
                 elif len(buf) < STDERR_KEEP:
                     buf.extend(chunk[: STDERR_KEEP - len(buf)])
         ended = finished_at if finished_at is not None else time.monotonic()
-        _pid, status, usage = os.wait4(pid, 0)
-        os.close(pidfd)
+        status = _read_status(bytes(streams[status_fd])) if status_fd not in open_fds else None
         for fd in streams:
             os.close(fd)
-        return _Watched(wait_status=status, usage=usage, wall_ms=round((ended - started) * 1000, 3),
+        return _Watched(wall_ms=round((ended - started) * 1000, 3),
                         timed_out=timed_out, output_exceeded=output_exceeded,
                         stdout=streams[out_fd].decode("utf-8", errors="replace"),
                         stderr=streams[err_fd][-STDERR_KEEP:].decode("utf-8", errors="replace"),
-                        crash=_read_crash(bytes(streams[pipes["crash"][0]])),
-                        reaper=_read_status(bytes(streams[pipes["status"][0]])))
+                        crash=_read_crash(bytes(streams[pipes["crash"][0]])), status=status)
 
-    @staticmethod
-    def _kill(pid: int, by_group: bool) -> None:
+    def _kill_run(self, pidfd: int, pid: int) -> None:
+        """Kill the run (the host then kills what it left); by group where there is no PID namespace."""
         try:
-            if by_group:
+            if self.by_group and pid:
                 os.killpg(pid, signal.SIGKILL)
             else:
-                os.kill(pid, signal.SIGKILL)  # the namespace's init: the kernel kills the rest
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
         except OSError:
             pass
+
+
+class _Closing:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __enter__(self) -> int:
+        return self.fd
+
+    def __exit__(self, *exc: object) -> None:
+        _close(self.fd)
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _pid_of(pidfd: int) -> int:
+    """The run's pid in this process's namespace (a pidfd's fdinfo says it); 0 if unknown."""
+    try:
+        with open(f"/proc/self/fdinfo/{pidfd}") as fh:
+            for line in fh:
+                if line.startswith("Pid:"):
+                    pid = int(line.split()[1])
+                    return pid if pid > 0 else 0
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _signal(go_fd: int) -> None:
@@ -440,9 +571,9 @@ def _read_crash(raw: bytes) -> CrashInfo | None:
         return None
 
 
-def _read_status(raw: bytes) -> ReaperStatus | None:
-    """The reaper's report, None if it wrote none (killed first). The reaper runs no untrusted code,
-    so a malformed one is the harness's failure (``BadMessage``, reported as the warden's)."""
+def _read_status(raw: bytes) -> HostStatus | None:
+    """The host's report of a run, None if it wrote none. The host runs no untrusted code, so a
+    malformed one is the harness's failure (``BadMessage``, reported as the warden's)."""
     if not raw:
         return None
     return protocol.read_status(json.loads(raw))

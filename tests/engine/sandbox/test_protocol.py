@@ -24,7 +24,7 @@ from orps_engine.sandbox.runtime import protocol, rpc, wire
 LIMITS: protocol.JobLimits = {"cpu_s": 2.0, "wall_s": 5.0, "memory_kb": 262144, "output_bytes": 8388608,
                               "file_bytes": 67108864, "nofile": 64, "nproc": 64, "stack_bytes": 268435456,
                               "subprocesses": False, "disk_bytes": 67108864, "disk_files": 4096}
-COMMON: protocol.JobCommon = {"op": "run", "id": 7, "workdir": "/tmp/w7", "uid": None, "limits": LIMITS,
+COMMON: protocol.JobCommon = {"op": "run", "id": 7, "session": 3, "workdir": "/tmp/w7", "uid": None, "limits": LIMITS,
                               "counted": {"type": 0, "config": 1}, "read_paths": ["/usr"], "list_paths": [],
                               "cwd": None}
 INTERPRETER: protocol.Interpreter = {"executable": "/usr/bin/python3", "version": [3, 11, 7],
@@ -59,6 +59,7 @@ MESSAGES: list[tuple[str, Mapping[str, object], Callable[[object], object] | Non
     ("preload", {"op": "preload", "modules": ["numpy"]}, protocol.read_request),
     ("preloaded", {"op": "preloaded"}, protocol.read_preloaded),
     ("shutdown", {"op": "shutdown"}, protocol.read_request),
+    ("close", {"op": "close", "session": 3}, protocol.read_request),
     ("program job", PROGRAM, protocol.read_request),
     ("solution job", SOLUTION, protocol.read_request),
     ("checker job", CHECKER, protocol.read_request),
@@ -67,8 +68,11 @@ MESSAGES: list[tuple[str, Mapping[str, object], Callable[[object], object] | Non
     ("crash", CRASH, protocol.read_crash),
     ("setup done", {"setup": "done", "cpu_s": 0.012, "maxrss_kb": 9000, "notes": []}, protocol.read_setup),
     ("setup failed", {"setup": "failed", "error": "OSError: no"}, protocol.read_setup),
-    ("reaper status", {"wait_status": 256, "cpu_s": 0.001}, protocol.read_status),
-    ("reaper status, not reaped", {"wait_status": None, "cpu_s": 0.0}, protocol.read_status),
+    ("host ready", {"op": "host", "error": None, "notes": ["no IPC namespace"]}, protocol.read_host_ready),
+    ("host failed", {"op": "host", "error": "OSError: no", "notes": []}, protocol.read_host_ready),
+    ("host fork", {"op": "fork", "job": PROGRAM, "fds": [0, 1, 2, 5, 6, 7, 8]}, protocol.read_host_fork),
+    ("host forked", {"op": "forked"}, protocol.read_host_forked),
+    ("host status", {"wait_status": 256, "cpu_s": 0.001, "maxrss_kb": 9000}, protocol.read_status),
     ("checker spec", SPEC, protocol.read_spec),
     ("checker report", REPORT, protocol.read_report),
     ("failing report", FAIL_REPORT, protocol.read_report),
@@ -105,7 +109,7 @@ def test_protocol_job_fds_travel_with_the_job() -> None:
 
 def test_protocol_fds_each_have_one_meaning() -> None:
     named = [protocol.STDIN_FD, protocol.STDOUT_FD, protocol.STDERR_FD, protocol.RPC_FD, protocol.CONTROL_FD,
-             protocol.SETUP_FD, protocol.GO_FD, protocol.STATUS_FD, protocol.CRASH_FD]
+             protocol.SETUP_FD, protocol.GO_FD, protocol.STATUS_FD, protocol.CRASH_FD, protocol.HOST_FD]
     assert len(set(named)) == len(named)
     passed = {fd for fds in protocol.PASSED_FDS.values() for fd in fds}
     assert passed == {protocol.RPC_FD, protocol.CONTROL_FD}
