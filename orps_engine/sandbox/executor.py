@@ -14,6 +14,7 @@ import fcntl
 import itertools
 import logging
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -206,27 +207,36 @@ class Sandbox:
             pass
 
     # -- runs ---------------------------------------------------------------------------------
-    def run_program(self, *, source: str, filename: str, stdin: str, limits: Limits) -> RawRun:
+    def run_program(self, *, source: str, filename: str, stdin: str, limits: Limits,
+                    count_bytecodes: bool = False) -> RawRun:
+        """Run a whole file on ``stdin``. ``count_bytecodes``: a counted run (``RawRun.bytecodes``),
+        traced and so slowed: its other figures are not the code's (see ``runtime.opcount``)."""
         with self._lock, self._workspace(stdin) as (workdir, infile):
             access = policy.sidecar_access(self.base_reads, None)
             job: ProgramJob = {**self._common(workdir, limits, access), "role": "program", "source": source,
                                "filename": filename, "stdin": infile}
+            if count_bytecodes:
+                job["bytecode_token"] = secrets.token_hex(16)
             self._send(job)
             return self._results({job["id"]}, limits)[job["id"]]
 
     def run_function_test(self, *, source: str, filename: str, module: str, spec: CheckerSpec,
-                          limits: Limits, project: ProjectRun | None = None, overhead_s: float = 0.0) -> FunctionRun:
+                          limits: Limits, project: ProjectRun | None = None, overhead_s: float = 0.0,
+                          count_bytecodes: bool = False) -> FunctionRun:
         """Run one test: a checker process with the test, a solution process with the code,
         joined by a socket. ``spec`` goes straight to the checker, never through the zygote.
         ``project``: the code is a module of that project, and the test one of its own.
         ``overhead_s``: what the test's own side may spend besides the code under test (pytest
         starting and collecting): more CPU for the checker, more wall time for both (the code
-        under test waits on the checker), the same CPU limit for the code."""
+        under test waits on the checker), the same CPU limit for the code. ``count_bytecodes``: the
+        solution's process is counted (``run_program``'s), the checker's is not."""
         with self._lock, self._workspace(None) as (workdir, _infile):
             rpc_sol, rpc_chk = socket.socketpair()
             ctl_parent, ctl_chk = socket.socketpair()
             try:
                 sol = self._solution_job(workdir, limits, source, filename, module, project, overhead_s)
+                if count_bytecodes:
+                    sol["bytecode_token"] = secrets.token_hex(16)
                 chk_access = (policy.project_checker_access(self.base_reads, project) if project is not None
                               else policy.sidecar_checker_access(self.base_reads, self.solution_dir))
                 if project is None and self.solution_dir is not None:  # the tests import its siblings and helpers

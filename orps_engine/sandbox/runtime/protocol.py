@@ -40,6 +40,7 @@ SETUP_FD = 5  # payload -> warden: one ``SetupReport``, then closed
 GO_FD = 6
 STATUS_FD = 7  # reaper -> warden: one ``ReaperStatus`` when the run has ended
 CRASH_FD = 8  # program: one ``CrashInfo`` if the file raised
+COUNT_FD = 9  # program and solution, in a counted run (``JobCommon.bytecode_token``): one ``OpCount`` at its end
 
 Role = Literal["program", "solution", "checker", "discover"]
 # The sockets the parent sends along with a job (SCM_RIGHTS, in this order), by role; the warden
@@ -155,6 +156,10 @@ class JobCommon(TypedDict):
     read_paths: list[str]  # all it may read besides workdir (Landlock)
     list_paths: list[str]  # folders it may only list (an import path, a package), not read files of
     cwd: str | None  # where it runs (read-only: a project's root); None for workdir
+    # program and solution: count the bytecodes the code executes (``opcount``), in a run of its own
+    # (tracing slows it, so its other figures are not the code's), and report them with this token
+    # (the run's code never sees it: ``opcount`` takes it out of the job before the code runs)
+    bytecode_token: NotRequired[str]
 
 
 class ProgramJob(JobCommon):
@@ -219,6 +224,9 @@ class RunResult(TypedDict):
     cpu_ms: float  # the run's own: the sandbox's setup and the reaper subtracted
     peak_kb: int  # max RSS over the payload's RSS when setup ended
     instructions: int | None  # None where no hardware counter is available
+    # a counted run's bytecodes, as the run reported them (``OpCount``); None where it reported none
+    # that holds (a note says why); absent unless the job asked for them
+    bytecodes: NotRequired[int | None]
     stdout: str
     stderr: str
     crash: CrashInfo | None
@@ -255,6 +263,19 @@ class SetupFailed(TypedDict):
 
 
 SetupReport = SetupDone | SetupFailed
+
+
+class OpCount(TypedDict):
+    """On ``COUNT_FD``: the bytecodes a counted run executed (``opcount``). Written from inside the
+    run, so forgeable: the parent only ever lets a count confirm what the CPU time allows."""
+
+    bytecodes: int  # 0 .. MAX_BYTECODES
+    intact: bool  # the counter saw no sign of the code interfering with it
+    token: str  # the job's ``bytecode_token``: a count the code wrote itself lacks it
+
+
+MAX_BYTECODES = (1 << 63) - 1
+MAX_TOKEN = 64
 
 
 class ReaperStatus(TypedDict):
@@ -525,6 +546,9 @@ def read_result(message: object) -> RunResult | RunFailed:
     _int(msg, "peak_kb")
     _str(msg, "stdout")
     _str(msg, "stderr")
+    if "bytecodes" in msg:
+        _int(msg, "bytecodes", optional=True)
+        _check(msg["bytecodes"] is None or 0 <= msg["bytecodes"] <= MAX_BYTECODES, "bytecodes", "a count in range")
     if msg.get("crash") is not None:
         read_crash(msg["crash"])
     return cast(RunResult, msg)
@@ -536,6 +560,18 @@ def read_crash(message: object) -> CrashInfo:
     _str(msg, "message")
     _int(msg, "line", optional=True)
     return cast(CrashInfo, msg)
+
+
+def read_count(message: object) -> OpCount:
+    """A counted run's report (the run wrote it: a bounded count and a flag, nothing else)."""
+    msg = _object(message, "bytecode count")
+    _int(msg, "bytecodes")
+    _check(0 <= msg["bytecodes"] <= MAX_BYTECODES, "bytecodes", "a count in range")
+    _bool(msg, "intact")
+    _str(msg, "token")
+    _check(len(msg["token"]) <= MAX_TOKEN, "token", "a short string")
+    _check(msg.keys() == {"bytecodes", "intact", "token"}, "bytecode count", "a count, a flag and a token only")
+    return cast(OpCount, msg)
 
 
 def read_setup(message: object) -> SetupReport:

@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 from . import confine, mounts, payload, protocol, wire
 from .protocol import (
+    COUNT_FD,
     CRASH_FD,
     GO_FD,
     PASSED_FDS,
@@ -42,6 +43,7 @@ from .protocol import (
     STDOUT_FD,
     CrashInfo,
     Job,
+    OpCount,
     ReaperStatus,
     RunFailed,
     RunResult,
@@ -232,9 +234,10 @@ class _Watched(NamedTuple):
     stderr: str
     crash: CrashInfo | None
     reaper: ReaperStatus | None
+    count_report: bytes  # what the run wrote on ``COUNT_FD`` (a counted run's ``OpCount``, if it is one)
 
 
-_PIPES = ("out", "err", "crash", "setup", "go", "status")
+_PIPES = ("out", "err", "crash", "setup", "go", "status", "count")
 
 
 class Warden:
@@ -293,6 +296,8 @@ class Warden:
                   GO_FD: pipes["go"][0], STATUS_FD: pipes["status"][1]}
         if self.job["role"] == "program":
             fd_map[CRASH_FD] = pipes["crash"][1]
+        if "bytecode_token" in self.job:
+            fd_map[COUNT_FD] = pipes["count"][1]
         fd_map.update(zip(passed, self.fds))
         pid = os.fork()
         if pid == 0:
@@ -308,7 +313,7 @@ class Warden:
         if reaper is not None and reaper["wait_status"] is not None:  # the reaper saw the run end
             status, reaper_cpu_ms = reaper["wait_status"], reaper["cpu_s"] * 1000
         own_cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000 - setup_cpu_ms - reaper_cpu_ms
-        return {
+        result: RunResult = {
             "op": "result",
             "id": self.job["id"],
             "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
@@ -324,6 +329,21 @@ class Warden:
             "crash": watched.crash,
             "notes": self.notes,
         }
+        if "bytecode_token" in self.job:
+            result["bytecodes"] = self._bytecodes(watched, status)
+        return result
+
+    def _bytecodes(self, watched: _Watched, status: int) -> int | None:
+        """The counted run's bytecodes, if it reported a count that holds; else a note says why not."""
+        count = _read_count(watched.count_report)
+        finished = not watched.timed_out and not os.WIFSIGNALED(status)
+        signed = count is not None and count["token"] == self.job.get("bytecode_token")
+        if count is not None and signed and count["intact"] and finished:
+            return count["bytecodes"]
+        why = ("the run did not finish" if not finished else "the run reported no count" if count is None
+               else "the code interfered with the counter")
+        self.notes.append(f"bytecodes not counted: {why}")
+        return None
 
     def _failed(self, error: str) -> RunFailed:
         return protocol.run_failed(self.job["id"], error, self.notes)
@@ -351,7 +371,7 @@ class Warden:
     def _watch(self, pid: int, started: float, pipes: dict[str, tuple[int, int]], by_group: bool) -> _Watched:
         out_limit = int(self.limits["output_bytes"])
         deadline = started + float(self.limits["wall_s"])
-        streams = {pipes[name][0]: bytearray() for name in ("out", "err", "crash", "status")}
+        streams = {pipes[name][0]: bytearray() for name in ("out", "err", "crash", "status", "count")}
         out_fd, err_fd = pipes["out"][0], pipes["err"][0]
         pidfd = os.pidfd_open(pid)
         timed_out = output_exceeded = False
@@ -404,7 +424,8 @@ class Warden:
                         stdout=streams[out_fd].decode("utf-8", errors="replace"),
                         stderr=streams[err_fd][-STDERR_KEEP:].decode("utf-8", errors="replace"),
                         crash=_read_crash(bytes(streams[pipes["crash"][0]])),
-                        reaper=_read_status(bytes(streams[pipes["status"][0]])))
+                        reaper=_read_status(bytes(streams[pipes["status"][0]])),
+                        count_report=bytes(streams[pipes["count"][0]]))
 
     @staticmethod
     def _kill(pid: int, by_group: bool) -> None:
@@ -436,6 +457,16 @@ def _read_crash(raw: bytes) -> CrashInfo | None:
         return None
     try:
         return protocol.read_crash(json.loads(raw))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _read_count(raw: bytes) -> OpCount | None:
+    """What a counted run said of its bytecodes: written by the run, so anything malformed is nothing."""
+    if not raw:
+        return None
+    try:
+        return protocol.read_count(json.loads(raw))
     except (ValueError, RecursionError):
         return None
 
