@@ -36,6 +36,10 @@ DISK_FILES_LIMIT = 4096
 # max(WALL_FACTOR * time limit, time limit + WALL_SLACK_S).
 WALL_FACTOR = 2.0
 WALL_SLACK_S = 1.0
+# A counted run (its bytecodes, ``sandbox.runtime.opcount``) is traced, 10-40x slower than the
+# measured one (``benchmarks/noise.py`` measures it): its CPU and wall-clock limits are the test's
+# times this factor. A run that needs more is not counted.
+COUNT_SLOWDOWN = 40.0
 # Unprivileged uids the sandbox runs as when orps runs as root; one per concurrent sandbox.
 SANDBOX_UID_BASE = 61000
 SANDBOX_UID_COUNT = 1000

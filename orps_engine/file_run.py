@@ -80,15 +80,17 @@ class FileRun:
         self._lock = asyncio.Lock()
         self._closing: set[asyncio.Future[None]] = set()
 
-    async def test(self, problem: Problem, *, on_result: ProgressCallback | None = None) -> SuiteResult:
+    async def test(self, problem: Problem, *, on_result: ProgressCallback | None = None,
+                   count_bytecodes: bool = False) -> SuiteResult:
         """Run ``problem``'s tests in this file's warm sandbox, and keep the result. Cancelling
-        kills the run at once; the next run starts a fresh sandbox."""
+        kills the run at once; the next run starts a fresh sandbox. ``count_bytecodes``: each test
+        is run again, counted (``judge.run_test``)."""
         async with self._lock:
             if self._sandbox is None:
                 self._sandbox = await asyncio.to_thread(open_sandbox, problem)
             box = self._sandbox
             try:
-                suite = await arun_tests(problem, sandbox=box, on_result=on_result)
+                suite = await arun_tests(problem, sandbox=box, on_result=on_result, count_bytecodes=count_bytecodes)
             except asyncio.CancelledError:  # arun_tests killed the sandbox: close it off the loop
                 self._sandbox = None
                 self._close_later(box)

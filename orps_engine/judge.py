@@ -60,8 +60,9 @@ def _imports(problem: Problem, *extra_sources: str) -> list[str]:
 
 
 def run_tests(problem: Problem, *, sandbox: Sandbox | None = None,
-              on_result: ProgressCallback | None = None) -> SuiteResult:
-    """Run every test of ``problem`` (in order, one at a time, so timings do not interfere)."""
+              on_result: ProgressCallback | None = None, count_bytecodes: bool = False) -> SuiteResult:
+    """Run every test of ``problem`` (in order, one at a time, so timings do not interfere).
+    ``count_bytecodes``: each test is also run counted, right after (see ``run_test``)."""
     own = sandbox is None
     box = open_sandbox(problem) if sandbox is None else sandbox
     if not own:
@@ -69,7 +70,7 @@ def run_tests(problem: Problem, *, sandbox: Sandbox | None = None,
     try:
         results = []
         for i, test in enumerate(problem.tests):
-            result = run_test(box, problem, test)
+            result = run_test(box, problem, test, count_bytecodes=count_bytecodes)
             results.append(result)
             if on_result is not None:
                 on_result(i + 1, len(problem.tests), result)
@@ -80,12 +81,13 @@ def run_tests(problem: Problem, *, sandbox: Sandbox | None = None,
 
 
 async def arun_tests(problem: Problem, *, sandbox: Sandbox | None = None,
-                     on_result: ProgressCallback | None = None) -> SuiteResult:
+                     on_result: ProgressCallback | None = None, count_bytecodes: bool = False) -> SuiteResult:
     """``run_tests`` off the event loop. Cancelling it kills the sandbox, so the run in the
     worker thread stops at once; a sandbox passed in is then dead and must not be reused."""
     box = sandbox if sandbox is not None else await asyncio.to_thread(open_sandbox, problem)
     try:
-        return await asyncio.to_thread(run_tests, problem, sandbox=box, on_result=on_result)
+        return await asyncio.to_thread(run_tests, problem, sandbox=box, on_result=on_result,
+                                       count_bytecodes=count_bytecodes)
     except asyncio.CancelledError:
         box.kill()
         raise
@@ -100,17 +102,47 @@ def run_notes(results: Sequence[ExecutionResult]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(note for result in results for note in result.notes))
 
 
-def run_test(box: Sandbox, problem: Problem, test: TestCase) -> ExecutionResult:
+def run_test(box: Sandbox, problem: Problem, test: TestCase, *, count_bytecodes: bool = False) -> ExecutionResult:
+    """One test's measured run. ``count_bytecodes``: then a counted run of it (``run_counted``),
+    whose bytecodes the result carries if that run came to the same verdict; its times and memory
+    are never used. Not where child processes are allowed: their bytecodes would not be counted."""
+    result = _run_once(box, problem, test, count_bytecodes=False)
+    if not count_bytecodes:
+        return result
+    if problem.allow_subprocesses:
+        return replace(result, notes=(*result.notes, BYTECODES_NOT_COUNTED_CHILDREN))
+    counted = run_counted(box, problem, test)
+    notes = (*result.notes, *(n for n in counted.notes if n not in result.notes))
+    if counted.verdict is not result.verdict:
+        return replace(result, notes=(*notes, f"bytecodes not counted: the counted run of test {test.id} came to "
+                                              f"{counted.verdict.value}"))
+    return replace(result, bytecodes=counted.bytecodes, notes=notes)
+
+
+def run_counted(box: Sandbox, problem: Problem, test: TestCase) -> ExecutionResult:
+    """A counted run of one test: traced, so judged with ``config.COUNT_SLOWDOWN`` times the time
+    limit; its CPU time is the traced run's (what ``benchmarks/noise.py`` compares to measure the
+    counter's overhead), nobody's cost."""
+    slowed = replace(problem, time_limit_s=problem.time_limit_s * config.COUNT_SLOWDOWN)
+    return _run_once(box, slowed, test, count_bytecodes=True)
+
+
+BYTECODES_NOT_COUNTED_CHILDREN = "bytecodes not counted: child processes are allowed (--allow-subprocesses)"
+
+
+def _run_once(box: Sandbox, problem: Problem, test: TestCase, *, count_bytecodes: bool) -> ExecutionResult:
     limits = Limits.for_time_and_memory(problem.time_limit_s, problem.memory_limit_mb,
                                         subprocesses=problem.allow_subprocesses)
     filename = str(problem.path)
     if problem.kind is ProblemKind.PROGRAM:
-        raw = box.run_program(source=problem.source, filename=filename, stdin=test.input or "", limits=limits)
+        raw = box.run_program(source=problem.source, filename=filename, stdin=test.input or "", limits=limits,
+                              count_bytecodes=count_bytecodes)
         return judge_program(problem, test, raw)
     spec = checker_spec(problem, test, by_value_modules=shared_modules(problem))
     run = box.run_function_test(source=problem.source, filename=filename, module=problem.module, spec=spec,
                                 limits=limits, project=project_run(problem),
-                                overhead_s=config.PYTEST_OVERHEAD_S if test.kind is TestKind.PYTEST else 0.0)
+                                overhead_s=config.PYTEST_OVERHEAD_S if test.kind is TestKind.PYTEST else 0.0,
+                                count_bytecodes=count_bytecodes)
     return judge_function(problem, test, run)
 
 
@@ -318,7 +350,8 @@ def _result(test: TestCase, verdict: Verdict, raw: RawRun, *, expected: str | No
     measured = verdict is not Verdict.HARNESS
     return ExecutionResult(test_id=test.id, verdict=verdict, wall_ms=wall_ms if measured else None,
                            cpu_ms=raw.cpu_ms if measured else None, peak_kb=raw.peak_kb if measured else None,
-                           instructions=raw.instructions if measured else None, expected=_shown(expected),
+                           instructions=raw.instructions if measured else None,
+                           bytecodes=raw.bytecodes if measured else None, expected=_shown(expected),
                            actual=_shown(actual), error=_bounded_error(error),
                            detail=None if detail is None else excerpt(detail, MAX_ERROR_MESSAGE),
                            stdout=excerpt(raw.stdout, MAX_SHOWN_TEXT), notes=tuple(raw.notes) + notes,

@@ -65,6 +65,9 @@ class ExecutionResult:
     cpu_ms: float | None
     peak_kb: int | None
     instructions: int | None
+    # Bytecode instructions the code executed, from a counted run of its own (``judge.run_test``'s
+    # ``count_bytecodes``): the same on every run of the same code and input; None where not counted.
+    bytecodes: int | None = None
     expected: str | None = None
     actual: str | None = None
     error: RunError | None = None
@@ -109,6 +112,14 @@ class SuiteResult:
     def max_peak_kb(self) -> int:
         """The largest peak memory of any test (unmeasured: 0)."""
         return max((r.peak_kb or 0 for r in self.results), default=0)
+
+    @property
+    def total_bytecodes(self) -> int | None:
+        """Bytecodes summed over the tests, or None unless every test was counted."""
+        counts = [r.bytecodes for r in self.results]
+        if not counts or any(c is None for c in counts):
+            return None
+        return sum(c for c in counts if c is not None)
 
     @property
     def total_instructions(self) -> int | None:

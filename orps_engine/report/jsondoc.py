@@ -26,6 +26,7 @@ def result_document(result: ExecutionResult) -> dict[str, Any]:
         "cpu_ms": result.cpu_ms,
         "peak_kb": result.peak_kb,
         "instructions": result.instructions,
+        "bytecodes": result.bytecodes,
         "expected": result.expected,
         "actual": result.actual,
         "error": _error(result.error, result.detail) if result.error or not result.verdict.passed else None,

@@ -8,10 +8,10 @@ import difflib
 from typing import Any
 
 from .. import units
-from ..measure import Change, cheaper
+from ..measure import ALPHA, MIN_CHANGE, Change, CountChange, CountUse, cheaper
 from ..problem.target import function_name, splice
 from ..results import SuiteResult
-from ..search import Event, EventKind, FailureKind, Node, RefineResult
+from ..search import Delta, Event, EventKind, FailureKind, Node, RefineResult
 from ..text import columns, printable
 
 
@@ -38,6 +38,8 @@ def format_refine(result: RefineResult) -> str:
     else:
         parts.append("No candidate beat the original: it stays as it is.")
     parts.append(delta_table(result))
+    if result.delta is not None:
+        parts.append(how_measured(result.delta))
     if result.stopped:
         parts.append(f"note: {result.stopped}")
     parts.extend(f"note: {w}" for w in result.warnings)
@@ -115,7 +117,7 @@ def diagnosis(result: RefineResult) -> list[str]:
 
 
 def delta_table(result: RefineResult) -> str:
-    """The original against the pick: tests passed, CPU, memory, instructions, and the change."""
+    """The original against the pick: tests passed, CPU, bytecodes, memory, instructions, and the change."""
     original, best = result.original, result.best
     o, b = original.suite, best.suite
     assert o is not None and b is not None
@@ -123,6 +125,7 @@ def delta_table(result: RefineResult) -> str:
     rows = [("", "original", "refined", "change"),
             ("tests passed", f"{o.passed}/{o.total}", f"{b.passed}/{b.total}", _passed_change(o, b)),
             ("CPU time", *_measured(delta.cpu if delta else None, o.total_cpu_ms, b.total_cpu_ms, units.ms)),
+            ("bytecodes", *_bytecodes(delta.bytecodes if delta else None, o, b)),
             ("peak memory", *_measured(delta.peak if delta else None, o.max_peak_kb, b.max_peak_kb,
                                        lambda v: units.kb(int(v)))),
             ("instructions", *_instructions(o, b))]
@@ -142,6 +145,36 @@ def _measured(change: Change | None, before: float, after: float, fmt: Any) -> t
         text = f"{change.ratio:.2f}x lower" if change.ratio > 1 else f"{1 / change.ratio:.2f}x higher"
     noise = max(change.before.rel_noise, change.after.rel_noise)
     return fmt(change.before.median), fmt(change.after.median), f"{text} (noise ±{noise:.0%})"
+
+
+_COUNT_USE = {CountUse.SKIPPED: "not counted: CPU time decided", CountUse.UNAVAILABLE: "not counted",
+              CountUse.AGREES: "agrees with CPU time",
+              CountUse.DECIDES: "decides: CPU time could not tell",
+              CountUse.UNTRACKED: "not used: does not track CPU time here"}
+
+
+def _bytecodes(counted: CountChange | None, o: SuiteResult, b: SuiteResult) -> tuple[str, str, str]:
+    """The count, and what it did for the comparison: it never wins against the CPU runs."""
+    if counted is None:  # not measured again (the original is the pick): what the runs counted, if anything
+        return units.count(o.total_bytecodes), units.count(b.total_bytecodes), "-"
+    text = _COUNT_USE[counted.use]
+    if counted.use is CountUse.SKIPPED:
+        return "-", "-", text
+    if counted.ratio is not None and counted.use not in (CountUse.UNAVAILABLE, CountUse.SKIPPED):
+        ratio = counted.ratio
+        amount = ("the same" if ratio == 1 else f"{ratio:.2f}x fewer" if ratio > 1 else f"{1 / ratio:.2f}x more")
+        text = f"{amount} ({text})"
+    return units.count(counted.before), units.count(counted.after), text
+
+
+def how_measured(delta: Delta) -> str:
+    """How the change column was decided, in a line or two under the table."""
+    cpu = delta.cpu
+    interval = (f", ratio {cpu.interval[0]:.2f}-{cpu.interval[1]:.2f} at 95%" if cpu.interval is not None else "")
+    return (f"measured: {delta.repeats} interleaved runs each; a change counts when Mann-Whitney's rank test gives "
+            f"p < {ALPHA:g} (or no overlap at all, with too few runs for that) and it is over {MIN_CHANGE:.0%} "
+            f"(CPU: p = {cpu.p_value:.3g}{interval}); bytecodes: one traced run each, deciding only where CPU time "
+            "cannot, and only within its interval")
 
 
 def _instructions(o: SuiteResult, b: SuiteResult) -> tuple[str, str, str]:
@@ -166,14 +199,14 @@ def refine_document(result: RefineResult) -> dict[str, Any]:
         "function": function_name(result.problem.target),
         "original": {"passed": o.passed, "total": o.total, "cpu_ms": _median(delta.cpu.before if delta else None,
                                                                               o.total_cpu_ms),
-                     "peak_kb": int(delta.peak.before.median) if delta else o.max_peak_kb},
+                     "peak_kb": int(delta.peak.before.median) if delta else o.max_peak_kb,
+                     "bytecodes": delta.bytecodes.before if delta and delta.bytecodes else o.total_bytecodes},
         "best": {"code": result.best.code, "passed": b.passed, "total": b.total,
                  "cpu_ms": _median(delta.cpu.after if delta else None, b.total_cpu_ms),
                  "peak_kb": int(delta.peak.after.median) if delta else b.max_peak_kb,
+                 "bytecodes": delta.bytecodes.after if delta and delta.bytecodes else b.total_bytecodes,
                  "critique": result.best.critique or None, "score": result.best.critic_score},
-        "delta": {"cpu_ratio": _round(delta.cpu.ratio) if delta else 1.0,
-                  "peak_ratio": _round(delta.peak.ratio) if delta else 1.0,
-                  "significant": bool(delta and (delta.cpu.significant or delta.peak.significant))},
+        "delta": _delta_document(delta),
         "tree": [_node(n) for n in result.nodes],
         "usage": {"calls": result.usage.calls, "failed_calls": result.usage.failed_calls,
                   "retries": result.usage.retries, "prompt_tokens": result.usage.prompt_tokens,
@@ -187,6 +220,18 @@ def refine_document(result: RefineResult) -> dict[str, Any]:
         "parse_failures": result.parse_failures,
         "diagnosis": diagnosis(result),
     }
+
+
+def _delta_document(delta: Delta | None) -> dict[str, Any]:
+    if delta is None:
+        return {"cpu_ratio": 1.0, "peak_ratio": 1.0, "significant": False, "cpu_p": None, "bytecodes_ratio": None,
+                "bytecodes_use": None}
+    counted = delta.bytecodes
+    return {"cpu_ratio": _round(delta.cpu.ratio), "peak_ratio": _round(delta.peak.ratio),
+            "significant": delta.cpu.significant or delta.peak.significant or bool(counted and counted.significant),
+            "cpu_p": round(delta.cpu.p_value, 4),
+            "bytecodes_ratio": _round(counted.ratio) if counted else None,
+            "bytecodes_use": counted.use.value if counted else None}
 
 
 def _node(node: Node) -> dict[str, Any]:
@@ -240,9 +285,14 @@ def refine_line(result: RefineResult) -> str:
         return f"ORPS refinement: no candidate beat the original ({best.passed}/{best.total} passed){why}"
     parts = [f"{best.passed}/{best.total} passed"]
     delta = result.delta
+    counted = delta.bytecodes if delta is not None else None
     if delta is not None and delta.cpu.significant and delta.cpu.ratio:
         ratio = delta.cpu.ratio
         parts.append(f"CPU {ratio:.1f}x lower" if ratio > 1 else f"CPU {1 / ratio:.1f}x higher")
+    elif counted is not None and counted.significant and counted.ratio:
+        ratio = counted.ratio
+        parts.append("CPU within noise, " + (f"{ratio:.2f}x fewer bytecodes" if ratio > 1
+                                             else f"{1 / ratio:.2f}x more bytecodes"))
     elif delta is not None:
         parts.append("no significant CPU change")
     return "ORPS refinement: " + ", ".join(parts)

@@ -18,10 +18,12 @@ MAX_ERROR_LINE = 1000
 
 
 def results_table(results: tuple[ExecutionResult, ...]) -> str:
-    """One row per test: id, verdict, wall time, CPU time, peak memory."""
-    header = ("test", "verdict", "time", "CPU", "memory")
-    rows = [(r.test_id, r.verdict.value, units.ms(r.wall_ms), units.ms(r.cpu_ms), units.kb(r.peak_kb))
-            for r in results]
+    """One row per test: id, verdict, wall time, CPU time, peak memory; and bytecodes where any
+    test was counted (``orps test --count-bytecodes``)."""
+    counted = any(r.bytecodes is not None for r in results)
+    header = ("test", "verdict", "time", "CPU", "memory", *(("bytecodes",) if counted else ()))
+    rows = [(r.test_id, r.verdict.value, units.ms(r.wall_ms), units.ms(r.cpu_ms), units.kb(r.peak_kb),
+             *((units.count(r.bytecodes),) if counted else ())) for r in results]
     return columns([header, *rows])
 
 

@@ -14,6 +14,7 @@ import fcntl
 import itertools
 import logging
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -209,23 +210,30 @@ class Sandbox:
             pass
 
     # -- runs ---------------------------------------------------------------------------------
-    def run_program(self, *, source: str, filename: str, stdin: str, limits: Limits) -> RawRun:
+    def run_program(self, *, source: str, filename: str, stdin: str, limits: Limits,
+                    count_bytecodes: bool = False) -> RawRun:
+        """Run a whole file on ``stdin``. ``count_bytecodes``: a counted run (``RawRun.bytecodes``),
+        traced and so slowed: its other figures are not the code's (see ``runtime.opcount``)."""
         access = policy.sidecar_access(self.base_reads, None)
         with self._lock, self._stdin_file(stdin) as infile:
             (session,), workdir = self._sessions.get(("program", source, filename, access), 1)
             job: ProgramJob = {**self._common(session, workdir, limits, access), "role": "program",
                                "source": source, "filename": filename, "stdin": infile}
+            if count_bytecodes:
+                job["bytecode_token"] = secrets.token_hex(16)
             self._send(job)
             return self._results({job["id"]}, limits)[job["id"]]
 
     def run_function_test(self, *, source: str, filename: str, module: str, spec: CheckerSpec,
-                          limits: Limits, project: ProjectRun | None = None, overhead_s: float = 0.0) -> FunctionRun:
+                          limits: Limits, project: ProjectRun | None = None, overhead_s: float = 0.0,
+                          count_bytecodes: bool = False) -> FunctionRun:
         """Run one test: a checker process with the test, a solution process with the code,
         joined by a socket. ``spec`` goes straight to the checker, never through the zygote.
         ``project``: the code is a module of that project, and the test one of its own.
         ``overhead_s``: what the test's own side may spend besides the code under test (pytest
         starting and collecting): more CPU for the checker, more wall time for both (the code
-        under test waits on the checker), the same CPU limit for the code."""
+        under test waits on the checker), the same CPU limit for the code. ``count_bytecodes``: the
+        solution's process is counted (``run_program``'s), the checker's is not."""
         chk_access = (policy.project_checker_access(self.base_reads, project) if project is not None
                       else policy.sidecar_checker_access(self.base_reads, self.solution_dir))
         if project is None and self.solution_dir is not None:  # the tests import its siblings and helpers
@@ -237,6 +245,8 @@ class Sandbox:
             ctl_parent, ctl_chk = socket.socketpair()
             try:
                 sol = self._solution_job(sol_session, workdir, limits, source, filename, module, project, overhead_s)
+                if count_bytecodes:
+                    sol["bytecode_token"] = secrets.token_hex(16)
                 chk: CheckerJob = {**self._common(chk_session, workdir, limits, chk_access,
                                                   extra_wall_s=1.0 + overhead_s, extra_cpu_s=overhead_s),
                                    "role": "checker"}

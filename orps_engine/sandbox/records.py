@@ -94,6 +94,7 @@ class RawRun:
     cpu_ms: float | None = None
     peak_kb: int | None = None
     instructions: int | None = None
+    bytecodes: int | None = None  # a counted run's (``Sandbox.run_program``'s ``count_bytecodes``)
     stdout: str = ""
     stderr: str = ""
     crash: RemoteError | None = None  # a program's uncaught exception
@@ -109,7 +110,7 @@ class RawRun:
         return cls(exit_code=msg["exit_code"], signal=msg["signal"], timed_out=msg["timed_out"],
                    output_exceeded=msg["output_exceeded"], wall_ms=float(msg["wall_ms"]),
                    cpu_ms=float(msg["cpu_ms"]), peak_kb=msg["peak_kb"], instructions=msg["instructions"],
-                   stdout=msg["stdout"], stderr=msg["stderr"],
+                   bytecodes=msg.get("bytecodes"), stdout=msg["stdout"], stderr=msg["stderr"],
                    crash=RemoteError.from_crash(crash) if crash is not None else None, notes=notes)
 
 

@@ -37,7 +37,7 @@ from ..critic import (
     with_reminder,
 )
 from ..errors import HarnessError, InputError, ModelUnreachable
-from ..measure import compare
+from ..measure import CountChange, CountUse, compare, count_change
 from ..model import ChatModel, Message, ModelError, ModelErrorKind, Reply, StopRule
 from ..problem import Problem
 from ..problem.target import splice, target_code
@@ -101,11 +101,15 @@ def _first_model_failure(nodes: list[Node]) -> str:
 
 
 def _worth_it(original: Node, best: Node, delta: Delta) -> bool:
-    """A pick is an improvement if it passes more tests, or is cheaper beyond measured noise."""
+    """A pick is an improvement if it passes more tests, or is cheaper beyond measured noise (CPU
+    time or memory), or, where the CPU runs cannot tell, executes fewer bytecodes than the original
+    by a ratio the CPU runs allow (``measure.count_change``)."""
     if best.pass_ratio > original.pass_ratio:
         return True
-    return any(change.significant and change.ratio is not None and change.ratio > 1
-               for change in (delta.cpu, delta.peak))
+    lower = [change.significant and change.ratio is not None and change.ratio > 1 for change in (delta.cpu, delta.peak)]
+    counted = delta.bytecodes
+    return any(lower) or (counted is not None and counted.significant and counted.ratio is not None
+                          and counted.ratio > 1)
 
 
 class _Search:
@@ -298,14 +302,31 @@ class _Search:
 
     # -- the final delta ------------------------------------------------------------------------------
     async def _measure(self, original: Node, best: Node) -> Delta:
-        """Run both again, interleaved, so that load changes hit both alike."""
         assert original.code is not None and best.code is not None
-        sources = (splice(self.problem, original.code), splice(self.problem, best.code))
-        cpu: tuple[list[float], list[float]] = ([], [])
-        peak: tuple[list[float], list[float]] = ([], [])
-        for _ in range(self.settings.repeats):
-            for side, source in enumerate(sources):
-                suite = await self.evaluator.run(source)
+        return await measure_pair(self.evaluator, splice(self.problem, original.code),
+                                  splice(self.problem, best.code), self.settings.repeats)
+
+
+async def measure_pair(evaluator: Evaluator, before: str, after: str, repeats: int) -> Delta:
+    """Run both sources ``repeats`` times again, interleaved and in alternating order (so that load
+    changes, and whatever the first of a pair does to the second, hit both alike), in one sandbox.
+    Where the CPU runs show no significant change, each side's bytecodes are then counted, once (it
+    is deterministic), in traced runs of their own that no other figure is read from: the count can
+    only decide such a tie (``measure.count_change``), and tracing costs 10-40x a run."""
+    sources = (before, after)
+    cpu: tuple[list[float], list[float]] = ([], [])
+    peak: tuple[list[float], list[float]] = ([], [])
+    async with evaluator.held() as box:
+        for r in range(repeats):
+            for side in (0, 1) if r % 2 == 0 else (1, 0):
+                suite = await evaluator.run(sources[side], box=box)
                 cpu[side].append(suite.total_cpu_ms)
                 peak[side].append(float(suite.max_peak_kb))
-        return Delta(cpu=compare(*cpu), peak=compare(*peak), repeats=self.settings.repeats)
+        cpu_change = compare(*cpu)
+        if cpu_change.significant:
+            bytecodes = CountChange(before=None, after=None, ratio=None, use=CountUse.SKIPPED)
+        else:
+            counts = [(await evaluator.run(source, box=box, count_bytecodes=True)).total_bytecodes
+                      for source in sources]
+            bytecodes = count_change(cpu_change, counts[0], counts[1])
+    return Delta(cpu=cpu_change, peak=compare(*peak), repeats=repeats, bytecodes=bytecodes)

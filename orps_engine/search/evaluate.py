@@ -5,8 +5,10 @@ original (``orps_engine.behaviour``) once its baseline is recorded."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
+from collections.abc import AsyncIterator
 
 from ..behaviour import Baseline, check
 from ..judge import arun_tests, open_sandbox
@@ -70,12 +72,23 @@ class Evaluator:
         future.set_result(result)
         return result
 
-    async def run(self, source: str) -> SuiteResult:
-        """Run the suite on ``source`` now (no cache): for repeated measurements."""
+    async def run(self, source: str, *, box: Sandbox | None = None, count_bytecodes: bool = False) -> SuiteResult:
+        """Run the suite on ``source`` now (no cache): for repeated measurements. ``box``: in that
+        sandbox (one ``held``), else in the next idle one. ``count_bytecodes``: each test counted
+        too, in a run of its own (``judge.run_test``)."""
+        if box is not None:
+            self.runs += 1
+            return await arun_tests(self.problem.with_source(source), sandbox=box, count_bytecodes=count_bytecodes)
+        async with self.held() as idle:
+            return await self.run(source, box=idle, count_bytecodes=count_bytecodes)
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[Sandbox]:
+        """One sandbox, kept from the other evaluations meanwhile: runs to be compared with each
+        other run in one zygote, so that no difference between sandboxes tells them apart."""
         box = await self._idle.get()
         try:
-            self.runs += 1
-            return await arun_tests(self.problem.with_source(source), sandbox=box)
+            yield box
         finally:  # once cancelled, the box is dead: only close() will touch it again
             self._idle.put_nowait(box)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ..measure import Change, cheaper
+from ..measure import Change, CountChange, cheaper
 from ..model import Usage
 from ..problem import Problem
 from ..results import SuiteResult
@@ -80,7 +80,8 @@ class Node:
 
     @property
     def cost(self) -> float:
-        """Instructions where the CPU counts them, else CPU milliseconds."""
+        """Instructions where the CPU counts them, else CPU milliseconds. Never bytecodes: they
+        are counted (in slow, traced runs) only for the final measurement (``measure_pair``)."""
         if self.suite is None:
             return float("inf")
         counted = self.suite.total_instructions
@@ -135,11 +136,13 @@ def pick_step(original: Node, best: Node, node: Node) -> Node:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Delta:
-    """The pick against the original, measured again with repeats."""
+    """The pick against the original, measured again with repeats, and what its bytecodes said
+    (``measure_pair`` always says; None: a delta that does not consider them)."""
 
     cpu: Change
     peak: Change
     repeats: int
+    bytecodes: CountChange | None = None
 
 
 @dataclass

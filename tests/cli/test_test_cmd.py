@@ -24,7 +24,8 @@ Run = Callable[..., tuple[int, str, str]]
 REPO = Path(__file__).resolve().parents[2]
 ROW = re.compile(r"^(?P<id>\S+)\s+(?P<verdict>AC|WA|TLE|MLE|RE|OLE|HARNESS)\s+\S+ m?s\s+\S+ m?s\s+\S+ [KMG]B$")
 DOC_KEYS = {"file", "passed", "failed", "total", "tests"}
-TEST_KEYS = {"id", "verdict", "wall_ms", "cpu_ms", "peak_kb", "instructions", "expected", "actual", "error"}
+TEST_KEYS = {"id", "verdict", "wall_ms", "cpu_ms", "peak_kb", "instructions", "bytecodes", "expected", "actual",
+             "error"}
 
 
 @pytest.fixture
@@ -152,6 +153,20 @@ def test_json_measurements_are_numbers_and_instructions_null_without_counters(
             assert isinstance(test["instructions"], int) and test["instructions"] > 0
         else:
             assert test["instructions"] is None
+
+
+def test_count_bytecodes_adds_a_column_and_the_counts_to_the_json(run: Run, examples: Path) -> None:
+    path = examples / "watermelon" / "watermelon.py"  # a program on stdin: the count is the whole file's
+    _code, out, _err = run("test", path, "--count-bytecodes")
+    header = out.splitlines()[0].split()
+    assert header == ["test", "verdict", "time", "CPU", "memory", "bytecodes"]
+    _code, out, _err = run("test", path, "--json", "--count-bytecodes")
+    counts = [test["bytecodes"] for test in document(out)["tests"]]
+    assert all(isinstance(c, int) and c > 0 for c in counts), counts
+    _code, again, _err = run("test", path, "--json", "--count-bytecodes")
+    assert [test["bytecodes"] for test in document(again)["tests"]] == counts  # the same, run after run
+    _code, plain, _err = run("test", path, "--json")
+    assert all(test["bytecodes"] is None for test in document(plain)["tests"])
 
 
 def test_json_wrong_answer_carries_expected_actual_and_error(run: Run, examples: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from orps_engine.measure import compare
+from orps_engine.measure import CountChange, CountUse, compare, count_change
 from orps_engine.model.client import Usage
 from orps_engine.problem import FunctionTarget, Problem, ProblemKind, WholeFile
 from orps_engine.problem import TestCase as Case  # aliased: pytest would collect a Test* class
@@ -26,7 +26,7 @@ from orps_engine.report.editor import (
     suite_line,
     summary,
 )
-from orps_engine.report.refine import progress_text, refine_line
+from orps_engine.report.refine import delta_table, format_refine, progress_text, refine_document, refine_line
 from orps_engine.results import ExecutionResult, RunError, SuiteResult, Verdict
 from orps_engine.search import ORIGINAL, Delta, Event, EventKind, Node, RefineResult
 
@@ -416,3 +416,56 @@ def test_refine_line_when_no_candidate_beat_the_original() -> None:
     result = refine_result(ORIGINAL_NODE, None)
     assert not result.improved
     assert refine_line(result) == "ORPS refinement: no candidate beat the original (10/12 passed)"
+
+
+# -- the bytecode count beside CPU time ------------------------------------------------------------------
+CPU_TIE = [10.0, 12.0, 11.0, 10.5, 11.5], [9.0, 10.5, 9.5, 10.0, 9.8]
+
+
+def counted_delta(before: int | None, after: int | None) -> Delta:
+    cpu = compare(*CPU_TIE)
+    return Delta(cpu=cpu, peak=compare([100.0] * 5, [100.0] * 5), repeats=5,
+                 bytecodes=count_change(cpu, before, after))
+
+
+def test_refine_line_when_the_count_decides_a_cpu_tie() -> None:
+    decided = counted_delta(1_150_000, 1_000_000)
+    assert decided.bytecodes is not None and decided.bytecodes.use is CountUse.DECIDES
+    assert refine_line(refine_result(BEST, decided)) == \
+        "ORPS refinement: 12/12 passed, CPU within noise, 1.15x fewer bytecodes"
+    untracked = counted_delta(10_000_000, 1_000_000)  # far more than the CPU runs allow: decides nothing
+    assert refine_line(refine_result(BEST, untracked)) == "ORPS refinement: 12/12 passed, no significant CPU change"
+
+
+def table_row(delta: Delta, name: str) -> str:
+    line = next(line for line in delta_table(refine_result(BEST, delta)).splitlines() if line.startswith(name))
+    return " ".join(line.split())
+
+
+def test_the_delta_table_shows_the_count_and_what_it_did() -> None:
+    assert table_row(counted_delta(1_150_000, 1_000_000), "bytecodes") == \
+        "bytecodes 1.1M 1.0M 1.15x fewer (decides: CPU time could not tell)"
+    assert table_row(counted_delta(10_000_000, 1_000_000), "bytecodes") == \
+        "bytecodes 10.0M 1.0M 10.00x fewer (not used: does not track CPU time here)"
+    assert table_row(counted_delta(1_000_000, 1_000_000), "bytecodes") == \
+        "bytecodes 1.0M 1.0M the same (agrees with CPU time)"
+    assert table_row(counted_delta(None, 1_000_000), "bytecodes") == "bytecodes unavailable 1.0M not counted"
+    cpu = compare([21.0, 20.5, 21.5, 21.2, 20.8], [10.0, 10.1, 9.9, 10.2, 10.0])
+    skipped = Delta(cpu=cpu, peak=cpu, repeats=5,
+                    bytecodes=CountChange(before=None, after=None, ratio=None, use=CountUse.SKIPPED))
+    assert table_row(skipped, "bytecodes") == "bytecodes - - not counted: CPU time decided"
+
+
+def test_the_refine_text_says_how_a_change_was_decided() -> None:
+    text = format_refine(refine_result(BEST, counted_delta(1_150_000, 1_000_000)))
+    line = next(line for line in text.splitlines() if line.startswith("measured:"))
+    assert "5 interleaved runs each" in line and "rank test gives p < 0.01" in line and "over 3%" in line
+    assert "CPU: p = " in line and "bytecodes: one traced run each" in line
+
+
+def test_the_json_delta_carries_the_count_and_the_p_value() -> None:
+    delta = refine_document(refine_result(BEST, counted_delta(1_150_000, 1_000_000)))["delta"]
+    assert delta["significant"] is True and delta["bytecodes_use"] == "decides"
+    assert delta["bytecodes_ratio"] == 1.15 and 0 < delta["cpu_p"] <= 1
+    none = refine_document(refine_result(ORIGINAL_NODE, None))["delta"]
+    assert none["significant"] is False and none["bytecodes_use"] is None

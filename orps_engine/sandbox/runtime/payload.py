@@ -23,8 +23,9 @@ import types
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from . import confine, imports, mounts, protocol, rpc, seccomp, wire
+from . import confine, imports, mounts, opcount, protocol, rpc, seccomp, wire
 from .protocol import (
+    COUNT_FD,
     CRASH_FD,
     GO_FD,
     HOST_FD,
@@ -168,6 +169,12 @@ def _run(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
 
 
 def _run_role(job: Job) -> int:
+    """The role's code, its bytecodes counted where the job asks (``opcount``; reported on ``COUNT_FD``)."""
+    with opcount.counting(job, COUNT_FD):
+        return _role(job)
+
+
+def _role(job: Job) -> int:
     if job["role"] == "program":
         return run_program(job)
     if job["role"] == "solution":

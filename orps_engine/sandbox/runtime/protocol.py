@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # typing has it from 3.11 on; the annotations that use it are
 # 1 was the untyped protocol this module replaced; 3 added projects and discovery; 4 the hardened
 # sandbox: a seccomp filter (``JobLimits.subprocesses``), a filesystem of each run's own (disk limits),
 # setup notes, the counter armed before the run forks (``JobCommon.counted``), callbacks' CPU; 5 sessions:
-# one warden and host per ``JobCommon.session``, a run forked from the host per job (``HostStatus``)
+# one warden and host per ``JobCommon.session``, a run forked from the host per job (``HostStatus``); and
+# counted runs (``JobCommon.bytecode_token``, ``OpCount`` on ``COUNT_FD``)
 PROTOCOL_VERSION = 5
 
 # -- file descriptors -----------------------------------------------------------------------------
@@ -44,6 +45,7 @@ GO_FD = 6
 STATUS_FD = 7  # host -> warden: one ``HostStatus`` when the run has ended (the run itself never holds it)
 CRASH_FD = 8  # program: one ``CrashInfo`` if the file raised
 HOST_FD = 9  # warden <-> host: ``HostFork`` with the run's fds in, ``HostForked`` with its pidfd out
+COUNT_FD = 10  # program and solution, in a counted run (``JobCommon.bytecode_token``): one ``OpCount`` at its end
 
 Role = Literal["program", "solution", "checker", "discover"]
 # The sockets the parent sends along with a job (SCM_RIGHTS, in this order), by role; the warden
@@ -173,6 +175,10 @@ class JobCommon(TypedDict):
     read_paths: list[str]  # all it may read besides workdir (Landlock)
     list_paths: list[str]  # folders it may only list (an import path, a package), not read files of
     cwd: str | None  # where it runs (read-only: a project's root); None for workdir
+    # program and solution: count the bytecodes the code executes (``opcount``), in a run of its own
+    # (tracing slows it, so its other figures are not the code's), and report them with this token
+    # (the run's code never sees it: ``opcount`` takes it out of the job before the code runs)
+    bytecode_token: NotRequired[str]
 
 
 class ProgramJob(JobCommon):
@@ -237,6 +243,9 @@ class RunResult(TypedDict):
     cpu_ms: float  # the run's own (and its leftover processes'): its setup subtracted
     peak_kb: int  # max RSS over the run's RSS when its setup ended
     instructions: int | None  # None where no hardware counter is available
+    # a counted run's bytecodes, as the run reported them (``OpCount``); None where it reported none
+    # that holds (a note says why); absent unless the job asked for them
+    bytecodes: NotRequired[int | None]
     stdout: str
     stderr: str
     crash: CrashInfo | None
@@ -295,6 +304,19 @@ class SetupFailed(TypedDict):
 
 
 SetupReport = SetupDone | SetupFailed
+
+
+class OpCount(TypedDict):
+    """On ``COUNT_FD``: the bytecodes a counted run executed (``opcount``). Written from inside the
+    run, so forgeable: the parent only ever lets a count confirm what the CPU time allows."""
+
+    bytecodes: int  # 0 .. MAX_BYTECODES
+    intact: bool  # the counter saw no sign of the code interfering with it
+    token: str  # the job's ``bytecode_token``: a count the code wrote itself lacks it
+
+
+MAX_BYTECODES = (1 << 63) - 1
+MAX_TOKEN = 64
 
 
 class HostStatus(TypedDict):
@@ -567,6 +589,9 @@ def read_result(message: object) -> RunResult | RunFailed:
     _int(msg, "peak_kb")
     _str(msg, "stdout")
     _str(msg, "stderr")
+    if "bytecodes" in msg:
+        _int(msg, "bytecodes", optional=True)
+        _check(msg["bytecodes"] is None or 0 <= msg["bytecodes"] <= MAX_BYTECODES, "bytecodes", "a count in range")
     if msg.get("crash") is not None:
         read_crash(msg["crash"])
     return cast(RunResult, msg)
@@ -578,6 +603,18 @@ def read_crash(message: object) -> CrashInfo:
     _str(msg, "message")
     _int(msg, "line", optional=True)
     return cast(CrashInfo, msg)
+
+
+def read_count(message: object) -> OpCount:
+    """A counted run's report (the run wrote it: a bounded count and a flag, nothing else)."""
+    msg = _object(message, "bytecode count")
+    _int(msg, "bytecodes")
+    _check(0 <= msg["bytecodes"] <= MAX_BYTECODES, "bytecodes", "a count in range")
+    _bool(msg, "intact")
+    _str(msg, "token")
+    _check(len(msg["token"]) <= MAX_TOKEN, "token", "a short string")
+    _check(msg.keys() == {"bytecodes", "intact", "token"}, "bytecode count", "a count, a flag and a token only")
+    return cast(OpCount, msg)
 
 
 def read_setup(message: object) -> SetupReport:

@@ -33,6 +33,7 @@ from typing import NamedTuple, cast
 
 from . import confine, mounts, payload, protocol, wire
 from .protocol import (
+    COUNT_FD,
     CRASH_FD,
     GO_FD,
     HOST_FD,
@@ -46,6 +47,7 @@ from .protocol import (
     HostFork,
     HostStatus,
     Job,
+    OpCount,
     RunFailed,
     RunResult,
     SetupDone,
@@ -275,9 +277,10 @@ class _Watched(NamedTuple):
     stderr: str
     crash: CrashInfo | None
     status: HostStatus | None
+    count_report: bytes  # what the run wrote on ``COUNT_FD`` (a counted run's ``OpCount``, if it is one)
 
 
-_PIPES = ("out", "err", "crash", "setup", "go", "status")
+_PIPES = ("out", "err", "crash", "setup", "go", "status", "count")
 
 
 class SessionWarden:
@@ -368,6 +371,8 @@ class SessionWarden:
                   GO_FD: pipes["go"][0], STATUS_FD: pipes["status"][1]}
         if job["role"] == "program":
             fd_map[CRASH_FD] = pipes["crash"][1]
+        if "bytecode_token" in job:
+            fd_map[COUNT_FD] = pipes["count"][1]
         fd_map.update(passed)
         request: HostFork = {"op": "fork", "job": job, "fds": list(fd_map)}
         try:
@@ -411,7 +416,8 @@ class SessionWarden:
                 instructions: int | None) -> RunResult:
         wait_status = status["wait_status"]
         own_cpu_ms = status["cpu_s"] * 1000 - setup["cpu_s"] * 1000
-        return {
+        notes = self.notes + setup["notes"]
+        result: RunResult = {
             "op": "result",
             "id": job["id"],
             "exit_code": os.WEXITSTATUS(wait_status) if os.WIFEXITED(wait_status) else None,
@@ -425,8 +431,11 @@ class SessionWarden:
             "stdout": watched.stdout,
             "stderr": watched.stderr,
             "crash": watched.crash,
-            "notes": self.notes + setup["notes"],
+            "notes": notes,
         }
+        if "bytecode_token" in job:
+            result["bytecodes"] = _bytecodes(job, watched, wait_status, notes)
+        return result
 
     def _failed(self, job: Job, error: str, notes: list[str] | None = None) -> RunFailed:
         return protocol.run_failed(job["id"], error, self.notes + (notes or []))
@@ -456,7 +465,7 @@ class SessionWarden:
         what is left of its pipes and the host's status of it."""
         out_limit = int(job["limits"]["output_bytes"])
         deadline = started + float(job["limits"]["wall_s"])
-        streams = {pipes[name][0]: bytearray() for name in ("out", "err", "crash", "status")}
+        streams = {pipes[name][0]: bytearray() for name in ("out", "err", "crash", "status", "count")}
         out_fd, err_fd, status_fd = pipes["out"][0], pipes["err"][0], pipes["status"][0]
         timed_out = output_exceeded = False
         finished_at = None
@@ -504,7 +513,8 @@ class SessionWarden:
                         timed_out=timed_out, output_exceeded=output_exceeded,
                         stdout=streams[out_fd].decode("utf-8", errors="replace"),
                         stderr=streams[err_fd][-STDERR_KEEP:].decode("utf-8", errors="replace"),
-                        crash=_read_crash(bytes(streams[pipes["crash"][0]])), status=status)
+                        crash=_read_crash(bytes(streams[pipes["crash"][0]])), status=status,
+                        count_report=bytes(streams[pipes["count"][0]]))
 
     def _kill_run(self, pidfd: int, pid: int) -> None:
         """Kill the run (the host then kills what it left); by group where there is no PID namespace."""
@@ -567,6 +577,29 @@ def _read_crash(raw: bytes) -> CrashInfo | None:
         return None
     try:
         return protocol.read_crash(json.loads(raw))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _bytecodes(job: Job, watched: _Watched, wait_status: int, notes: list[str]) -> int | None:
+    """The counted run's bytecodes, if it reported a count that holds; else a note (in ``notes``) says why not."""
+    count = _read_count(watched.count_report)
+    finished = not watched.timed_out and not os.WIFSIGNALED(wait_status)
+    signed = count is not None and count["token"] == job.get("bytecode_token")
+    if count is not None and signed and count["intact"] and finished:
+        return count["bytecodes"]
+    why = ("the run did not finish" if not finished else "the run reported no count" if count is None
+           else "the code interfered with the counter")
+    notes.append(f"bytecodes not counted: {why}")
+    return None
+
+
+def _read_count(raw: bytes) -> OpCount | None:
+    """What a counted run said of its bytecodes: written by the run, so anything malformed is nothing."""
+    if not raw:
+        return None
+    try:
+        return protocol.read_count(json.loads(raw))
     except (ValueError, RecursionError):
         return None
 

@@ -39,6 +39,9 @@ RESULT: protocol.RunResult = {"op": "result", "id": 7, "exit_code": 1, "signal":
                               "output_exceeded": False, "wall_ms": 12.5, "cpu_ms": 3.25, "peak_kb": 100,
                               "instructions": None, "stdout": "out\n", "stderr": "Traceback ...", "crash": CRASH,
                               "notes": ["a note"]}
+COUNTED_PROGRAM: protocol.ProgramJob = {**PROGRAM, "bytecode_token": "0123456789abcdef"}
+COUNTED_RESULT: protocol.RunResult = {**RESULT, "bytecodes": 123456}
+COUNT: protocol.OpCount = {"bytecodes": 123456, "intact": True, "token": "0123456789abcdef"}
 FAILED: protocol.RunFailed = {"op": "failed", "id": 7, "harness_error": "sandbox setup failed: no reply", "notes": []}
 SPEC: protocol.CheckerSpec = {"module": "m", "setup": "import os", "setup_filename": "<setup>",
                               "test": {"id": "1", "kind": "doctest", "source": "f(1)", "filename": "/m.py", "line": 3,
@@ -61,9 +64,13 @@ MESSAGES: list[tuple[str, Mapping[str, object], Callable[[object], object] | Non
     ("shutdown", {"op": "shutdown"}, protocol.read_request),
     ("close", {"op": "close", "session": 3}, protocol.read_request),
     ("program job", PROGRAM, protocol.read_request),
+    ("counted program job", COUNTED_PROGRAM, protocol.read_request),
     ("solution job", SOLUTION, protocol.read_request),
     ("checker job", CHECKER, protocol.read_request),
     ("run result", RESULT, protocol.read_result),
+    ("counted run result", COUNTED_RESULT, protocol.read_result),
+    ("counted run result, no count", {**RESULT, "bytecodes": None}, protocol.read_result),
+    ("bytecode count", COUNT, protocol.read_count),
     ("run failed", FAILED, protocol.read_result),
     ("crash", CRASH, protocol.read_crash),
     ("setup done", {"setup": "done", "cpu_s": 0.012, "maxrss_kb": 9000, "notes": []}, protocol.read_setup),
@@ -109,7 +116,8 @@ def test_protocol_job_fds_travel_with_the_job() -> None:
 
 def test_protocol_fds_each_have_one_meaning() -> None:
     named = [protocol.STDIN_FD, protocol.STDOUT_FD, protocol.STDERR_FD, protocol.RPC_FD, protocol.CONTROL_FD,
-             protocol.SETUP_FD, protocol.GO_FD, protocol.STATUS_FD, protocol.CRASH_FD, protocol.HOST_FD]
+             protocol.SETUP_FD, protocol.GO_FD, protocol.STATUS_FD, protocol.CRASH_FD, protocol.HOST_FD,
+             protocol.COUNT_FD]
     assert len(set(named)) == len(named)
     passed = {fd for fds in protocol.PASSED_FDS.values() for fd in fds}
     assert passed == {protocol.RPC_FD, protocol.CONTROL_FD}
@@ -149,6 +157,9 @@ def test_sandbox_refuses_a_runtime_of_another_version(monkeypatch: pytest.Monkey
         pytest.param({**RESULT, "cpu_ms": float("nan")}, id="cpu-nan"),
         pytest.param({**RESULT, "crash": {"type": 3, "message": "", "line": None}}, id="crash-type"),
         pytest.param({**RESULT, "notes": [1]}, id="notes"),
+        pytest.param({**RESULT, "bytecodes": "5"}, id="bytecodes-text"),
+        pytest.param({**RESULT, "bytecodes": 5.0}, id="bytecodes-float"),
+        pytest.param({**RESULT, "bytecodes": -5}, id="bytecodes-negative"),
         pytest.param({k: v for k, v in RESULT.items() if k != "peak_kb"}, id="no-peak"),
         pytest.param({**RESULT, "op": "ok"}, id="op"),
         pytest.param([RESULT], id="list"),
@@ -159,7 +170,31 @@ def test_protocol_malformed_run_result_is_refused(message: object) -> None:
         protocol.read_result(message)
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        pytest.param({**COUNT, "bytecodes": -1}, id="negative"),
+        pytest.param({**COUNT, "bytecodes": protocol.MAX_BYTECODES + 1}, id="too-large"),
+        pytest.param({**COUNT, "bytecodes": 1e9}, id="float"),
+        pytest.param({**COUNT, "bytecodes": True}, id="bool"),
+        pytest.param({**COUNT, "bytecodes": "1"}, id="text"),
+        pytest.param({**COUNT, "intact": 1}, id="intact-int"),
+        pytest.param({"bytecodes": 1, "token": ""}, id="no-intact"),
+        pytest.param({"bytecodes": 1, "intact": True}, id="no-token"),
+        pytest.param({**COUNT, "token": "t" * 65}, id="long-token"),
+        pytest.param({**COUNT, "extra": "x" * 100}, id="extra-key"),
+        pytest.param([1, True], id="list"),
+    ],
+)
+def test_protocol_malformed_bytecode_count_is_refused(message: object) -> None:
+    # written by the run itself: anything but a bounded count and a flag is refused
+    with pytest.raises(protocol.BadMessage):
+        protocol.read_count(message)
+
+
 def test_raw_run_reads_a_typed_result() -> None:
+    assert RawRun.from_message(COUNTED_RESULT).bytecodes == 123456
+    assert RawRun.from_message(RESULT).bytecodes is None
     raw = RawRun.from_message(RESULT)
     assert (raw.exit_code, raw.cpu_ms, raw.peak_kb, raw.notes) == (1, 3.25, 100, ("a note",))
     assert raw.crash is not None and (raw.crash.type, raw.crash.line) == ("ZeroDivisionError", 4)
