@@ -65,6 +65,7 @@ def host(job: Job, uid: int | None) -> NoReturn:
         _arrange_fds({HOST_FD: HOST_FD})
         notes = mounts.isolate(job)  # before anything resolves a path: the session's own root
         _enter_workdir(job)
+        seccomp.prepare()  # the filters, built once here instead of in every run
         confine.prctl(confine.PR_SET_DUMPABLE, 0)
         ready = {"op": "host", "error": None, "notes": notes}
     except BaseException as exc:  # anything here is our failure, reported as such

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import platform
 import socket
 import struct
@@ -160,8 +161,10 @@ def _rules(forks: bool) -> list[tuple[str, list[Insn]]]:
     return rules
 
 
+@functools.cache
 def program(machine: str, *, forks: bool) -> bytes | None:
-    """The filter for ``machine`` as ``struct sock_filter``s, or None where there is none for it."""
+    """The filter for ``machine`` as ``struct sock_filter``s, or None where there is none for it.
+    Kept once built: a session's host builds it, and the runs it forks install it as it is."""
     arch = _ARCHES.get(machine)
     if arch is None:
         return None
@@ -184,6 +187,14 @@ def _pack(insns: Iterable[Insn]) -> bytes:
 
 class _Fprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def prepare() -> None:
+    """Build both filters ahead (``program`` keeps them), so that the processes forked from this
+    one install them without building them."""
+    if sys.byteorder == "little":
+        for forks in (False, True):
+            program(platform.machine(), forks=forks)
 
 
 def install(*, forks: bool) -> str | None:
