@@ -12,7 +12,7 @@ import asyncio
 import functools
 import logging
 import os
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +40,7 @@ from . import convert, settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+KEPT_REFINEMENTS = 32  # closed documents whose finished refine is kept for their reopening
 
 
 @dataclass
@@ -88,6 +89,8 @@ class OrpsServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("orps", __version__, protocol_cls=OrpsProtocol)
         self.docs: dict[str, DocState] = {}
+        # the finished refines of closed documents (the newest KEPT_REFINEMENTS), by uri
+        self.closed_refinements: OrderedDict[str, Refinement] = OrderedDict()
         self.init_options: dict[str, Any] = {}
         self.client_settings: dict[str, Any] = {}
         self.api_key: str | None = None
@@ -102,8 +105,20 @@ class OrpsServer(LanguageServer):
         if path is None or path.suffix != ".py":
             return None
         if uri not in self.docs:
-            self.docs[uri] = DocState(uri=uri, run=FileRun(path))
+            run = FileRun(path)
+            run.refinement = self.closed_refinements.pop(uri, None)  # stale, if the function changed meanwhile
+            self.docs[uri] = DocState(uri=uri, run=run)
         return self.docs[uri]
+
+    def keep_refinement(self, state: DocState) -> None:
+        """Keep a closed document's finished refine for its reopening: reviewing and applying it then
+        checks, as always, that the function is still the one it refined."""
+        if state.run.refinement is None:
+            return
+        self.closed_refinements[state.uri] = state.run.refinement
+        self.closed_refinements.move_to_end(state.uri)
+        while len(self.closed_refinements) > KEPT_REFINEMENTS:
+            self.closed_refinements.popitem(last=False)
 
     def values(self) -> dict[str, Any]:
         return settings.client_values(self.init_options, self.client_settings)

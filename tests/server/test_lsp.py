@@ -129,6 +129,7 @@ class Client(LanguageClient):
         self.stderr_chunks: list[str] = []
         self.applied_edits: list[types.ApplyWorkspaceEditParams] = []
         self.hint_refreshes = 0
+        self.lens_refreshes = 0
         self.statuses: list[Any] = []
         self.versions: dict[str, int] = {}
         self.diagnostic_versions: dict[str, int | None] = {}  # the version each uri's last diagnostics named
@@ -180,6 +181,10 @@ def make_client() -> Client:
     def inlay_hint_refresh(params: None) -> None:
         client.hint_refreshes += 1
 
+    @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def code_lens_refresh(params: None) -> None:
+        client.lens_refreshes += 1
+
     return client
 
 
@@ -188,6 +193,7 @@ def capabilities() -> types.ClientCapabilities:
     caps = client_capabilities("visual-studio-code")
     assert caps.workspace is not None and caps.text_document is not None
     caps.workspace.inlay_hint = types.InlayHintWorkspaceClientCapabilities(refresh_support=True)
+    caps.workspace.code_lens = types.CodeLensWorkspaceClientCapabilities(refresh_support=True)
     caps.text_document.inlay_hint = types.InlayHintClientCapabilities()
     return caps
 
@@ -473,6 +479,7 @@ async def test_sidecar_inlay_hints_lenses_hover_and_run_tests(lsp: Launcher, tmp
     assert hints and str(hints[0].label).strip().startswith("3/3 passed"), hints
     assert (client.statuses[-1].uri, client.statuses[-1].passed) == (uri, 3), client.statuses
     assert client.hint_refreshes >= 2  # the server asked the editor to refresh its hints after each run
+    assert client.lens_refreshes >= 2  # and its lenses (asked for at didOpen, before the first run found the tests)
 
 
 # --- saves: run at once, and the newest one's results win ------------------------------------------
@@ -781,6 +788,36 @@ async def test_review_proposal_and_accept_apply_through_apply_edit(lsp: Launcher
     assert len(changes) == 1 and isinstance(changes[0], types.TextDocumentEdit)
     assert changes[0].text_document.version == client.versions[uri]
     assert apply_text_edits(PRIMES_PY, changes[0].edits) == proposal["proposal"]
+    await lsp.stop(client)
+
+
+async def test_a_finished_refine_outlives_closing_its_editor(lsp: Launcher, tmp_path: Path,
+                                                          scripted_model: ScriptedModel) -> None:
+    script_refine(scripted_model)
+    client = await lsp.start(refine_options(scripted_model))
+    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
+                               entry_point="sum_primes_below", timeLimit=5000)
+    uri = await open_and_wait(client, py)
+    result = await asyncio.wait_for(refine_request(client, uri, function="sum_primes_below"), WAIT_S)
+    assert isinstance(result, dict) and result.get("improved") is True, result
+    client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    await wait_for_diagnostics(client, uri, lambda d: not d, "the closed file's diagnostics to clear")
+
+    uri = await open_and_wait(client, py, "the reopened file's run")
+    proposal = await execute(client, "orps.proposal", {"uri": uri})
+    assert isinstance(proposal, dict) and proposal["stale"] is None and FAST_CODE in proposal["proposal"], proposal
+    applied = await execute(client, "orps.applyRefinement", {"uri": uri})
+    assert applied == {"applied": True, "reason": None}, applied
+
+    # Closed again, the function changed on disk meanwhile: the kept refine is stale, and says so.
+    client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    header = "def sum_primes_below(n: int) -> int:"
+    changed = PRIMES_PY.replace(header, header + "\n    n = n + 0")
+    assert changed != PRIMES_PY
+    py.write_text(changed, encoding="utf-8")
+    uri = await open_and_wait(client, py, "the changed file's run")
+    again = await execute(client, "orps.applyRefinement", {"uri": uri})
+    assert isinstance(again, dict) and again["applied"] is False and again["reason"], again
     await lsp.stop(client)
 
 
