@@ -58,6 +58,13 @@ class Refinement:
             return f"{self.target} changed since the refine began; refine it again"
         return None
 
+    def is_applied(self, text: str) -> bool:
+        """Is the pick already what the target is in ``text`` (the user applied it)?"""
+        try:
+            return self.applied_to(text) == text
+        except InputError:
+            return False
+
     def edit(self, text: str) -> TargetEdit:
         """The target's current lines in ``text`` and the pick to put there (check stale_reason first)."""
         placed = replacement(text, self.target, self.code)

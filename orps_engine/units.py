@@ -15,13 +15,14 @@ def ms(value: float | None) -> str:
 
 
 def kb(value: int | None) -> str:
+    """Memory in MB whatever its size below a GB (``1016 KB`` beside ``1.1 MB`` reads as a change
+    of unit, not of size), with two decimals below 10 MB; GB from 1 GB on."""
     if value is None:
         return "n/a"
-    if value >= 1024 * 1024:
-        return f"{value / (1024 * 1024):.1f} GB"
-    if value >= 1024:
-        return f"{value / 1024:.1f} MB"
-    return f"{value} KB"
+    mb = value / 1024
+    if mb >= 1024:
+        return f"{mb / 1024:.1f} GB"
+    return f"{mb:.2f} MB" if mb < 10 else f"{mb:.1f} MB"
 
 
 def count(value: int | None) -> str:

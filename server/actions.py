@@ -45,20 +45,22 @@ async def code_actions(ls: OrpsServer, params: types.CodeActionParams) -> list[t
     if refinement is None:
         return []
     document = unstructure(DocumentArgs(uri=uri))
+    text = ls.text(uri)[0]
+    critique = types.CodeAction(title="Show ORPS critique", kind=KIND,
+                                command=types.Command(title="Show ORPS critique", command="orps.showCritique",
+                                                      arguments=[document]))
+    if refinement.is_applied(text):
+        return [critique]  # nothing left to apply or review
     apply = types.CodeAction(title=f"{APPLY} ({refine_line(refinement.result).removeprefix('ORPS refinement: ')})",
                              kind=KIND, data=document, is_preferred=True)
-    stale = refinement.stale_reason(ls.text(uri)[0])
-    if stale:
+    stale = refinement.stale_reason(text)
+    if stale:  # shown disabled, with why; a review of it would compare with code no longer there
         apply.disabled = types.CodeActionDisabled(reason=stale)
-    return [
-        apply,
-        types.CodeAction(title="Show ORPS critique", kind=KIND,
-                         command=types.Command(title="Show ORPS critique", command="orps.showCritique",
-                                               arguments=[document])),
-        types.CodeAction(title="Review ORPS refinement side by side", kind=KIND,
-                         command=types.Command(title="Review ORPS refinement", command="orps.showProposal",
-                                               arguments=[document])),
-    ]
+        return [apply, critique]
+    review = types.CodeAction(title="Review ORPS refinement side by side", kind=KIND,
+                              command=types.Command(title="Review ORPS refinement", command="orps.showProposal",
+                                                    arguments=[document]))
+    return [apply, critique, review]
 
 
 @guarded("resolving the code action")

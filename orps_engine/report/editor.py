@@ -7,6 +7,7 @@ the CLI).
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -148,7 +149,8 @@ def _dunder(name: str) -> bool:
 
 
 def efficiency_notes(problem: Problem, suite: SuiteResult) -> list[Note]:
-    """Where efficiency matters: tests near the time or memory limit, and the slowest test."""
+    """Where efficiency matters: tests near the time or memory limit, and the slowest test where it
+    stands out (every passing function would otherwise carry a "slowest test: 1")."""
     tests = {t.id: t for t in problem.tests}
     notes = []
     limit_ms, limit_kb = problem.time_limit_s * 1000, problem.memory_limit_mb * 1024
@@ -163,11 +165,21 @@ def efficiency_notes(problem: Problem, suite: SuiteResult) -> list[Note]:
                               message=f"test {result.test_id} uses {result.peak_kb / limit_kb:.0%} of the "
                                       f"{problem.memory_limit_mb} MB memory limit"))
     timed = [r for r in suite.results if r.cpu_ms is not None]
-    if len(timed) > 1:
+    if len(timed) > 1 and _stands_out(timed):
         slowest = max(timed, key=lambda r: r.cpu_ms or 0.0)
         notes.append(Note(path=problem.path, line=def_line(problem), severity=Severity.HINT, test_id=slowest.test_id,
                           message=f"slowest test: {slowest.test_id} ({units.ms(slowest.cpu_ms)} CPU)"))
     return notes
+
+
+SLOWEST_FACTOR = 2.0  # the slowest test is named only where it takes this many times the others' median CPU
+SLOWEST_FLOOR_MS = 10.0  # and more than this: below it every test is fast, and the hint is noise
+
+
+def _stands_out(timed: list[ExecutionResult]) -> bool:
+    """Is one test's CPU time worth a hint: well above the others' and above the noise?"""
+    *others, slowest = sorted(r.cpu_ms or 0.0 for r in timed)
+    return slowest > SLOWEST_FLOOR_MS and slowest >= SLOWEST_FACTOR * statistics.median(others)
 
 
 def _error_text(result: ExecutionResult) -> str:
