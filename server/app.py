@@ -23,9 +23,11 @@ def create_server() -> OrpsServer:
 def main(argv: Sequence[str] | None = None, prog: str = "python -m orps_server") -> int:
     parser = argparse.ArgumentParser(prog=prog, description="The orps language server (stdio by default).")
     parser.add_argument("--tcp", metavar="HOST:PORT", type=_address, help="listen on TCP instead of stdio")
+    parser.add_argument("--verbose", action="store_true",
+                        help="log everything to stderr too: each line also sent to the editor's log, each HTTP request")
     args = parser.parse_args(argv)
     ls = create_server()
-    _log_to_stderr(ls)
+    _log_to_stderr(ls, verbose=args.verbose)
     if args.tcp is not None:
         ls.start_tcp(*args.tcp)
     else:
@@ -40,9 +42,12 @@ def _address(text: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def _log_to_stderr(ls: OrpsServer) -> None:
+def _log_to_stderr(ls: OrpsServer, *, verbose: bool) -> None:
     handler = logging.StreamHandler()  # stderr: stdout carries the protocol
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     handler.addFilter(Redact(ls))
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     logging.getLogger("pygls").setLevel(logging.WARNING)  # at INFO it logs whole messages
+    if not verbose:
+        for name in ("httpx", "httpx2"):  # openai's HTTP client (by either name): at INFO a line per model call
+            logging.getLogger(name).setLevel(logging.WARNING)

@@ -141,7 +141,9 @@ class OrpsServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     def log_line(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
-        log.info("%s", message)
+        """To the editor's log (``window/logMessage``); stderr, which editors show in the same place,
+        gets it only at DEBUG, so that each line is shown once."""
+        log.debug("%s", message)
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
     def notify_status(self, state: DocState) -> None:

@@ -202,9 +202,11 @@ def capabilities() -> types.ClientCapabilities:
 class Launcher:
     started: list[Client]
 
-    async def start(self, options: dict[str, Any] | None = None) -> Client:
-        """A fresh server subprocess, initialized with VS Code's capabilities and ``options``."""
-        client = await ClientServerConfig(server_command=SERVER, client_factory=make_client).start()
+    async def start(self, options: dict[str, Any] | None = None, *, verbose: bool = False) -> Client:
+        """A fresh server subprocess, initialized with VS Code's capabilities and ``options``;
+        ``verbose``: logging everything to stderr too (``--verbose``)."""
+        command = SERVER + (["--verbose"] if verbose else [])
+        client = await ClientServerConfig(server_command=command, client_factory=make_client).start()
         assert isinstance(client, Client)
         self.started.append(client)
         await client.initialize_session(types.InitializeParams(
@@ -480,6 +482,23 @@ async def test_sidecar_inlay_hints_lenses_hover_and_run_tests(lsp: Launcher, tmp
     assert (client.statuses[-1].uri, client.statuses[-1].passed) == (uri, 3), client.statuses
     assert client.hint_refreshes >= 2  # the server asked the editor to refresh its hints after each run
     assert client.lens_refreshes >= 2  # and its lenses (asked for at didOpen, before the first run found the tests)
+    # each run's line reaches the editor's log once: as a logMessage, not on stderr too (editors show both)
+    runs = [m.message for m in client.log_messages if m.message.startswith("adder.py: ")]
+    assert runs and not [line for line in client.stderr_text.splitlines() if "adder.py: " in line]
+
+
+async def test_a_refine_logs_no_line_per_model_call(lsp: Launcher, tmp_path: Path,
+                                                   scripted_model: ScriptedModel) -> None:
+    script_refine(scripted_model)
+    client = await lsp.start(refine_options(scripted_model))
+    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
+                               entry_point="sum_primes_below", timeLimit=5000)
+    uri = await open_and_wait(client, py)
+    result = await asyncio.wait_for(refine_request(client, uri, function="sum_primes_below"), WAIT_S)
+    assert isinstance(result, dict) and result.get("improved") is True, result
+    await lsp.stop(client)
+    assert scripted_model.calls() > 4
+    assert "HTTP Request" not in client.stderr_text  # openai's HTTP client logs one per call at INFO
 
 
 # --- saves: run at once, and the newest one's results win ------------------------------------------
@@ -641,7 +660,8 @@ async def test_malformed_tests_file(lsp: Launcher, tmp_path: Path) -> None:
 async def test_refine_progress_hint_actions_and_edit(lsp: Launcher, tmp_path: Path,
                                                      scripted_model: ScriptedModel) -> None:
     script_refine(scripted_model, latency_s=0.05)
-    client = await lsp.start(refine_options(scripted_model))
+    # verbose: every line it logs, and each HTTP request, on stderr too, so that the key check below sees them
+    client = await lsp.start(refine_options(scripted_model), verbose=True)
     py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
                                entry_point="sum_primes_below", timeLimit=5000)
     uri = await open_and_wait(client, py)
@@ -722,7 +742,7 @@ async def test_refine_progress_hint_actions_and_edit(lsp: Launcher, tmp_path: Pa
     said = [m.message for m in [*client.log_messages, *client.messages]]
     assert said, "the server logged nothing at all"
     assert not [m for m in said if API_KEY in m], "the API key was sent to the editor in a message"
-    assert client.stderr_text, "no stderr captured"
+    assert "HTTP Request" in client.stderr_text, "no stderr captured"  # verbose: the model calls are there
     leaked = [line for line in client.stderr_text.splitlines() if API_KEY in line]
     if leaked:
         where = leaked[0].index(API_KEY)
