@@ -121,10 +121,20 @@ async function refineAtCursor(status: StatusBar): Promise<void> {
     }
     const { document, selection } = editor;
     const args = refineArguments(document.uri.toString(), selection.active, document.version);
+    const running = await ready();
+    if (!running) {
+        return; // ready() said why (untrusted, or no server): no second toast about a result
+    }
     status.update({ uri: document.uri.toString(), refining: true });
     try {
-        const result = await serverCommand(SERVER_COMMANDS.refine, args);
-        void vscode.window.showInformationMessage(refineResultMessage(result));
+        const result: unknown = await running.sendRequest('workspace/executeCommand', {
+            command: SERVER_COMMANDS.refine,
+            arguments: args,
+        });
+        const message = refineResultMessage(result);
+        if (message) {
+            void vscode.window.showInformationMessage(message);
+        }
     } catch (error) {
         traceError('the refine failed', error);
     } finally {

@@ -42,7 +42,11 @@ export function statusText(status: ServerStatus | undefined, trusted: boolean): 
     return '$(beaker) ORPS';
 }
 
-export function refineResultMessage(result: unknown): string {
+// How a refine ended, for a toast; undefined where nothing ran (whoever stopped it has said why).
+export function refineResultMessage(result: unknown): string | undefined {
+    if (result === undefined) {
+        return undefined;
+    }
     if (result && typeof result === 'object') {
         const r = result as { cancelled?: boolean; summary?: string };
         if (r.cancelled) {

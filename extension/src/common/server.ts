@@ -3,7 +3,8 @@ import { execFile } from 'child_process';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State } from 'vscode-languageclient/node';
 import { importCheck, serverProcess } from './args';
-import { CONFIG_SECTION, SECRET_KEY } from './constants';
+import { CONFIG_SECTION, SECRET_KEY, SERVER_COMMANDS } from './constants';
+import { refineResultMessage } from './messages';
 import { outputChannel, traceError, traceInfo } from './logging';
 import { installCommand, notInstalledMessage, ServerStatus } from './messages';
 import { interpreter } from './python';
@@ -61,6 +62,18 @@ export async function startClient(
         traceOutputChannel: outputChannel(),
         initializationOptions: initializationOptions(settings, apiKey),
         middleware: {
+            // A refine started from the code lens runs the server's command directly: say how it
+            // ended, as the palette's Refine does (that one sends its own request, not through here).
+            executeCommand: async (command, args, next) => {
+                const result: unknown = await next(command, args);
+                if (command === SERVER_COMMANDS.refine) {
+                    const message = refineResultMessage(result);
+                    if (message) {
+                        void vscode.window.showInformationMessage(message);
+                    }
+                }
+                return result;
+            },
             workspace: {
                 // Answer workspace/configuration with the values the user set, never the defaults.
                 configuration: (params) =>
