@@ -105,6 +105,7 @@ async def _run(ls: OrpsServer, state: DocState, generation: int, in_burst: bool)
     except InputError as exc:
         state.run.forget_tests()
         ls.publish(state)  # the old results no longer hold
+        ls.notify_status(state)  # nor the status bar's figures
         if exc.path is not None and exc.path.resolve() != state.path.resolve():
             raise  # a malformed tests file: a diagnostic on that file (see OrpsServer.report)
         ls.log_line(f"{state.path.name}: {exc}")  # no tests, or not a solution: nothing to show

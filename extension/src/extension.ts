@@ -28,7 +28,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
             return;
         }
         await stopClient(client);
+        client = undefined;
+        status.serverRunning(false);
         client = await startClient(context, (update) => status.update(update));
+        status.serverRunning(true);
     };
     const scheduleRestart = (): void => {
         if (restartTimer) {

@@ -6,6 +6,8 @@ import { ServerStatus, statusText } from './common/messages';
 export class StatusBar implements vscode.Disposable {
     private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
     private readonly byUri = new Map<string, ServerStatus>();
+    private shownUri: string | undefined; // the last file editor's: the Output panel's focus keeps it
+    private running = false;
 
     constructor(private trusted: () => boolean) {
         this.item.command = COMMANDS.runTests;
@@ -20,10 +22,20 @@ export class StatusBar implements vscode.Disposable {
         this.render();
     }
 
+    /** The server (re)starts or stopped: what it said of each file no longer holds. */
+    serverRunning(running: boolean): void {
+        this.running = running;
+        this.byUri.clear();
+        this.render();
+    }
+
     render(): void {
-        const uri = vscode.window.activeTextEditor?.document.uri.toString();
-        const status = uri ? this.byUri.get(uri) : undefined;
-        this.item.text = statusText(status, this.trusted());
+        const document = vscode.window.activeTextEditor?.document;
+        if (document && document.uri.scheme === 'file') {
+            this.shownUri = document.uri.toString();
+        }
+        const status = this.shownUri ? this.byUri.get(this.shownUri) : undefined;
+        this.item.text = statusText(status, this.trusted(), this.running);
         this.item.tooltip = this.trusted()
             ? 'ORPS: the active file\'s tests (click to run them)'
             : 'ORPS runs nothing in an untrusted workspace';

@@ -652,6 +652,13 @@ async def test_malformed_tests_file(lsp: Launcher, tmp_path: Path) -> None:
     await wait_for_diagnostics(client, tests_uri, lambda d: len(d) == 1 and "expected 3, got -1" in d[0].message,
                                "the JSON error to give way to the failing test")
     await wait_for_diagnostics(client, uri, lambda d: any("1 of 3 tests fail" in x.message for x in d), "the summary")
+    await poll_until(lambda: client.statuses and client.statuses[-1].summary, "a status with the run's summary")
+
+    # Broken again: the status bar's figures go with the diagnostics, they no longer hold.
+    tests.write_text('{"asserts": [oops]}\n')
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    await poll_until(lambda: client.statuses[-1].uri == uri and client.statuses[-1].summary is None,
+                     "the status to drop the old summary")
 
 
 # --- 6, 10: a refine against the scripted model ----------------------------------------------------------

@@ -28,9 +28,12 @@ export function notInstalledMessage(python: string, detail: string): string {
 export const UNTRUSTED_MESSAGE =
     'ORPS runs your code and tests, so it stays off in an untrusted workspace. Trust the workspace to enable it.';
 
-export function statusText(status: ServerStatus | undefined, trusted: boolean): string {
+export function statusText(status: ServerStatus | undefined, trusted: boolean, running = true): string {
     if (!trusted) {
         return '$(shield) ORPS: off (untrusted)';
+    }
+    if (!running) {
+        return '$(error) ORPS: not running';
     }
     if (status?.refining) {
         return '$(sync~spin) ORPS: refining…';

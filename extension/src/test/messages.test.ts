@@ -22,6 +22,8 @@ test('the status bar shows the summary, a spinner while refining, and why it is 
     assert.match(statusText({ refining: true }, true), /sync~spin/);
     assert.match(statusText(undefined, false), /untrusted/);
     assert.equal(statusText(undefined, true), '$(beaker) ORPS');
+    // a server that failed to start, or restarts, shows so, never the last run's figures
+    assert.equal(statusText({ summary: '3/3 passed', passed: 3, total: 3 }, true, false), '$(error) ORPS: not running');
 });
 
 test('refine results read as sentences', () => {
