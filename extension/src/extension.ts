@@ -31,7 +31,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         client = undefined;
         status.serverRunning(false);
         client = await startClient(context, (update) => status.update(update));
-        status.serverRunning(true);
+        status.serverRunning(client !== undefined);
     };
     const scheduleRestart = (): void => {
         if (restartTimer) {

@@ -16,6 +16,13 @@ export function installCommand(python: string): string {
     return `${quote(python)} -m pip install orps`;
 }
 
+export function missingInterpreterMessage(python: string): string {
+    return (
+        `ORPS: the interpreter ${python} does not exist. ` +
+        'Set orps.interpreter to the path of a Python 3.10+ interpreter, or choose one with the Python extension.'
+    );
+}
+
 export function notInstalledMessage(python: string, detail: string): string {
     const why = detail.trim().split('\n').pop() ?? '';
     return (

@@ -6,7 +6,7 @@ import { importCheck, serverProcess } from './args';
 import { CONFIG_SECTION, SECRET_KEY, SERVER_COMMANDS } from './constants';
 import { refineResultMessage } from './messages';
 import { outputChannel, traceError, traceInfo } from './logging';
-import { installCommand, notInstalledMessage, ServerStatus } from './messages';
+import { installCommand, missingInterpreterMessage, notInstalledMessage, ServerStatus } from './messages';
 import { interpreter } from './python';
 import { describeSettings, initializationOptions, userSetSettings } from './settings';
 
@@ -17,11 +17,22 @@ function readSettings(resource?: vscode.Uri) {
     return userSetSettings((key) => config.inspect(key));
 }
 
-function canImport(python: string[]): Promise<string | undefined> {
+/** Why the server cannot be imported with ``python``: the interpreter is not there, or the import failed. */
+interface ImportProblem {
+    missing: boolean;
+    detail: string;
+}
+
+function canImport(python: string[]): Promise<ImportProblem | undefined> {
     const check = importCheck(python);
     return new Promise((resolve) => {
         execFile(check.command, check.args, { timeout: 30000 }, (error, _stdout, stderr) => {
-            resolve(error ? stderr || String(error) : undefined);
+            if (!error) {
+                resolve(undefined);
+                return;
+            }
+            const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+            resolve({ missing, detail: stderr || String(error) });
         });
     });
 }
@@ -34,8 +45,14 @@ export async function startClient(
     const resource = vscode.window.activeTextEditor?.document.uri;
     const python = await interpreter(resource);
     const problem = await canImport(python);
+    if (problem?.missing) {
+        const message = missingInterpreterMessage(python[0]);
+        traceError(message);
+        void vscode.window.showErrorMessage(message);
+        return undefined;
+    }
     if (problem !== undefined) {
-        const message = notInstalledMessage(python[0], problem);
+        const message = notInstalledMessage(python[0], problem.detail);
         traceError(message);
         const copy = 'Copy Install Command';
         vscode.window.showErrorMessage(message, copy).then(

@@ -1,6 +1,7 @@
 // Loads the real bundle (dist/extension.js) against a stand-in for the `vscode` module and calls
 // activate(): the wiring runs without downloading VS Code. Untrusted, nothing may start.
 import { strict as assert } from 'node:assert';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -119,16 +120,32 @@ test('in an untrusted workspace the extension registers its commands, starts not
     assert.ok(context.subscriptions.length >= 8);
 });
 
-test('with an interpreter that lacks the server, it says so and offers the install command', async () => {
+async function messageOf(python: string, needle: string): Promise<string | undefined> {
     const recorder: Recorder = { commands: [], messages: [], statusTexts: [], processes: 0 };
-    const python = '/nonexistent/bin/python';
     const extension = loadExtension(fakeVscode(true, recorder, [python]));
     await extension.activate({ subscriptions: [], secrets: { get: async () => undefined } });
-    for (let i = 0; i < 100 && !recorder.messages.some((m) => m.includes('not installed')); i++) {
+    for (let i = 0; i < 100 && !recorder.messages.some((m) => m.includes(needle)); i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const message = recorder.messages.find((m) => m.includes('not installed'));
-    assert.ok(message, recorder.messages.join('\n'));
+    return recorder.messages.find((m) => m.includes(needle));
+}
+
+test('with an interpreter that does not exist, it says so (not that orps is missing)', async () => {
+    const python = '/nonexistent/bin/python';
+    const message = await messageOf(python, 'does not exist');
+    assert.ok(message);
+    assert.match(message, new RegExp(`${python} does not exist`));
+    assert.doesNotMatch(message, /not installed/);
+});
+
+test('with an interpreter that lacks the server, it says so and offers the install command', async (t) => {
+    const python = '/usr/bin/python3'; // the system's: the orps server is not installed there
+    if (!existsSync(python)) {
+        t.skip(`${python} is not on this machine`);
+        return;
+    }
+    const message = await messageOf(python, 'not installed');
+    assert.ok(message);
     assert.match(message, new RegExp(`not installed for ${python}`));
     assert.match(message, new RegExp(`${python} -m pip install orps`));
 });

@@ -1,6 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { installCommand, notInstalledMessage, refineResultMessage, statusText } from '../common/messages';
+import {
+    installCommand,
+    missingInterpreterMessage,
+    notInstalledMessage,
+    refineResultMessage,
+    statusText,
+} from '../common/messages';
 
 test('the install command quotes paths that need it', () => {
     assert.equal(installCommand('/usr/bin/python3'), '/usr/bin/python3 -m pip install orps');
@@ -31,4 +37,10 @@ test('refine results read as sentences', () => {
     assert.match(refineResultMessage({ summary: 'ORPS refinement: 5/5 passed, CPU 60.0x lower' }) ?? '', /lightbulb/);
     assert.match(refineResultMessage(null) ?? '', /without a result/);
     assert.equal(refineResultMessage(undefined), undefined); // nothing ran: whoever stopped it said why
+});
+
+test('an interpreter that does not exist is said to be missing, not to lack orps', () => {
+    const text = missingInterpreterMessage('/no/such/python');
+    assert.match(text, /\/no\/such\/python does not exist/);
+    assert.doesNotMatch(text, /not installed|pip install/);
 });
