@@ -352,6 +352,19 @@ async def refine_request(client: Client, uri: str, *, msg_id: str | None = None,
     return await execute(client, "orps.refine", {"uri": uri, **target}, msg_id=msg_id)
 
 
+async def refined_primes(lsp: Launcher, tmp_path: Path,
+                         scripted_model: ScriptedModel) -> tuple[Client, Path, str, dict[str, Any]]:
+    """A server that refined ``sum_primes_below`` (the scripted refine, which improves it)."""
+    script_refine(scripted_model)
+    client = await lsp.start(refine_options(scripted_model))
+    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
+                               entry_point="sum_primes_below", timeLimit=5000)
+    uri = await open_and_wait(client, py)
+    result = await asyncio.wait_for(refine_request(client, uri, function="sum_primes_below"), WAIT_S)
+    assert isinstance(result, dict) and result.get("improved") is True, result
+    return client, py, uri, result
+
+
 async def progress_begun(client: Client) -> types.ProgressToken:
     """The token of the first work-done progress that has begun."""
 
@@ -489,13 +502,7 @@ async def test_sidecar_inlay_hints_lenses_hover_and_run_tests(lsp: Launcher, tmp
 
 async def test_a_refine_logs_no_line_per_model_call(lsp: Launcher, tmp_path: Path,
                                                    scripted_model: ScriptedModel) -> None:
-    script_refine(scripted_model)
-    client = await lsp.start(refine_options(scripted_model))
-    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
-                               entry_point="sum_primes_below", timeLimit=5000)
-    uri = await open_and_wait(client, py)
-    result = await asyncio.wait_for(refine_request(client, uri, function="sum_primes_below"), WAIT_S)
-    assert isinstance(result, dict) and result.get("improved") is True, result
+    client, _py, _uri, _result = await refined_primes(lsp, tmp_path, scripted_model)
     await lsp.stop(client)
     assert scripted_model.calls() > 4
     assert "HTTP Request" not in client.stderr_text  # openai's HTTP client logs one per call at INFO
@@ -800,13 +807,7 @@ async def test_refine_of_a_stdin_program_offers_an_apply_that_replaces_the_progr
 
 async def test_review_proposal_and_accept_apply_through_apply_edit(lsp: Launcher, tmp_path: Path,
                                                                    scripted_model: ScriptedModel) -> None:
-    script_refine(scripted_model)
-    client = await lsp.start(refine_options(scripted_model))
-    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
-                               entry_point="sum_primes_below", timeLimit=5000)
-    uri = await open_and_wait(client, py)
-    result = await asyncio.wait_for(refine_request(client, uri, function="sum_primes_below"), WAIT_S)
-    assert isinstance(result, dict) and result.get("improved") is True, result
+    client, _py, uri, result = await refined_primes(lsp, tmp_path, scripted_model)
 
     proposal = await execute(client, "orps.proposal", {"uri": uri})
     assert isinstance(proposal, dict) and proposal["stale"] is None, proposal
@@ -825,13 +826,7 @@ async def test_review_proposal_and_accept_apply_through_apply_edit(lsp: Launcher
 
 async def test_a_finished_refine_outlives_closing_its_editor(lsp: Launcher, tmp_path: Path,
                                                           scripted_model: ScriptedModel) -> None:
-    script_refine(scripted_model)
-    client = await lsp.start(refine_options(scripted_model))
-    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
-                               entry_point="sum_primes_below", timeLimit=5000)
-    uri = await open_and_wait(client, py)
-    result = await asyncio.wait_for(refine_request(client, uri, function="sum_primes_below"), WAIT_S)
-    assert isinstance(result, dict) and result.get("improved") is True, result
+    client, py, uri, _result = await refined_primes(lsp, tmp_path, scripted_model)
     client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     await wait_for_diagnostics(client, uri, lambda d: not d, "the closed file's diagnostics to clear")
 

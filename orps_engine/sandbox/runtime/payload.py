@@ -108,14 +108,10 @@ def _fork_run(sock: socket.socket, request: HostFork, fds: list[int], uid: int |
 
 def _reap(run_pid: int) -> HostStatus:
     """Wait for the run, then kill and reap what it left: its status, and everyone's usage."""
-    cpu_s, maxrss_kb, status = 0.0, 0, None
-    while status is None:
-        try:
-            pid, wait_status, usage = os.wait4(-1, 0)
-        except ChildProcessError:
-            break
-        cpu_s += usage.ru_utime + usage.ru_stime
-        maxrss_kb = max(maxrss_kb, usage.ru_maxrss)
+    usages, status = [], None
+    while status is None and (child := _wait_any()) is not None:
+        pid, wait_status, usage = child
+        usages.append(usage)
         if pid == run_pid:
             status = wait_status
     try:
@@ -125,15 +121,19 @@ def _reap(run_pid: int) -> HostStatus:
             os.killpg(run_pid, signal.SIGKILL)
     except OSError:
         pass
-    while True:
-        try:
-            _pid, _status, usage = os.wait4(-1, 0)
-        except ChildProcessError:
-            break
-        cpu_s += usage.ru_utime + usage.ru_stime
-        maxrss_kb = max(maxrss_kb, usage.ru_maxrss)
-    return {"wait_status": status if status is not None else signal.SIGKILL, "cpu_s": round(cpu_s, 6),
-            "maxrss_kb": maxrss_kb}
+    while (child := _wait_any()) is not None:
+        usages.append(child[2])
+    return {"wait_status": status if status is not None else signal.SIGKILL,
+            "cpu_s": round(sum(u.ru_utime + u.ru_stime for u in usages), 6),
+            "maxrss_kb": max((u.ru_maxrss for u in usages), default=0)}
+
+
+def _wait_any() -> tuple[int, int, resource.struct_rusage] | None:
+    """The next child to end (its pid, status and usage); None when there is none left."""
+    try:
+        return os.wait4(-1, 0)
+    except ChildProcessError:
+        return None
 
 
 def _run(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
