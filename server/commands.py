@@ -25,12 +25,15 @@ class DocumentArgs:
 @attrs.define(frozen=True)
 class RefineArgs:
     """``orps.refine``: the document, and the function by qualified name or the cursor's position
-    (neither: the target the tests name). ``version`` is the document version the client saw."""
+    (neither: the target the tests name). ``version`` is the document version the client saw.
+    ``progress`` is a work-done progress token the client made for this refine (shown where the client
+    chooses, e.g. a notification with a Cancel button); without one the server asks for its own."""
 
     uri: str
     function: str | None = None
     position: types.Position | None = None
     version: int | None = None
+    progress: str | None = None
 
 
 def document_data(data: Any) -> DocumentArgs | None:

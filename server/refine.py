@@ -53,13 +53,14 @@ async def refine_command(ls: OrpsServer, args: RefineArgs) -> dict[str, Any] | N
     problem = settings.with_limits(loaded.with_source(text), ls.values())
     model = OpenAIChatModel(settings.engine_settings(ls.values(), ls.api_key, state.path.parent))
     try:
-        return await _run(ls, state, problem, model)
+        return await _run(ls, state, problem, model, args.progress)
     finally:
         await model.close()
 
 
-async def _run(ls: OrpsServer, state: DocState, problem: Problem, model: OpenAIChatModel) -> dict[str, Any]:
-    token = await _progress(ls, f"ORPS refine: {problem.target}")
+async def _run(ls: OrpsServer, state: DocState, problem: Problem, model: OpenAIChatModel,
+               client_token: str | None) -> dict[str, Any]:
+    token = await _progress(ls, f"ORPS refine: {problem.target}", client_token)
     task = asyncio.create_task(state.run.refine(problem, model.settings, model, on_event=_reporter(ls, token)))
     job = state.refining = RefineJob(target=problem.target, task=task, token=token, request_id=ls.protocol.msg_id)
     ls.notify_status(state)
@@ -116,12 +117,17 @@ def progress_cancelled(ls: OrpsServer, params: types.WorkDoneProgressCancelParam
             ls.log_line(f"refine of {job.target} cancelled by the user")
 
 
-async def _progress(ls: OrpsServer, title: str) -> str | None:
-    window = ls.client_capabilities.window
-    if window is None or not window.work_done_progress:
-        return None
-    token = f"orps-refine-{uuid.uuid4().hex[:8]}"
-    await ls.work_done_progress.create_async(token)
+async def _progress(ls: OrpsServer, title: str, client_token: str | None) -> str | None:
+    """The refine's progress token: the client's own when it sent one (it already shows it), else one
+    the server asks the client to create, if the client supports work-done progress."""
+    if client_token is not None:
+        token = client_token
+    else:
+        window = ls.client_capabilities.window
+        if window is None or not window.work_done_progress:
+            return None
+        token = f"orps-refine-{uuid.uuid4().hex[:8]}"
+        await ls.work_done_progress.create_async(token)
     ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0,
                                                                    message="running the original's tests"))
     return token

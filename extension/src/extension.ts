@@ -9,6 +9,7 @@ import { refineResultMessage, UNTRUSTED_MESSAGE } from './common/messages';
 import { onInterpreterChange } from './common/python';
 import { startClient, stopClient } from './common/server';
 import { configurationChange } from './common/settings';
+import { refineInNotification } from './common/refine';
 import { reviewRefinement } from './review';
 import { StatusBar } from './status';
 
@@ -130,10 +131,9 @@ async function refineAtCursor(status: StatusBar): Promise<void> {
     }
     status.update({ uri: document.uri.toString(), refining: true });
     try {
-        const result: unknown = await running.sendRequest('workspace/executeCommand', {
-            command: SERVER_COMMANDS.refine,
-            arguments: args,
-        });
+        const result = await refineInNotification(running, args, (withToken) =>
+            running.sendRequest('workspace/executeCommand', { command: SERVER_COMMANDS.refine, arguments: withToken }),
+        );
         const message = refineResultMessage(result);
         if (message) {
             void vscode.window.showInformationMessage(message);

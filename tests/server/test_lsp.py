@@ -877,6 +877,31 @@ async def test_cancel_refine_by_progress(lsp: Launcher, tmp_path: Path, scripted
     assert not any(d.message.startswith("ORPS") for d in client.diagnostics.get(uri, []))
 
 
+async def test_refine_reports_on_the_clients_token_and_cancels_by_it(
+        lsp: Launcher, tmp_path: Path, scripted_model: ScriptedModel) -> None:
+    """The editor shows a refine in a notification of its own making: the server reports on the
+    token the client sent (creating none) and the notification's Cancel stops the search."""
+    script_refine(scripted_model, latency_s=2.0)
+    client = await lsp.start(refine_options(scripted_model))
+    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
+                               entry_point="sum_primes_below", timeLimit=5000)
+    uri = await open_and_wait(client, py)
+    token = "client-notification-1"
+    client.progress_reports.setdefault(token, [])  # as the editor does when it makes the notification
+    refine = asyncio.ensure_future(refine_request(client, uri, function="sum_primes_below", progress=token))
+    begun = await progress_begun(client)
+    assert begun == token and list(client.progress_reports) == [token], client.progress_reports
+    first = client.progress_reports[token][0]
+    assert isinstance(first, types.WorkDoneProgressBegin) and first.cancellable
+    assert first.title == "ORPS refine: sum_primes_below", first
+    await poll_until(lambda: scripted_model.calls() > 0, "the first model call")
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    assert await asyncio.wait_for(refine, WAIT_S) == {"cancelled": True}
+    end = progress_end(client, token)
+    assert end is not None and end.message == "cancelled", client.progress_reports[token]
+    await lsp.stop(client)
+
+
 async def test_cancel_refine_by_cancel_request(lsp: Launcher, tmp_path: Path,
                                                scripted_model: ScriptedModel) -> None:
     """pygls clients do not send $/cancelRequest when an awaited request is cancelled (the future is

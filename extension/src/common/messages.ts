@@ -52,6 +52,31 @@ export function statusText(status: ServerStatus | undefined, trusted: boolean, r
     return '$(beaker) ORPS';
 }
 
+export const REFINE_NOTIFICATION_TITLE = 'ORPS refine';
+
+export interface ProgressStep {
+    message: string;
+    increment: number | undefined;
+    shown: number; // the percentage the notification shows after this step
+}
+
+/** One server progress value as the notification's next step: the target and what the search does now;
+ * VS Code adds up increments, so it gets the difference from what it shows. */
+export function progressStep(
+    title: string,
+    message: string | undefined,
+    percentage: number | undefined,
+    shown: number,
+): ProgressStep {
+    const target = title.replace(/^ORPS refine:?\s*/, '');
+    const text = [target, message].filter((part) => part).join(': ');
+    if (percentage === undefined || percentage <= shown) {
+        return { message: text, increment: undefined, shown };
+    }
+    const next = Math.min(100, percentage);
+    return { message: text, increment: next - shown, shown: next };
+}
+
 // How a refine ended, for a toast; undefined where nothing ran (whoever stopped it has said why).
 export function refineResultMessage(result: unknown): string | undefined {
     if (result === undefined) {

@@ -4,9 +4,15 @@ import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State } from 'vscode-languageclient/node';
 import { importCheck, serverProcess } from './args';
 import { CONFIG_SECTION, SECRET_KEY, SERVER_COMMANDS } from './constants';
-import { refineResultMessage } from './messages';
 import { outputChannel, traceError, traceInfo } from './logging';
-import { installCommand, missingInterpreterMessage, notInstalledMessage, ServerStatus } from './messages';
+import {
+    installCommand,
+    missingInterpreterMessage,
+    notInstalledMessage,
+    refineResultMessage,
+    ServerStatus,
+} from './messages';
+import { refineInNotification } from './refine';
 import { interpreter } from './python';
 import { describeSettings, initializationOptions, userSetSettings } from './settings';
 
@@ -79,15 +85,17 @@ export async function startClient(
         traceOutputChannel: outputChannel(),
         initializationOptions: initializationOptions(settings, apiKey),
         middleware: {
-            // A refine started from the code lens runs the server's command directly: say how it
-            // ended, as the palette's Refine does (that one sends its own request, not through here).
+            // A refine started from the code lens runs the server's command directly: show it in the
+            // same cancellable notification, and say how it ended, as the palette's Refine does (that
+            // one sends its own request, not through here).
             executeCommand: async (command, args, next) => {
-                const result: unknown = await next(command, args);
-                if (command === SERVER_COMMANDS.refine) {
-                    const message = refineResultMessage(result);
-                    if (message) {
-                        void vscode.window.showInformationMessage(message);
-                    }
+                if (command !== SERVER_COMMANDS.refine) {
+                    return next(command, args);
+                }
+                const result = await refineInNotification(client, args, async (withToken) => next(command, withToken));
+                const message = refineResultMessage(result);
+                if (message) {
+                    void vscode.window.showInformationMessage(message);
                 }
                 return result;
             },

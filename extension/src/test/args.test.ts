@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { documentArguments, importCheck, refineArguments, serverProcess } from '../common/args';
+import { documentArguments, importCheck, refineArguments, serverProcess, withProgressToken } from '../common/args';
 
 test('refine arguments carry the document, cursor and version', () => {
     const [args] = refineArguments('file:///a.py', { line: 3, character: 7 }, 12);
@@ -20,4 +20,12 @@ test('the server runs as a module of the chosen interpreter, keeping its argumen
 test('no interpreter is an error, not an empty command', () => {
     assert.throws(() => serverProcess([]), /no Python interpreter/);
     assert.throws(() => serverProcess(['']), /no Python interpreter/);
+});
+
+test('a refine carries the token of the notification that shows it, whatever started it', () => {
+    const [palette] = withProgressToken(refineArguments('file:///a.py', { line: 1, character: 0 }, 3), 'tok');
+    assert.deepEqual(palette, { uri: 'file:///a.py', position: { line: 1, character: 0 }, version: 3, progress: 'tok' });
+    const lens = withProgressToken([{ uri: 'file:///a.py', function: 'f' }], 'tok');
+    assert.deepEqual(lens, [{ uri: 'file:///a.py', function: 'f', progress: 'tok' }]);
+    assert.deepEqual(withProgressToken(['file:///a.py'], 'tok'), ['file:///a.py']); // not ours to change
 });

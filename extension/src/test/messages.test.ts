@@ -4,6 +4,7 @@ import {
     installCommand,
     missingInterpreterMessage,
     notInstalledMessage,
+    progressStep,
     refineResultMessage,
     statusText,
 } from '../common/messages';
@@ -43,4 +44,16 @@ test('an interpreter that does not exist is said to be missing, not to lack orps
     const text = missingInterpreterMessage('/no/such/python');
     assert.match(text, /\/no\/such\/python does not exist/);
     assert.doesNotMatch(text, /not installed|pip install/);
+});
+
+test('a refine notification shows the target and the step, and grows by differences', () => {
+    const first = progressStep('ORPS refine: sum_primes_below', 'running the original', 0, 0);
+    assert.deepEqual(first, { message: 'sum_primes_below: running the original', increment: undefined, shown: 0 });
+    const next = progressStep('ORPS refine: sum_primes_below', 'round 1/2', 40, first.shown);
+    assert.deepEqual(next, { message: 'sum_primes_below: round 1/2', increment: 40, shown: 40 });
+    const later = progressStep('ORPS refine: sum_primes_below', 'round 2/2', 75, next.shown);
+    assert.equal(later.increment, 35);
+    // never backwards, never past 100
+    assert.equal(progressStep('t', 'm', 30, 75).increment, undefined);
+    assert.deepEqual(progressStep('t', undefined, 250, 75), { message: 't', increment: 25, shown: 100 });
 });
