@@ -32,6 +32,11 @@ export function notInstalledMessage(python: string, detail: string): string {
     );
 }
 
+/** vscode-languageclient's line for a server that exited with code 0: a normal stop, not an error. */
+export function isCleanExitMessage(message: string): boolean {
+    return /^Server process exited with code 0\.?$/.test(message.trim());
+}
+
 export const UNTRUSTED_MESSAGE =
     'ORPS runs your code and tests, so it stays off in an untrusted workspace. Trust the workspace to enable it.';
 

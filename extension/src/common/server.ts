@@ -7,6 +7,7 @@ import { CONFIG_SECTION, SECRET_KEY, SERVER_COMMANDS } from './constants';
 import { outputChannel, traceError, traceInfo } from './logging';
 import {
     installCommand,
+    isCleanExitMessage,
     missingInterpreterMessage,
     notInstalledMessage,
     refineResultMessage,
@@ -15,6 +16,18 @@ import {
 import { refineInNotification } from './refine';
 import { interpreter } from './python';
 import { describeSettings, initializationOptions, userSetSettings } from './settings';
+
+/** The language client, but a server that exits with code 0 (as it does on every stop and restart) is
+ * logged as the normal end it is: vscode-languageclient 9 logs any exit code as an error. */
+class OrpsLanguageClient extends LanguageClient {
+    override error(message: string, data?: unknown, showNotification: boolean | 'force' = true): void {
+        if (isCleanExitMessage(message)) {
+            traceInfo('the orps server process exited (code 0)');
+            return;
+        }
+        super.error(message, data, showNotification);
+    }
+}
 
 export type StatusListener = (status: ServerStatus) => void;
 
@@ -110,7 +123,7 @@ export async function startClient(
             },
         },
     };
-    const client = new LanguageClient('orps', 'ORPS', serverOptions, clientOptions);
+    const client = new OrpsLanguageClient('orps', 'ORPS', serverOptions, clientOptions);
     client.onDidChangeState((event) => {
         if (event.newState === State.Stopped) {
             traceInfo('the orps server stopped');

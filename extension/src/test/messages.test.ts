@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import {
     installCommand,
+    isCleanExitMessage,
     missingInterpreterMessage,
     notInstalledMessage,
     progressStep,
@@ -56,4 +57,11 @@ test('a refine notification shows the target and the step, and grows by differen
     // never backwards, never past 100
     assert.equal(progressStep('t', 'm', 30, 75).increment, undefined);
     assert.deepEqual(progressStep('t', undefined, 250, 75), { message: 't', increment: 25, shown: 100 });
+});
+
+test('only a server exit with code 0 counts as a clean stop', () => {
+    assert.ok(isCleanExitMessage('Server process exited with code 0.'));
+    assert.ok(!isCleanExitMessage('Server process exited with code 1.'));
+    assert.ok(!isCleanExitMessage('Server process exited with code 0 after a crash report'));
+    assert.ok(!isCleanExitMessage('Server process exited with signal SIGKILL.'));
 });
