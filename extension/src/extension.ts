@@ -10,6 +10,7 @@ import { onInterpreterChange } from './common/python';
 import { startClient, stopClient } from './common/server';
 import { configurationChange } from './common/settings';
 import { refineInNotification } from './common/refine';
+import { registerServerDocuments, ServerDocuments, showCritique } from './documents';
 import { reviewRefinement } from './review';
 import { StatusBar } from './status';
 
@@ -21,6 +22,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push(outputChannel());
     const status = new StatusBar(() => vscode.workspace.isTrusted);
     context.subscriptions.push(status);
+    const documents = new ServerDocuments(() => client);
+    context.subscriptions.push(...registerServerDocuments(documents));
+    const clientSide = {
+        review: async (uri: vscode.Uri): Promise<void> => {
+            const running = await ready();
+            if (running) {
+                await reviewRefinement(running, documents, uri);
+            }
+        },
+        critique: (uri: vscode.Uri): Promise<void> => showCritique(documents, uri),
+    };
 
     const restart = async (): Promise<void> => {
         if (!vscode.workspace.isTrusted) {
@@ -31,7 +43,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await stopClient(client);
         client = undefined;
         status.serverRunning(false);
-        client = await startClient(context, (update) => status.update(update));
+        client = await startClient(context, (update) => status.update(update), clientSide);
         status.serverRunning(client !== undefined);
     };
     const scheduleRestart = (): void => {
@@ -51,15 +63,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
             withDocument((uri) => serverCommand(SERVER_COMMANDS.runTests, documentArguments(uri))),
         ),
         vscode.commands.registerCommand(COMMANDS.showCritique, () =>
-            withDocument((uri) => serverCommand(SERVER_COMMANDS.showCritique, documentArguments(uri))),
+            withDocument((uri) => clientSide.critique(vscode.Uri.parse(uri))),
         ),
-        vscode.commands.registerCommand(COMMANDS.review, async () => {
-            const editor = vscode.window.activeTextEditor;
-            const running = await ready();
-            if (editor && running) {
-                await reviewRefinement(running, editor.document);
-            }
-        }),
+        vscode.commands.registerCommand(COMMANDS.review, () =>
+            withDocument((uri) => clientSide.review(vscode.Uri.parse(uri))),
+        ),
         vscode.workspace.onDidChangeConfiguration((event) => {
             const change = configurationChange((section) => event.affectsConfiguration(section), CONFIG_SECTION);
             if (change === 'restart') {

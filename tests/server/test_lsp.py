@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import sys
 import time
@@ -743,12 +744,18 @@ async def test_refine_progress_hint_actions_and_edit(lsp: Launcher, tmp_path: Pa
     assert "| test | verdict | CPU | memory |" in hover.contents.value
     assert "Latest ORPS critique" in hover.contents.value and CRITIQUE in hover.contents.value, hover.contents.value
 
-    # the critique and the proposal open as documents
+    # the critique as text for a virtual document; for clients without one, both open as
+    # read-only scratch files of this user's own, named for the file's full path
+    critique = await execute(client, "orps.critique", {"uri": uri})
+    assert isinstance(critique, dict) and CRITIQUE in critique["text"] and critique["title"] == "sum_primes_below"
     await execute(client, "orps.showCritique", {"uri": uri})
     await execute(client, "orps.showProposal", {"uri": uri})
     shown = [Path(d.uri.removeprefix("file://")) for d in client.shown_documents]
     assert len(shown) == 2, client.shown_documents
     assert CRITIQUE in shown[0].read_text() and FAST_CODE in shown[1].read_text()
+    for path in shown:
+        assert path.stat().st_mode & 0o777 == 0o444, oct(path.stat().st_mode)
+        assert path.parent.stat().st_mode & 0o777 == 0o700 and path.parent.stat().st_uid == os.getuid()
 
     # 10. the key went to the model but never to the editor, nor to the server's stderr
     await lsp.stop(client)
@@ -811,7 +818,7 @@ async def test_review_proposal_and_accept_apply_through_apply_edit(lsp: Launcher
 
     proposal = await execute(client, "orps.proposal", {"uri": uri})
     assert isinstance(proposal, dict) and proposal["stale"] is None, proposal
-    assert FAST_CODE in proposal["proposal"] and Path(proposal["proposalPath"]).read_text() == proposal["proposal"]
+    assert FAST_CODE in proposal["proposal"] and "proposalPath" not in proposal  # no file is written for it
     assert proposal["summary"] == result["summary"]
 
     applied = await execute(client, "orps.applyRefinement", {"uri": uri})

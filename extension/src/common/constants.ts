@@ -19,6 +19,9 @@ export const SERVER_COMMANDS = {
     refine: 'orps.refine',
     runTests: 'orps.runTests',
     showCritique: 'orps.showCritique',
+    showProposal: 'orps.showProposal',
     proposal: 'orps.proposal',
+    critique: 'orps.critique',
     apply: 'orps.applyRefinement',
+    reject: 'orps.rejectRefinement',
 } as const;

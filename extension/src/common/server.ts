@@ -31,6 +31,19 @@ class OrpsLanguageClient extends LanguageClient {
 
 export type StatusListener = (status: ServerStatus) => void;
 
+/** What the client does itself for commands the server's code actions name: the review in a diff of
+ * virtual documents, the critique as a read-only one (the server's own versions write scratch files,
+ * for editors that cannot show virtual documents). */
+export interface ClientSide {
+    review(uri: vscode.Uri): Promise<void>;
+    critique(uri: vscode.Uri): Promise<void>;
+}
+
+function documentOf(args: unknown[]): vscode.Uri | undefined {
+    const first = args[0] as { uri?: unknown } | undefined;
+    return typeof first?.uri === 'string' ? vscode.Uri.parse(first.uri) : undefined;
+}
+
 function readSettings(resource?: vscode.Uri) {
     const config = vscode.workspace.getConfiguration(CONFIG_SECTION, resource);
     return userSetSettings((key) => config.inspect(key));
@@ -60,6 +73,7 @@ function canImport(python: string[]): Promise<ImportProblem | undefined> {
 export async function startClient(
     context: vscode.ExtensionContext,
     onStatus: StatusListener,
+    clientSide: ClientSide,
 ): Promise<LanguageClient | undefined> {
     const resource = vscode.window.activeTextEditor?.document.uri;
     const python = await interpreter(resource);
@@ -102,6 +116,13 @@ export async function startClient(
             // same cancellable notification, and say how it ended, as the palette's Refine does (that
             // one sends its own request, not through here).
             executeCommand: async (command, args, next) => {
+                const document = documentOf(args);
+                if (command === SERVER_COMMANDS.showProposal && document) {
+                    return clientSide.review(document);
+                }
+                if (command === SERVER_COMMANDS.showCritique && document) {
+                    return clientSide.critique(document);
+                }
                 if (command !== SERVER_COMMANDS.refine) {
                     return next(command, args);
                 }

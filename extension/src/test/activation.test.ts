@@ -12,6 +12,7 @@ interface Recorder {
     messages: string[];
     statusTexts: string[];
     processes: number;
+    schemes: string[];
 }
 
 function disposable(): { dispose(): void } {
@@ -22,7 +23,16 @@ function fakeVscode(trusted: boolean, recorder: Recorder, interpreter: string[] 
     const event = () => disposable();
     const api: Record<string, unknown> = {
         StatusBarAlignment: { Left: 1, Right: 2 },
+        EventEmitter: class {
+            event = () => disposable();
+            fire(): void {}
+            dispose(): void {}
+        },
         workspace: {
+            registerTextDocumentContentProvider: (scheme: string) => {
+                recorder.schemes.push(scheme);
+                return disposable();
+            },
             isTrusted: trusted,
             onDidChangeConfiguration: event,
             onDidGrantWorkspaceTrust: event,
@@ -103,7 +113,7 @@ function loadExtension(stub: unknown): { activate(context: unknown): Promise<voi
 }
 
 test('in an untrusted workspace the extension registers its commands, starts nothing and says why', async () => {
-    const recorder: Recorder = { commands: [], messages: [], statusTexts: [], processes: 0 };
+    const recorder: Recorder = { commands: [], messages: [], statusTexts: [], processes: 0, schemes: [] };
     const extension = loadExtension(fakeVscode(false, recorder));
     const context = { subscriptions: [] as unknown[], secrets: { get: async () => undefined } };
     await extension.activate(context);
@@ -115,13 +125,14 @@ test('in an untrusted workspace the extension registers its commands, starts not
         'orps.setApiKey',
         'orps.showCritiqueForFile',
     ]);
+    assert.deepEqual(recorder.schemes.sort(), ['orps-critique', 'orps-proposal']); // read-only, nothing on disk
     assert.ok(recorder.messages.some((m) => /untrusted workspace/.test(m)), recorder.messages.join('\n'));
     assert.ok(recorder.statusTexts.some((t) => /untrusted/.test(t)), recorder.statusTexts.join('\n'));
     assert.ok(context.subscriptions.length >= 8);
 });
 
 async function messageOf(python: string, needle: string): Promise<string | undefined> {
-    const recorder: Recorder = { commands: [], messages: [], statusTexts: [], processes: 0 };
+    const recorder: Recorder = { commands: [], messages: [], statusTexts: [], processes: 0, schemes: [] };
     const extension = loadExtension(fakeVscode(true, recorder, [python]));
     await extension.activate({ subscriptions: [], secrets: { get: async () => undefined } });
     for (let i = 0; i < 100 && !recorder.messages.some((m) => m.includes(needle)); i++) {
