@@ -56,10 +56,10 @@ export function registerServerDocuments(provider: ServerDocuments): vscode.Dispo
     ];
 }
 
+/** The critique as Markdown source, not a rendered preview: the text is the model's, and a preview
+ * would fetch any image it links to. */
 export async function showCritique(documents: ServerDocuments, source: vscode.Uri): Promise<void> {
     const uri = virtualUri(CRITIQUE_SCHEME, source);
     documents.refresh(uri);
-    await vscode.commands.executeCommand('markdown.showPreview', uri).then(undefined, async () => {
-        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
-    });
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
 }
