@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from .config import Settings, resolve_settings
 from .errors import HarnessError, InputError, ModelUnreachable, NoTestsFound, OrpsError
 from .file_run import FileRun, Refinement, TargetEdit
+from .hunks import Decision, Hunk, HunkReview, PlacedHunk
 from .judge import arun_tests, run_tests
 from .problem import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
 from .problem.limits import MEMORY_LIMIT_RULE, TIME_LIMIT_RULE, memory_limit_mb, time_limit_s
@@ -37,18 +38,23 @@ __version__ = "0.1.0"
 __all__ = [
     "MEMORY_LIMIT_RULE",
     "TIME_LIMIT_RULE",
+    "Decision",
     "Event",
     "EventKind",
     "ExecutionResult",
     "FileRun",
     "FunctionTarget",
     "HarnessError",
+    "Hunk",
+    "HunkReview",
     "InputError",
-    "ModelUnreachable", "NoTestsFound",
+    "ModelUnreachable",
+    "NoTestsFound",
     "Note",
     "NoteCode",
     "OpenAIChatModel",
     "OrpsError",
+    "PlacedHunk",
     "Problem",
     "ProblemKind",
     "RefineResult",

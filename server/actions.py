@@ -20,7 +20,7 @@ from lsprotocol import types
 
 from orps_engine import Refinement, function_name, refine_line
 
-from . import convert
+from . import convert, settings
 from .commands import DocumentArgs, document_data, unstructure
 from .server import OrpsServer, guarded
 
@@ -61,9 +61,14 @@ async def code_actions(ls: OrpsServer, params: types.CodeActionParams) -> list[t
     if stale:  # shown disabled, with why; a review of it would compare with code no longer there
         apply.disabled = types.CodeActionDisabled(reason=stale)
         return [apply, critique]
-    review = types.CodeAction(title="Review ORPS refinement side by side", kind=KIND,
-                              command=types.Command(title="Review ORPS refinement", command="orps.showProposal",
-                                                    arguments=[document]))
+    if settings.review_inline(ls.values()):
+        review = types.CodeAction(title="Review ORPS refinement inline, hunk by hunk", kind=KIND,
+                                  command=types.Command(title="Review ORPS refinement inline",
+                                                        command="orps.reviewInline", arguments=[document]))
+    else:
+        review = types.CodeAction(title="Review ORPS refinement side by side", kind=KIND,
+                                  command=types.Command(title="Review ORPS refinement", command="orps.showProposal",
+                                                        arguments=[document]))
     return [apply, critique, review]
 
 

@@ -36,6 +36,23 @@ class RefineArgs:
     progress: str | None = None
 
 
+@attrs.define(frozen=True)
+class HunkArgs:
+    """``orps.decideHunk``: the document, the hunk's index, and accept (true) or reject (false)."""
+
+    uri: str
+    index: int
+    accept: bool
+
+
+@attrs.define(frozen=True)
+class AllHunksArgs:
+    """``orps.decideAllHunks``: the document, and accept (true) or reject (false) every pending hunk."""
+
+    uri: str
+    accept: bool
+
+
 def document_data(data: Any) -> DocumentArgs | None:
     """A code action's ``data`` read back, or None if it is not ours."""
     try:
@@ -44,6 +61,6 @@ def document_data(data: Any) -> DocumentArgs | None:
         return None
 
 
-def unstructure(args: DocumentArgs | RefineArgs) -> Any:
+def unstructure(args: DocumentArgs | RefineArgs | HunkArgs | AllHunksArgs) -> Any:
     """As JSON, for a command's arguments or an action's data."""
     return _CONVERTER.unstructure(args)

@@ -24,6 +24,7 @@ from pygls.protocol import LanguageServerProtocol
 
 from orps_engine import (
     FileRun,
+    HunkReview,
     Note,
     OrpsError,
     Refinement,
@@ -62,6 +63,7 @@ class DocState:
     published: set[str] = field(default_factory=set)
     generation: int = 0  # bumps with every run, so a late result never overwrites a newer one
     tested_version: int | None = None  # the document version the last run tested: its diagnostics carry it
+    review: HunkReview | None = None  # the refinement under review hunk by hunk, if one is
 
     @property
     def path(self) -> Path:
@@ -153,6 +155,24 @@ class OrpsServer(LanguageServer):
             "uri": state.uri, "summary": suite_line(suite) if suite else None,
             "passed": suite.passed if suite else None, "total": suite.total if suite else None,
             "refining": state.refining is not None})
+
+    def notify_review(self, state: DocState) -> None:
+        """``orps/review``: the pending hunks of the file's inline review (none: no review), for a
+        client to mark the lines each would replace; the code lenses carry Accept and Reject."""
+        review = state.review
+        hunks = [] if review is None else [
+            {"index": p.hunk.index, "line": p.first, "removed": len(p.hunk.removed), "added": list(p.hunk.added),
+             "diff": p.hunk.diff_text()} for p in review.placed()]
+        self.protocol.notify("orps/review", {"uri": state.uri, "hunks": hunks})
+        self.refresh_lenses()
+
+    def refresh_lenses(self) -> None:
+        """Ask the client for code lenses again (an editor asks at didOpen, before a run or a review
+        has anything to show), where it supports being asked."""
+        workspace = self.client_capabilities.workspace
+        lenses = workspace.code_lens if workspace else None
+        if lenses and lenses.refresh_support:
+            self.workspace_code_lens_refresh(None)
 
     def publish(self, state: DocState) -> None:
         """Publish what the document's state says (its last run, its refinement) to every file it

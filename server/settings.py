@@ -31,7 +31,8 @@ CLIENT_KEYS = {"model": "model", "baseUrl": "base_url", "preset": "preset", "sam
                "earlyStop": "early_stop"}
 # Keys the server reads itself, with their defaults (None: the tests' own value).
 SERVER_KEYS = {"runOnSave": True, "saveBurstDelay": 150, "timeLimit": None, "memoryLimit": None,
-               "allowSubprocesses": None}
+               "allowSubprocesses": None, "reviewMode": "sideBySide"}
+REVIEW_MODES = ("sideBySide", "inline")
 MAX_SAVE_BURST_DELAY_MS = 60_000
 SOURCE = "the editor's orps settings"
 
@@ -110,6 +111,15 @@ def save_burst_delay_s(values: dict[str, Any]) -> float:
         raise InputError(f"orps.saveBurstDelay: a number of milliseconds from 0 to {MAX_SAVE_BURST_DELAY_MS} "
                          f"(got {value!r} from {SOURCE})")
     return float(value) / 1000
+
+
+def review_inline(values: dict[str, Any]) -> bool:
+    """Does the user review a refinement hunk by hunk in the file (``orps.reviewMode: inline``), or
+    side by side (the default)?"""
+    mode = values.get("reviewMode", SERVER_KEYS["reviewMode"])
+    if mode not in REVIEW_MODES:
+        raise InputError(f"orps.reviewMode: one of {', '.join(REVIEW_MODES)} (got {mode!r} from {SOURCE})")
+    return mode == "inline"
 
 
 def describe(values: dict[str, Any]) -> str:

@@ -5,12 +5,13 @@ import { LanguageClient } from 'vscode-languageclient/node';
 import { documentArguments, refineArguments } from './common/args';
 import { COMMANDS, CONFIG_SECTION, RESTART_DELAY_MS, SECRET_KEY, SERVER_COMMANDS } from './common/constants';
 import { outputChannel, traceError, traceInfo } from './common/logging';
-import { refineResultMessage, UNTRUSTED_MESSAGE } from './common/messages';
+import { refineResultMessage, ReviewUpdate, UNTRUSTED_MESSAGE } from './common/messages';
 import { onInterpreterChange } from './common/python';
 import { startClient, stopClient } from './common/server';
 import { configurationChange } from './common/settings';
 import { refineInNotification } from './common/refine';
 import { registerServerDocuments, ServerDocuments, showCritique } from './documents';
+import { HunkMarks } from './hunks';
 import { reviewRefinement } from './review';
 import { StatusBar } from './status';
 
@@ -24,6 +25,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push(status);
     const documents = new ServerDocuments(() => client);
     context.subscriptions.push(...registerServerDocuments(documents));
+    const marks = new HunkMarks();
+    context.subscriptions.push(marks);
     const clientSide = {
         review: async (uri: vscode.Uri): Promise<void> => {
             const running = await ready();
@@ -32,6 +35,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
             }
         },
         critique: (uri: vscode.Uri): Promise<void> => showCritique(documents, uri),
+        marks: (update: ReviewUpdate): void => marks.update(update),
     };
 
     const restart = async (): Promise<void> => {
@@ -81,6 +85,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         }),
         vscode.workspace.onDidGrantWorkspaceTrust(() => scheduleRestart()),
         vscode.window.onDidChangeActiveTextEditor(() => status.render()),
+        vscode.window.onDidChangeVisibleTextEditors((editors) => editors.forEach((editor) => marks.render(editor))),
     );
     const interpreterListener = await onInterpreterChange(() => scheduleRestart());
     if (interpreterListener) {

@@ -1,9 +1,10 @@
 // "ORPS: Review Refinement": a diff editor between the current file and the proposal (a read-only
-// `orps-proposal:` document), with Accept and Reject; the diff closes once the user has chosen.
+// `orps-proposal:` document), with Accept and Reject; the diff closes once the user has chosen. With
+// orps.reviewMode "inline", the review happens in the file itself, hunk by hunk (server/review.py).
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import { documentArguments } from './common/args';
-import { SERVER_COMMANDS } from './common/constants';
+import { CONFIG_SECTION, SERVER_COMMANDS } from './common/constants';
 import { traceError } from './common/logging';
 import { PROPOSAL_SCHEME, ServerDocuments, virtualUri } from './documents';
 
@@ -19,6 +20,12 @@ export async function reviewRefinement(
     source: vscode.Uri,
 ): Promise<void> {
     const args = documentArguments(source.toString());
+    const mode = vscode.workspace.getConfiguration(CONFIG_SECTION, source).get<string>('reviewMode');
+    if (mode === 'inline') {
+        // the server marks the hunks (orps/review) and puts Accept and Reject on each as code lenses
+        await client.sendRequest('workspace/executeCommand', { command: SERVER_COMMANDS.reviewInline, arguments: args });
+        return;
+    }
     const proposal = (await client.sendRequest('workspace/executeCommand', {
         command: SERVER_COMMANDS.proposal,
         arguments: args,

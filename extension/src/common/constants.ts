@@ -24,4 +24,5 @@ export const SERVER_COMMANDS = {
     critique: 'orps.critique',
     apply: 'orps.applyRefinement',
     reject: 'orps.rejectRefinement',
+    reviewInline: 'orps.reviewInline',
 } as const;

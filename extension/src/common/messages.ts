@@ -57,6 +57,24 @@ export function statusText(status: ServerStatus | undefined, trusted: boolean, r
     return '$(beaker) ORPS';
 }
 
+/** `orps/review`: the pending hunks of a file's inline review (none: no review going on). */
+export interface ReviewUpdate {
+    uri: string;
+    hunks: { index: number; line: number; removed: number; added: string[]; diff: string }[];
+}
+
+/** What an inline hunk says after the lines it replaces: what it puts there (the first line of it). */
+export function hunkSummary(removed: number, added: readonly string[]): string {
+    const first = added.map((line) => line.trim()).find((line) => line.length > 0);
+    const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
+    if (added.length === 0) {
+        return `ORPS: remove ${removed === 1 ? 'this line' : `these ${lines(removed)}`}`;
+    }
+    const what = removed === 0 ? `insert ${lines(added.length)}` : `replace with ${lines(added.length)}`;
+    const preview = first === undefined ? '' : `: ${first.length > 60 ? `${first.slice(0, 59)}…` : first}`;
+    return `ORPS: ${what}${preview}${added.length > 1 ? ' …' : ''} (hover for the diff)`;
+}
+
 export const REFINE_NOTIFICATION_TITLE = 'ORPS refine';
 
 export interface ProgressStep {

@@ -11,6 +11,7 @@ import {
     missingInterpreterMessage,
     notInstalledMessage,
     refineResultMessage,
+    ReviewUpdate,
     ServerStatus,
 } from './messages';
 import { refineInNotification } from './refine';
@@ -37,6 +38,7 @@ export type StatusListener = (status: ServerStatus) => void;
 export interface ClientSide {
     review(uri: vscode.Uri): Promise<void>;
     critique(uri: vscode.Uri): Promise<void>;
+    marks(update: ReviewUpdate): void; // the inline review's pending hunks, to paint
 }
 
 function documentOf(args: unknown[]): vscode.Uri | undefined {
@@ -152,6 +154,7 @@ export async function startClient(
     });
     await client.start();
     client.onNotification('orps/status', (status: ServerStatus) => onStatus(status));
+    client.onNotification('orps/review', (update: ReviewUpdate) => clientSide.marks(update));
     return client;
 }
 

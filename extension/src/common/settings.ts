@@ -23,6 +23,7 @@ export interface OrpsSettings {
     allowSubprocesses?: boolean;
     runOnSave?: boolean;
     saveBurstDelay?: number;
+    reviewMode?: string;
 }
 
 export const SERVER_KEYS: readonly (keyof OrpsSettings)[] = [
@@ -46,6 +47,7 @@ export const SERVER_KEYS: readonly (keyof OrpsSettings)[] = [
     'allowSubprocesses',
     'runOnSave',
     'saveBurstDelay',
+    'reviewMode',
 ];
 
 /** The settings that only a new server process can take up (it is started with the interpreter). */

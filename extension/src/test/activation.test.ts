@@ -23,6 +23,8 @@ function fakeVscode(trusted: boolean, recorder: Recorder, interpreter: string[] 
     const event = () => disposable();
     const api: Record<string, unknown> = {
         StatusBarAlignment: { Left: 1, Right: 2 },
+        OverviewRulerLane: { Left: 1 },
+        ThemeColor: class {},
         EventEmitter: class {
             event = () => disposable();
             fire(): void {}
@@ -63,6 +65,9 @@ function fakeVscode(trusted: boolean, recorder: Recorder, interpreter: string[] 
                 });
             },
             onDidChangeActiveTextEditor: event,
+            onDidChangeVisibleTextEditors: event,
+            visibleTextEditors: [],
+            createTextEditorDecorationType: () => disposable(),
             showInformationMessage: (message: string) => {
                 recorder.messages.push(message);
                 return Promise.resolve(undefined);

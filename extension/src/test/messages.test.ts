@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import {
+    hunkSummary,
     installCommand,
     isCleanExitMessage,
     missingInterpreterMessage,
@@ -64,4 +65,13 @@ test('only a server exit with code 0 counts as a clean stop', () => {
     assert.ok(!isCleanExitMessage('Server process exited with code 1.'));
     assert.ok(!isCleanExitMessage('Server process exited with code 0 after a crash report'));
     assert.ok(!isCleanExitMessage('Server process exited with signal SIGKILL.'));
+});
+
+test('an inline hunk says what it puts in place of the marked lines', () => {
+    assert.equal(hunkSummary(2, []), 'ORPS: remove these 2 lines');
+    assert.equal(hunkSummary(1, []), 'ORPS: remove this line');
+    assert.equal(hunkSummary(0, ['    x = 1\n']), 'ORPS: insert 1 line: x = 1 (hover for the diff)');
+    assert.equal(hunkSummary(3, ['\n', '    return sum(v)\n']),
+        'ORPS: replace with 2 lines: return sum(v) … (hover for the diff)');
+    assert.ok(hunkSummary(1, ['y'.repeat(100)]).includes('…'));
 });
