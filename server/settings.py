@@ -119,7 +119,7 @@ def review_inline(values: dict[str, Any]) -> bool:
     mode = values.get("reviewMode", SERVER_KEYS["reviewMode"])
     if mode not in REVIEW_MODES:
         raise InputError(f"orps.reviewMode: one of {', '.join(REVIEW_MODES)} (got {mode!r} from {SOURCE})")
-    return mode == "inline"
+    return bool(mode == "inline")
 
 
 def describe(values: dict[str, Any]) -> str:
