@@ -60,6 +60,9 @@ async def refine_command(ls: OrpsServer, args: RefineArgs) -> dict[str, Any] | N
 
 async def _run(ls: OrpsServer, state: DocState, problem: Problem, model: OpenAIChatModel,
                client_token: str | None) -> dict[str, Any]:
+    if state.review is not None:  # its refinement is about to be replaced
+        state.review = None
+        ls.notify_review(state)
     token = await _progress(ls, f"ORPS refine: {problem.target}", client_token)
     task = asyncio.create_task(state.run.refine(problem, model.settings, model, on_event=_reporter(ls, token)))
     job = state.refining = RefineJob(target=problem.target, task=task, token=token, request_id=ls.protocol.msg_id)

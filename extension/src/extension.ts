@@ -46,6 +46,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         }
         await stopClient(client);
         client = undefined;
+        marks.clear();
         status.serverRunning(false);
         client = await startClient(context, (update) => status.update(update), clientSide);
         status.serverRunning(client !== undefined);
@@ -86,6 +87,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         vscode.workspace.onDidGrantWorkspaceTrust(() => scheduleRestart()),
         vscode.window.onDidChangeActiveTextEditor(() => status.render()),
         vscode.window.onDidChangeVisibleTextEditors((editors) => editors.forEach((editor) => marks.render(editor))),
+        // the server ends a closed file's review with its state
+        vscode.workspace.onDidCloseTextDocument((document) => marks.update({ uri: document.uri.toString(), hunks: [] })),
     );
     const interpreterListener = await onInterpreterChange(() => scheduleRestart());
     if (interpreterListener) {

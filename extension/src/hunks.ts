@@ -53,6 +53,13 @@ export class HunkMarks implements vscode.Disposable {
         editor.setDecorations(this.added, added);
     }
 
+    /** Forget every mark (the server restarted: whatever review it had is gone). */
+    clear(): void {
+        for (const uri of [...this.byUri.keys()]) {
+            this.update({ uri, hunks: [] });
+        }
+    }
+
     dispose(): void {
         this.removed.dispose();
         this.added.dispose();

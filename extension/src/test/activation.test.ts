@@ -38,6 +38,7 @@ function fakeVscode(trusted: boolean, recorder: Recorder, interpreter: string[] 
             isTrusted: trusted,
             onDidChangeConfiguration: event,
             onDidGrantWorkspaceTrust: event,
+            onDidCloseTextDocument: event,
             getConfiguration: () => ({
                 get: (key: string) => (key === 'interpreter' ? interpreter : undefined),
                 inspect: () => undefined,
