@@ -12,7 +12,17 @@ from .errors import HarnessError, InputError, ModelUnreachable, NoTestsFound, Or
 from .file_run import FileRun, Refinement, TargetEdit
 from .hunks import Decision, Hunk, HunkReview, PlacedHunk
 from .judge import arun_tests, run_tests
-from .problem import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
+from .problem import (
+    FunctionTarget,
+    Overrides,
+    Problem,
+    ProblemKind,
+    Target,
+    TestCase,
+    TestKind,
+    WholeFile,
+    with_overrides,
+)
 from .problem.limits import MEMORY_LIMIT_RULE, TIME_LIMIT_RULE, memory_limit_mb, time_limit_s
 from .problem.target import def_line, function_name, function_target_at, target_line
 from .project import load_problem
@@ -54,6 +64,7 @@ __all__ = [
     "NoteCode",
     "OpenAIChatModel",
     "OrpsError",
+    "Overrides",
     "PlacedHunk",
     "Problem",
     "ProblemKind",
@@ -90,6 +101,7 @@ __all__ = [
     "target_line",
     "tested_functions",
     "time_limit_s",
+    "with_overrides",
 ]
 
 

@@ -23,7 +23,15 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 DEFAULT_TIME_LIMIT_S = 2.0
 DEFAULT_MEMORY_LIMIT_MB = 512
-OUTPUT_LIMIT_BYTES = 8 * 1024 * 1024
+DEFAULT_OUTPUT_LIMIT_MB = 64  # a program's stdout; judges allow tens of MB (a problem's outputLimit overrides)
+OUTPUT_LIMIT_BYTES = DEFAULT_OUTPUT_LIMIT_MB * 1024 * 1024
+# Address space a run may map beyond what it starts with: a function's run gets its memory limit plus
+# this slack; a program, which is judged by resident memory as judges do, gets ADDRESS_SPACE_FACTOR times
+# its limit and at least ADDRESS_SPACE_FLOOR_MB more (reserved but untouched memory, as a large thread
+# stack for deep recursion, is not memory a judge counts); its peak resident size decides MLE.
+ADDRESS_SPACE_SLACK_MB = 64
+ADDRESS_SPACE_FACTOR = 4
+ADDRESS_SPACE_FLOOR_MB = 1024
 FILE_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 OPEN_FILES_LIMIT = 64
 PROCESS_LIMIT = 64
@@ -43,7 +51,6 @@ COUNT_SLOWDOWN = 40.0
 # Unprivileged uids the sandbox runs as when orps runs as root; one per concurrent sandbox.
 SANDBOX_UID_BASE = 61000
 SANDBOX_UID_COUNT = 1000
-DEFAULT_COMPARE = "tokens"
 # A project's test run that finds which tests exercise a file: its whole suite, once per change of
 # the tests; and what a pytest test's own process may spend besides the code under test (pytest
 # starting, collecting, fixtures).

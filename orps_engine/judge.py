@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from . import config
-from .problem import Problem, ProblemKind, TestCase, TestKind, import_root
+from .problem import CompareKind, Problem, ProblemKind, TestCase, TestKind, import_root
 from .results import Behaviour, Call, ExecutionResult, RunError, SuiteResult, Verdict
 from .sandbox import (
     PYTEST_RUNTIME,
@@ -74,7 +73,9 @@ def run_tests(problem: Problem, *, sandbox: Sandbox | None = None,
             results.append(result)
             if on_result is not None:
                 on_result(i + 1, len(problem.tests), result)
-        return SuiteResult(results=tuple(results), notes=problem.notes + box.notes + run_notes(results))
+        startup = box.interpreter["startup_cpu_ms"] if problem.kind is ProblemKind.PROGRAM else None
+        return SuiteResult(results=tuple(results), startup_cpu_ms=startup,
+                           notes=problem.notes + comparison_notes(problem) + box.notes + run_notes(results))
     finally:
         if own:
             box.close()
@@ -94,6 +95,16 @@ async def arun_tests(problem: Problem, *, sandbox: Sandbox | None = None,
     finally:
         if sandbox is None:
             await asyncio.to_thread(box.close)
+
+
+def comparison_notes(problem: Problem) -> tuple[str, ...]:
+    """Say so where orps chose the comparison itself (the tests set none) and it is not the usual one."""
+    chosen = problem.compare
+    if problem.kind is not ProblemKind.PROGRAM or not chosen.inferred or chosen.kind is not CompareKind.FLOAT:
+        return ()
+    return (f"outputs compared as numbers within {chosen.tolerance:g} (absolute or relative): the expected outputs "
+            f"hold real numbers and the tests set no \"compare\" (--compare, or \"compare\" in the tests file, "
+            f"sets another)",)
 
 
 def run_notes(results: Sequence[ExecutionResult]) -> tuple[str, ...]:
@@ -131,8 +142,9 @@ BYTECODES_NOT_COUNTED_CHILDREN = "bytecodes not counted: child processes are all
 
 
 def _run_once(box: Sandbox, problem: Problem, test: TestCase, *, count_bytecodes: bool) -> ExecutionResult:
-    limits = Limits.for_time_and_memory(problem.time_limit_s, problem.memory_limit_mb,
-                                        subprocesses=problem.allow_subprocesses)
+    limits = replace(Limits.for_time_and_memory(problem.time_limit_s, problem.memory_limit_mb,
+                                                subprocesses=problem.allow_subprocesses),
+                     output_bytes=problem.output_limit_mb * 1024 * 1024)
     filename = str(problem.path)
     if problem.kind is ProblemKind.PROGRAM:
         raw = box.run_program(source=problem.source, filename=filename, stdin=test.input or "", limits=limits,
@@ -208,7 +220,7 @@ def judge_program(problem: Problem, test: TestCase, raw: RawRun) -> ExecutionRes
         if raw.signal is not None or raw.exit_code != 0:
             verdict, error = Verdict.RE, _program_error(problem, raw)
             detail = str(error)
-        elif compare_output(test.expected or "", raw.stdout, problem.compare):
+        elif problem.compare.matches(test.expected or "", raw.stdout):
             verdict = Verdict.AC
         else:
             verdict, detail = Verdict.WA, "output differs"
@@ -277,8 +289,10 @@ def _limit_verdict(problem: Problem, raw: RawRun,
         return Verdict.TLE, f"killed at the {_seconds(problem.time_limit_s)} s limit's wall-clock deadline", None
     if raw.signal == signal.SIGXCPU or (raw.signal == signal.SIGKILL and cpu >= limit_ms):
         return Verdict.TLE, f"CPU time over the {_seconds(problem.time_limit_s)} s limit", None
-    if raw.output_exceeded or raw.signal == signal.SIGXFSZ:
-        return Verdict.OLE, "output over the limit", None
+    if raw.output_exceeded:
+        return Verdict.OLE, f"output over the {problem.output_limit_mb} MB limit", None
+    if raw.signal == signal.SIGXFSZ:
+        return Verdict.OLE, f"a file it wrote went over the {config.FILE_SIZE_LIMIT_BYTES >> 20} MB limit", None
     limit_kb = problem.memory_limit_mb * 1024
     if (error is not None and error.type.endswith("MemoryError")) or (raw.peak_kb or 0) > limit_kb:
         return Verdict.MLE, f"memory over the {problem.memory_limit_mb} MB limit", None
@@ -369,37 +383,4 @@ def _bounded_error(error: RunError | None) -> RunError | None:
                                message=excerpt(error.message, MAX_ERROR_MESSAGE))
 
 
-# -- output comparison ----------------------------------------------------------------------------
-def compare_output(expected: str, actual: str, mode: str) -> bool:
-    if mode == "exact":
-        return expected == actual
-    if mode == "lines":
-        return _lines(expected) == _lines(actual)
-    if mode.startswith("float"):
-        tolerance = float(mode.split(":", 1)[1]) if ":" in mode else 1e-6
-        return _floats_match(expected.split(), actual.split(), tolerance)
-    return expected.split() == actual.split()
-
-
-def _lines(text: str) -> list[str]:
-    lines = [line.rstrip() for line in text.splitlines()]
-    while lines and not lines[-1]:
-        lines.pop()
-    return lines
-
-
-def _floats_match(expected: list[str], actual: list[str], tolerance: float) -> bool:
-    if len(expected) != len(actual):
-        return False
-    for want, got in zip(expected, actual):
-        if want == got:
-            continue
-        try:
-            a, b = float(want), float(got)
-        except ValueError:
-            return False
-        if not (math.isfinite(a) and math.isfinite(b)) or not math.isclose(a, b, rel_tol=tolerance,
-                                                                               abs_tol=tolerance):
-            return False
-    return True
 

@@ -82,6 +82,15 @@ class ExecutionResult:
 class SuiteResult:
     results: tuple[ExecutionResult, ...]
     notes: tuple[str, ...] = ()
+    # A program's: the CPU the interpreter's start-up takes, which a judge's time for ``python3 prog.py``
+    # includes and the runs' figures (forked from a warm interpreter) do not. None for function tests.
+    startup_cpu_ms: float | None = None
+
+    def judge_cpu_ms(self, result: ExecutionResult) -> float | None:
+        """A run's CPU time as a judge would show it: the start-up included."""
+        if result.cpu_ms is None or self.startup_cpu_ms is None:
+            return None
+        return result.cpu_ms + self.startup_cpu_ms
 
     @property
     def total(self) -> int:

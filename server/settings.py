@@ -8,20 +8,11 @@ Every key here is declared in the extension's manifest (package.json); a test ch
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orps_engine import (
-    MEMORY_LIMIT_RULE,
-    TIME_LIMIT_RULE,
-    InputError,
-    Problem,
-    Settings,
-    memory_limit_mb,
-    resolve_settings,
-    time_limit_s,
-)
+from orps_engine import InputError, Overrides, Problem, Settings, resolve_settings, with_overrides
 
 # Client keys (camelCase, as VS Code settings are named) to engine setting names.
 CLIENT_KEYS = {"model": "model", "baseUrl": "base_url", "preset": "preset", "samples": "samples", "beam": "beam",
@@ -78,24 +69,16 @@ def engine_settings(values: dict[str, Any], api_key: str | None, root: Path | No
     return resolve_settings(flags, os.environ, root, flag_source=SOURCE)
 
 
+_SETTING = {"time_limit_ms": "orps.timeLimit", "memory_limit_mb": "orps.memoryLimit",
+            "allow_subprocesses": "orps.allowSubprocesses"}
+
+
 def with_limits(problem: Problem, values: dict[str, Any]) -> Problem:
     """The editor's time (ms) and memory (MB) limits and whether the code may start processes,
     where set, over the tests' own; checked and rounded as a tests file's are."""
-    changes: dict[str, Any] = {}
-    if "timeLimit" in values:
-        changes["time_limit_s"] = time_limit_s(values["timeLimit"])
-        if changes["time_limit_s"] is None:
-            raise InputError(f"orps.timeLimit: {TIME_LIMIT_RULE} (got {values['timeLimit']!r} from {SOURCE})")
-    if "memoryLimit" in values:
-        changes["memory_limit_mb"] = memory_limit_mb(values["memoryLimit"])
-        if changes["memory_limit_mb"] is None:
-            raise InputError(f"orps.memoryLimit: {MEMORY_LIMIT_RULE} (got {values['memoryLimit']!r} from {SOURCE})")
-    if "allowSubprocesses" in values:
-        if not isinstance(values["allowSubprocesses"], bool):
-            raise InputError(f"orps.allowSubprocesses: expected true or false (got {values['allowSubprocesses']!r} "
-                             f"from {SOURCE})")
-        changes["allow_subprocesses"] = values["allowSubprocesses"]
-    return replace(problem, **changes) if changes else problem
+    overrides = Overrides(time_limit_ms=values.get("timeLimit"), memory_limit_mb=values.get("memoryLimit"),
+                          allow_subprocesses=values.get("allowSubprocesses"))
+    return with_overrides(problem, overrides, _SETTING.__getitem__, SOURCE)
 
 
 def run_on_save(values: dict[str, Any]) -> bool:

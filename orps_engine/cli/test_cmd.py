@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 from ..file_run import FileRun
-from ..problem import Problem
+from ..problem import Problem, only_tests
 from ..report import format_suite, suite_document
 from ..results import ExecutionResult, SuiteResult
 from . import problem_args
@@ -31,6 +31,8 @@ def register(commands: Any) -> None:
     parser = commands.add_parser("test", help="run a solution's tests", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     problem_args.add(parser, function_help="the function under test (NAME or Class.method)")
+    parser.add_argument("-t", "--test", dest="only", metavar="ID", action="append",
+                        help="run only this test (its number or id as the table shows it; repeatable)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--count-bytecodes", dest="count_bytecodes", action="store_true",
                         help="also count each test's bytecode instructions, in a second (traced, slower) run")
@@ -39,6 +41,8 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     problem = problem_args.load(args)
+    if args.only:
+        problem = only_tests(problem, args.only)
     progress = Progress(sys.stderr)
     try:
         suite = asyncio.run(_test(problem, None if args.json else progress, args.count_bytecodes))

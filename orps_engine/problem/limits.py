@@ -11,6 +11,7 @@ MAX_TIME_LIMIT_MS = 24 * 3600 * 1000  # a day
 MAX_MEMORY_LIMIT_MB = 1024 * 1024  # a terabyte
 TIME_LIMIT_RULE = f"expected a positive number of milliseconds, at most {MAX_TIME_LIMIT_MS}"
 MEMORY_LIMIT_RULE = f"expected a positive number of megabytes, at most {MAX_MEMORY_LIMIT_MB}"
+OUTPUT_LIMIT_RULE = MEMORY_LIMIT_RULE
 
 
 def time_limit_s(milliseconds: object) -> float | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from .. import pyast
 from ..errors import InputError, NoTestsFound
 from . import doctests, ojdir, pysource, sidecar
+from .compare import inferred_comparison
 from .model import FunctionTarget, Problem, ProblemKind, TestCase, WholeFile
 
 _NO_TESTS_HINT = ("add a sidecar FILE.tests.json (see the README), doctest examples in the function's "
@@ -114,7 +115,7 @@ def _doctest_problem(path: Path, source: str, qualname: str, node: ast.FunctionD
 
 def _program(path: Path, source: str, folder: Path, cases: tuple[TestCase, ...]) -> Problem:
     return Problem(path=path, source=source, kind=ProblemKind.PROGRAM, target=WholeFile(), tests=cases,
-                   origin=str(folder))
+                   origin=str(folder), compare=inferred_comparison(case.expected for case in cases))
 
 
 def _parse(source: str, path: Path) -> tuple[ast.Module | None, InputError | None]:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
-from ..config import DEFAULT_COMPARE, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S
+from ..config import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_OUTPUT_LIMIT_MB, DEFAULT_TIME_LIMIT_S
+from .compare import TOKENS, Comparison
 
 
 class ProblemKind(str, Enum):
@@ -103,7 +104,8 @@ class Problem:
     # The code under test may start child processes. Off by default: a run is then one process, so
     # its CPU and memory are all of its work (a child's, with SIGCHLD ignored, would count nowhere).
     allow_subprocesses: bool = False
-    compare: str = DEFAULT_COMPARE  # stdio: tokens | lines | exact | float[:tolerance]
+    output_limit_mb: int = DEFAULT_OUTPUT_LIMIT_MB  # a program's stdout, beyond which it is OLE
+    compare: Comparison = TOKENS  # stdio: how its output is compared with the expected
     origin: str = ""  # where the tests came from, for messages
     name: str | None = None
     url: str | None = None

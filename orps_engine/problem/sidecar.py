@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from ..config import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S
 from ..errors import InputError
 from . import jsonpos, limits, pysource
+from .compare import RULE as COMPARE_RULE
+from .compare import inferred_comparison, parse_comparison
 from .model import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
-
-COMPARE_MODES = ("tokens", "lines", "exact", "float")
-_FLOAT_MODE = re.compile(r"^float(:(\d+(\.\d*)?|\.\d+)(e-?\d+)?)?$")
 
 
 def load_json_tests(tests_path: Path, solution: Path, source: str, function: str | None) -> Problem:
@@ -73,10 +71,14 @@ def _limits(data: dict[str, Any], path: Path, text: str) -> dict[str, Any]:
         if not isinstance(data["allowSubprocesses"], bool):
             raise _field_error(path, text, "allowSubprocesses", "expected true or false")
         out["allow_subprocesses"] = data["allowSubprocesses"]
-    compare = data.get("compare", "tokens")
-    if not isinstance(compare, str) or not (compare in COMPARE_MODES or _FLOAT_MODE.match(compare)):
-        raise _field_error(path, text, "compare", "expected tokens, lines, exact or float[:tolerance]")
-    out["compare"] = compare
+    if "outputLimit" in data:
+        out["output_limit_mb"] = limits.memory_limit_mb(data["outputLimit"])
+        if out["output_limit_mb"] is None:
+            raise _field_error(path, text, "outputLimit", limits.OUTPUT_LIMIT_RULE)
+    if "compare" in data:  # else chosen from the expected outputs (_program_problem)
+        out["compare"] = parse_comparison(data["compare"])
+        if out["compare"] is None:
+            raise _field_error(path, text, "compare", COMPARE_RULE)
     return out
 
 
@@ -105,6 +107,8 @@ def _program_problem(data: dict[str, Any], text: str, path: Path, solution: Path
                               input=test["input"], expected=test["output"]))
     if not cases:
         raise _field_error(path, text, "tests", "the list is empty")
+    if "compare" not in limits:  # Competitive Companion never says: float where the answers are reals
+        limits = {**limits, "compare": inferred_comparison(case.expected for case in cases)}
     return Problem(path=solution, source=source, kind=ProblemKind.PROGRAM, target=WholeFile(), tests=tuple(cases),
                    origin=str(path), name=_opt_str(data, "name"), url=_opt_str(data, "url"), **limits)
 

@@ -15,6 +15,7 @@ cached, so this costs a test run only when the tests change.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,8 +34,20 @@ NO_PROJECT_TESTS_HINT = ("add a sidecar FILE.tests.json, doctest examples, or te
 
 def load_problem(solution: Path | str, *, tests: Path | str | None = None, function: str | None = None,
                  python: str | None = None, keyword: str | None = None) -> Problem:
-    path = Path(solution)
+    """``python``: the interpreter that runs the code (a path, or a name on PATH such as ``pypy3``).
+    Without one, a function's tests run with the interpreter running orps (its environment is the
+    project's), and a program with ``python3`` on PATH, as ``python3 prog.py < input`` would."""
     interpreter = check_python(python) if python is not None else None
+    problem = _load(Path(solution), tests, function, interpreter, keyword)
+    if problem.kind is ProblemKind.PROGRAM and problem.python is None:
+        found = shutil.which("python3")
+        if found is not None:
+            return replace(problem, python=found)
+    return problem
+
+
+def _load(path: Path, tests: Path | str | None, function: str | None, interpreter: str | None,
+          keyword: str | None) -> Problem:
     if tests is not None and is_pytest_selector(tests):
         read_solution(path)  # a missing file says so first
         return _project_problem(path, function, interpreter, _args([_absolute(tests)], keyword), local=None)
@@ -66,7 +79,14 @@ def is_pytest_selector(tests: Path | str) -> bool:
 
 
 def check_python(python: str) -> str:
-    """``--python PATH``: an executable file (its version is checked when the sandbox starts)."""
+    """``--python PATH`` (or a name on PATH): an executable file (its version is checked when the
+    sandbox starts)."""
+    if os.sep not in python and not Path(python).exists():
+        on_path = shutil.which(python)
+        if on_path is None:
+            raise InputError(f"--python {python}: not found on PATH",
+                             hint="pass the path of a Python 3.10+ interpreter")
+        python = on_path
     path = Path(python).expanduser()
     if not path.exists():
         raise InputError(f"--python {python}: no such file", hint="pass the path of a Python 3.10+ interpreter")

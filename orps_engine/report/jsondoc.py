@@ -14,7 +14,8 @@ def suite_document(problem: Problem, suite: SuiteResult) -> dict[str, Any]:
         "passed": suite.passed,
         "failed": suite.failed,
         "total": suite.total,
-        "tests": [result_document(r) for r in suite.results],
+        "startup_cpu_ms": suite.startup_cpu_ms,
+        "tests": [{**result_document(r), "judge_cpu_ms": suite.judge_cpu_ms(r)} for r in suite.results],
     }
 
 

@@ -17,23 +17,31 @@ MAX_LINE = 200
 MAX_ERROR_LINE = 1000
 
 
-def results_table(results: tuple[ExecutionResult, ...]) -> str:
-    """One row per test: id, verdict, wall time, CPU time, peak memory; and bytecodes where any
-    test was counted (``orps test --count-bytecodes``)."""
+def results_table(results: tuple[ExecutionResult, ...], suite: SuiteResult | None = None) -> str:
+    """One row per test: id, verdict, wall time, CPU time, peak memory; for a program, its CPU time as
+    a judge shows it (the interpreter's start-up included); and bytecodes where any test was counted
+    (``orps test --count-bytecodes``)."""
     counted = any(r.bytecodes is not None for r in results)
-    header = ("test", "verdict", "time", "CPU", "memory", *(("bytecodes",) if counted else ()))
-    rows = [(r.test_id, r.verdict.value, units.ms(r.wall_ms), units.ms(r.cpu_ms), units.kb(r.peak_kb),
+    judged = suite is not None and suite.startup_cpu_ms is not None
+    header = ("test", "verdict", "time", "CPU", *(("judge",) if judged else ()), "memory",
+              *(("bytecodes",) if counted else ()))
+    rows = [(r.test_id, r.verdict.value, units.ms(r.wall_ms), units.ms(r.cpu_ms),
+             *((units.ms(suite.judge_cpu_ms(r)),) if judged and suite is not None else ()), units.kb(r.peak_kb),
              *((units.count(r.bytecodes),) if counted else ())) for r in results]
     return columns([header, *rows])
 
 
 def format_suite(problem: Problem, suite: SuiteResult) -> str:
-    parts = [results_table(suite.results)]
+    parts = [results_table(suite.results, suite)]
     tests = {t.id: t for t in problem.tests}
     for result in suite.results:
         if result.verdict is not Verdict.AC:
             parts.append(_failure(result, tests.get(result.test_id)))
     parts.extend(f"note: {note}" for note in dict.fromkeys(suite.notes))
+    if suite.startup_cpu_ms is not None:
+        startup = units.ms(suite.startup_cpu_ms)
+        parts.append(f"note: judge = CPU + the interpreter's start-up ({startup} here), as a judge times "
+                     f"python3 prog.py; memory is the whole process's peak, as a judge counts it")
     parts.append(f"{suite.passed} passed, {suite.failed} failed")
     return printable("\n\n".join(p for p in parts if p))
 

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
@@ -80,6 +80,7 @@ class Limits:
     cpu_s: float
     wall_s: float
     memory_kb: int
+    address_space_kb: int | None = None  # None: memory_kb and config.ADDRESS_SPACE_SLACK_MB
     output_bytes: int = config.OUTPUT_LIMIT_BYTES
     file_bytes: int = config.FILE_SIZE_LIMIT_BYTES
     nofile: int = config.OPEN_FILES_LIMIT
@@ -94,8 +95,18 @@ class Limits:
         wall = max(config.WALL_FACTOR * time_limit_s, time_limit_s + config.WALL_SLACK_S)
         return cls(cpu_s=time_limit_s, wall_s=wall, memory_kb=memory_limit_mb * 1024, subprocesses=subprocesses)
 
+    def judged_by_resident_memory(self) -> Limits:
+        """The limits of a program, judged as a judge judges ``python3 prog.py``: by its peak resident
+        size, with room to reserve address space it never touches (a large thread stack)."""
+        room = max(config.ADDRESS_SPACE_FACTOR * self.memory_kb, self.memory_kb + config.ADDRESS_SPACE_FLOOR_MB * 1024)
+        return replace(self, address_space_kb=room)
+
     def as_job(self, extra_wall_s: float = 0.0, extra_cpu_s: float = 0.0) -> JobLimits:
+        space = self.address_space_kb
+        if space is None:
+            space = self.memory_kb + config.ADDRESS_SPACE_SLACK_MB * 1024
         return {"cpu_s": self.cpu_s + extra_cpu_s, "wall_s": self.wall_s + extra_wall_s, "memory_kb": self.memory_kb,
+                "address_space_kb": space,
                 "output_bytes": self.output_bytes, "file_bytes": self.file_bytes, "nofile": self.nofile,
                 "nproc": self.nproc, "stack_bytes": self.stack_bytes, "subprocesses": self.subprocesses,
                 "disk_bytes": self.disk_bytes, "disk_files": self.disk_files}
@@ -213,7 +224,9 @@ class Sandbox:
     def run_program(self, *, source: str, filename: str, stdin: str, limits: Limits,
                     count_bytecodes: bool = False) -> RawRun:
         """Run a whole file on ``stdin``. ``count_bytecodes``: a counted run (``RawRun.bytecodes``),
-        traced and so slowed: its other figures are not the code's (see ``runtime.opcount``)."""
+        traced and so slowed: its other figures are not the code's (see ``runtime.opcount``). Its
+        memory is judged as a judge's: peak resident size, the interpreter's included."""
+        limits = limits.judged_by_resident_memory()
         access = policy.sidecar_access(self.base_reads, None)
         with self._lock, self._stdin_file(stdin) as infile:
             (session,), workdir = self._sessions.get(("program", source, filename, access), 1)

@@ -22,10 +22,12 @@ Copy = Callable[[str], Path]
 Run = Callable[..., tuple[int, str, str]]
 
 REPO = Path(__file__).resolve().parents[2]
-ROW = re.compile(r"^(?P<id>\S+)\s+(?P<verdict>AC|WA|TLE|MLE|RE|OLE|HARNESS)\s+\S+ m?s\s+\S+ m?s\s+\S+ [KMG]B$")
-DOC_KEYS = {"file", "passed", "failed", "total", "tests"}
-TEST_KEYS = {"id", "verdict", "wall_ms", "cpu_ms", "peak_kb", "instructions", "bytecodes", "expected", "actual",
-             "error"}
+# id, verdict, time, CPU, (a program's) judge CPU, memory
+ROW = re.compile(r"^(?P<id>\S+)\s+(?P<verdict>AC|WA|TLE|MLE|RE|OLE|HARNESS)\s+\S+ m?s\s+\S+ m?s"
+                 r"(\s+\S+ m?s)?\s+\S+ [KMG]B$")
+DOC_KEYS = {"file", "passed", "failed", "total", "startup_cpu_ms", "tests"}
+TEST_KEYS = {"id", "verdict", "wall_ms", "cpu_ms", "judge_cpu_ms", "peak_kb", "instructions", "bytecodes", "expected",
+             "actual", "error"}
 
 
 @pytest.fixture
@@ -159,7 +161,7 @@ def test_count_bytecodes_adds_a_column_and_the_counts_to_the_json(run: Run, exam
     path = examples / "watermelon" / "watermelon.py"  # a program on stdin: the count is the whole file's
     _code, out, _err = run("test", path, "--count-bytecodes")
     header = out.splitlines()[0].split()
-    assert header == ["test", "verdict", "time", "CPU", "memory", "bytecodes"]
+    assert header == ["test", "verdict", "time", "CPU", "judge", "memory", "bytecodes"]
     _code, out, _err = run("test", path, "--json", "--count-bytecodes")
     counts = [test["bytecodes"] for test in document(out)["tests"]]
     assert all(isinstance(c, int) and c > 0 for c in counts), counts
@@ -508,3 +510,34 @@ def test_process_missing_file_exit_2_without_traceback(tmp_path: Path) -> None:
     assert done.stdout == ""
     assert done.stderr.startswith("error: ") and "file not found" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _echo_problem(tmp_path: Path) -> Path:
+    path = tmp_path / "echo.py"
+    path.write_text("print(input())\n")
+    tests = [{"input": "1  2", "output": "1 2"}, {"input": "a", "output": "b"}, {"input": "7", "output": "7"}]
+    (tmp_path / "echo.tests.json").write_text(json.dumps({"tests": tests}))
+    return path
+
+
+def test_one_test_by_number_and_limits_and_comparison_from_the_command_line(run: Run, tmp_path: Path) -> None:
+    path = _echo_problem(tmp_path)
+    code, out, _err = run("test", path, "-t", "3", "-t", "1")
+    assert code == 0 and rows(out) == [("3", "AC"), ("1", "AC")]
+    code, out, _err = run("test", path, "-t", "1", "--compare", "exact")
+    assert code == 1 and rows(out) == [("1", "WA")]
+    code, out, _err = run("test", path, "--json", "--time-limit", "1500", "--memory-limit", "64", "-t", "2")
+    assert code == 1 and [t["id"] for t in document(out)["tests"]] == ["2"]
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["-t", "9"], "no test '9' among 3: 1, 2, 3"),
+    (["--time-limit", "0"], "--time-limit: expected a positive number of milliseconds"),
+    (["--memory-limit", "-1"], "--memory-limit: expected a positive number of megabytes"),
+    (["--output-limit", "0"], "--output-limit: expected a positive number of megabytes"),
+    (["--compare", "fuzzy"], "--compare: expected tokens, lines, exact or float"),
+])
+def test_bad_selections_and_limits_exit_2_saying_which(run: Run, tmp_path: Path, flags: list[str],
+                                                       message: str) -> None:
+    code, out, err = run("test", _echo_problem(tmp_path), *flags)
+    assert code == 2 and message in err and "Traceback" not in err + out, err

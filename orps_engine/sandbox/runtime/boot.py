@@ -8,6 +8,26 @@ the runtime needs says so on stderr (the parent turns that into an error about `
 import importlib.util
 import os
 import sys
+import time
+
+
+def _started_rss_kb():  # type: () -> int
+    """The interpreter's own peak resident size after start-up, before orps loads anything: what a
+    program's memory figure starts from, as ``python3 prog.py``'s does. From ``VmHWM`` (this
+    process image's own): ``ru_maxrss`` keeps the peak of the process that exec'd it."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+STARTED_RSS_KB = _started_rss_kb()
+# And the CPU its start-up took: a judge's time for ``python3 prog.py`` counts it.
+STARTUP_CPU_MS = time.process_time() * 1000
 
 VERSION_MESSAGE = "orps runs code with Python 3.10 or newer"
 
@@ -30,4 +50,4 @@ if __name__ == "__main__":
     _load_runtime()
     from _orps_runtime import zygote  # type: ignore[import-not-found]
 
-    zygote.main()
+    zygote.main(STARTED_RSS_KB, STARTUP_CPU_MS)

@@ -123,7 +123,7 @@ def set_limits(limits: JobLimits) -> None:
 
     cpu = max(1, math.ceil(float(limits["cpu_s"])))
     cap(resource.RLIMIT_CPU, cpu, cpu + 1)
-    cap(resource.RLIMIT_AS, vm_size_bytes() + int(limits["memory_kb"]) * 1024 + (64 << 20))
+    cap(resource.RLIMIT_AS, vm_size_bytes() + int(limits["address_space_kb"]) * 1024)
     cap(resource.RLIMIT_FSIZE, int(limits["file_bytes"]))
     cap(resource.RLIMIT_CORE, 0)
     cap(resource.RLIMIT_NOFILE, int(limits["nofile"]))

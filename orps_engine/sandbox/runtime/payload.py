@@ -165,7 +165,7 @@ def _run(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
 
         traceback.print_exc()
         code = ROLE_FAILED
-    rpc.flush_stdio()
+    _flush_stdio()
     os._exit(code)
 
 
@@ -270,11 +270,37 @@ def _forks_allowed(job: Job) -> bool:
 
 
 def _reset_stdio() -> None:
-    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8", errors="replace")
-    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8",
-                                  errors="backslashreplace", write_through=False)
-    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
-                                  errors="backslashreplace", line_buffering=True)
+    """Fresh standard streams made as CPython makes them at start-up (``create_stdio``): buffered
+    binary layers under text layers that split lines at ``\\n`` only, with the encoding and error
+    handlers the interpreter chose for its own (``sys.__stdin__``), stdout block-buffered and
+    stderr line-buffered. So ``sys.stdin.buffer.readline`` reads a buffer at a time and ``input()``
+    keeps a ``\\r``, as under ``python3 prog.py < input``."""
+    def stream(fd: int, mode: str, like: Any, fallback_errors: str) -> io.TextIOWrapper:
+        encoding = getattr(like, "encoding", None) or "utf-8"
+        errors = getattr(like, "errors", None) or fallback_errors
+        opened = open(fd, mode, buffering=-1, encoding=encoding, errors=errors, newline="\n", closefd=False)
+        assert isinstance(opened, io.TextIOWrapper)
+        return opened
+
+    sys.stdin = stream(0, "r", sys.__stdin__, "surrogateescape")
+    sys.stdout = stream(1, "w", sys.__stdout__, "surrogateescape")
+    sys.stderr = stream(2, "w", sys.__stderr__, "backslashreplace")
+    sys.stderr.reconfigure(line_buffering=True)
+    _MADE_STREAMS[:] = [sys.stdout, sys.stderr]
+
+
+_MADE_STREAMS: list[io.TextIOWrapper] = []
+
+
+def _flush_stdio() -> None:
+    """As the interpreter at exit: the current ``sys.stdout`` and ``sys.stderr``, then the streams
+    made at the start, in case the code replaced them (CPython flushes those when it frees them)."""
+    rpc.flush_stdio()
+    for made in _MADE_STREAMS:
+        try:
+            made.flush()
+        except Exception:
+            pass
 
 
 def _compile(job: ProgramJob) -> types.CodeType:

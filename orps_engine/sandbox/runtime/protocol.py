@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # typing has it from 3.11 on; the annotations that use it are
 # setup notes, the counter armed before the run forks (``JobCommon.counted``), callbacks' CPU; 5 sessions:
 # one warden and host per ``JobCommon.session``, a run forked from the host per job (``HostStatus``); and
 # counted runs (``JobCommon.bytecode_token``, ``OpCount`` on ``COUNT_FD``)
-PROTOCOL_VERSION = 5
+PROTOCOL_VERSION = 6
 
 # -- file descriptors -----------------------------------------------------------------------------
 # Each number means one thing in every sandboxed process, whatever its role. The zygote's own
@@ -84,6 +84,7 @@ class Interpreter(TypedDict):
     prefixes: list[str]  # prefix, base_prefix, exec_prefix, base_exec_prefix
     library_paths: list[str]  # sysconfig's stdlib, platstdlib, purelib, platlib
     sys_path: list[str]  # after site ran (.pth files, editable installs)
+    startup_cpu_ms: float  # the CPU its own start-up took, before orps loaded anything
 
 
 class Ready(TypedDict):
@@ -136,6 +137,7 @@ class JobLimits(TypedDict):
     cpu_s: float
     wall_s: float
     memory_kb: int
+    address_space_kb: int  # what the run may map beyond its size at the start (RLIMIT_AS); memory_kb decides MLE
     output_bytes: int
     file_bytes: int
     nofile: int
@@ -550,6 +552,9 @@ def read_ready(message: object) -> Ready:
     _str(interpreter, "executable")
     for key in ("prefixes", "library_paths", "sys_path"):
         _str_list(interpreter, key)
+    startup = interpreter.get("startup_cpu_ms")
+    _check(isinstance(startup, (int, float)) and not isinstance(startup, bool) and startup >= 0, "startup_cpu_ms",
+           "a number of milliseconds")
     version = interpreter.get("version")
     _check(type(version) is list and len(version) == 3 and all(type(v) is int for v in version), "version",
            "[major, minor, micro]")

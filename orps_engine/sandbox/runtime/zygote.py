@@ -61,7 +61,11 @@ SETUP_TIMEOUT_S = 30.0
 SETUP_REPORT_MAX = 64 * 1024
 
 
-def main() -> None:
+def main(started_rss_kb: int = 0, startup_cpu_ms: float = 0.0) -> None:
+    """``started_rss_kb``, ``startup_cpu_ms``: the interpreter's resident size and CPU time before the
+    runtime loaded (``boot``)."""
+    global _INTERPRETER_RSS_KB
+    _INTERPRETER_RSS_KB = started_rss_kb
     ctl = socket.socket(fileno=int(sys.argv[1]))
     parent = os.getppid()
     confine.die_with_parent(signal.SIGKILL)
@@ -76,17 +80,18 @@ def main() -> None:
     filesystem = mounts.private_namespace()  # after the user namespace (unprivileged): it owns this one
     notes = [n for n in (network, filesystem) if n]
     _preload(hello["preload"])
-    wire.send(ctl, protocol.ready(notes, confine.landlock_abi(), _interpreter()))
+    wire.send(ctl, protocol.ready(notes, confine.landlock_abi(), _interpreter(startup_cpu_ms)))
     Zygote(ctl, mounts.Workdirs(private=filesystem is None)).loop()
 
 
-def _interpreter() -> protocol.Interpreter:
+def _interpreter(startup_cpu_ms: float) -> protocol.Interpreter:
     import sysconfig
 
     paths = [sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")]
     return {"executable": sys.executable, "version": list(sys.version_info[:3]),
             "prefixes": [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix],
-            "library_paths": [p for p in paths if p], "sys_path": [p for p in sys.path if p]}
+            "library_paths": [p for p in paths if p], "sys_path": [p for p in sys.path if p],
+            "startup_cpu_ms": round(startup_cpu_ms, 3)}
 
 
 def _preload(names: list[str]) -> None:
@@ -426,7 +431,7 @@ class SessionWarden:
             "output_exceeded": watched.output_exceeded,
             "wall_ms": watched.wall_ms,
             "cpu_ms": round(max(0.0, own_cpu_ms), 3),
-            "peak_kb": max(0, status["maxrss_kb"] - setup["maxrss_kb"]),
+            "peak_kb": _peak_kb(job, status, setup),
             "instructions": instructions,
             "stdout": watched.stdout,
             "stderr": watched.stderr,
@@ -579,6 +584,18 @@ def _read_crash(raw: bytes) -> CrashInfo | None:
         return protocol.read_crash(json.loads(raw))
     except (ValueError, RecursionError):
         return None
+
+
+_INTERPRETER_RSS_KB = 0  # set by main
+
+
+def _peak_kb(job: Job, status: HostStatus, setup: SetupDone) -> int:
+    """The memory a run is judged by. A program's is the peak resident size of ``python3 prog.py``
+    as a judge measures it: the interpreter's own after start-up plus what the run added (not what
+    this zygote preloaded, which a fresh interpreter would not have). A solution's (a function called
+    by tests) is only what the calls added, so that candidates compare by their own work."""
+    added = max(0, status["maxrss_kb"] - setup["maxrss_kb"])
+    return added + _INTERPRETER_RSS_KB if job["role"] == "program" else added
 
 
 def _bytecodes(job: Job, watched: _Watched, wait_status: int, notes: list[str]) -> int | None:

@@ -10,10 +10,18 @@ from typing import Any
 
 import pytest
 
-from orps_engine.config import DEFAULT_COMPARE, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S
+from orps_engine.config import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S
 from orps_engine.errors import InputError
 from orps_engine.judge import run_tests
-from orps_engine.problem import FunctionTarget, Problem, ProblemKind, WholeFile, load_problem
+from orps_engine.problem import (
+    CompareKind,
+    FunctionTarget,
+    Problem,
+    ProblemKind,
+    WholeFile,
+    load_problem,
+    parse_comparison,
+)
 from orps_engine.problem import TestKind as Kind  # aliased: pytest would collect a Test* class
 
 Write = Callable[[str, str], Path]
@@ -248,7 +256,7 @@ def test_sidecar_without_limits_uses_defaults(write: Write) -> None:
     loaded = load_problem(write("sol.py", ECHO))
     assert (loaded.time_limit_s, loaded.memory_limit_mb) == (DEFAULT_TIME_LIMIT_S, DEFAULT_MEMORY_LIMIT_MB)
     assert (loaded.time_limit_s, loaded.memory_limit_mb) == (2.0, 512)
-    assert loaded.compare == DEFAULT_COMPARE == "tokens"
+    assert loaded.compare.kind is CompareKind.TOKENS and loaded.compare.inferred  # the outputs are integers
 
 
 def test_sidecar_fractional_limits_kept_and_rounded_up(write: Write) -> None:
@@ -281,7 +289,8 @@ def test_sidecar_without_name_or_url_leaves_them_none(write: Write) -> None:
 @pytest.mark.parametrize("mode", ["tokens", "lines", "exact", "float", "float:1e-3", "float:0.5", "float:.25"])
 def test_sidecar_compare_mode_valid_is_kept(write: Write, mode: str) -> None:
     write("sol.tests.json", json.dumps(cc(compare=mode)))
-    assert load_problem(write("sol.py", ECHO)).compare == mode
+    chosen = load_problem(write("sol.py", ECHO)).compare
+    assert chosen == parse_comparison(mode) and not chosen.inferred
 
 
 @pytest.mark.parametrize("mode", ["fuzzy", "float:", "float:x", "float:-1", "Tokens", 5, None, ["exact"]])

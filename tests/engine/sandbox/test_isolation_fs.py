@@ -213,7 +213,8 @@ def test_the_standard_library_and_installed_packages_still_load(write: Write) ->
     code = ("import decimal, json, os, sqlite3, psutil\n"
             "print(len(open(json.__file__).read()) > 100, psutil.Process().pid == os.getpid(),\n"
             "      decimal.Decimal('0.1') * 3, sqlite3.connect(':memory:').execute('select 1').fetchone())\n")
-    suite = run(stdio(write, code, [{"input": "", "output": "True True 0.3 (1,)\n"}]))
+    path = stdio(write, code, [{"input": "", "output": "True True 0.3 (1,)\n"}])
+    suite = run_tests(load_problem(path, python=sys.executable))  # the interpreter with psutil installed
     assert verdicts(suite) == [Verdict.AC], suite.results[0].error
 
 

@@ -29,7 +29,7 @@ COMMON: protocol.JobCommon = {"op": "run", "id": 7, "session": 3, "workdir": "/t
                               "cwd": None}
 INTERPRETER: protocol.Interpreter = {"executable": "/usr/bin/python3", "version": [3, 11, 7],
                                      "prefixes": ["/usr"] * 4, "library_paths": ["/usr/lib/python3.11"],
-                                     "sys_path": ["/usr/lib/python3.11"]}
+                                     "sys_path": ["/usr/lib/python3.11"], "startup_cpu_ms": 14.5}
 PROGRAM: protocol.ProgramJob = {**COMMON, "role": "program", "source": "print(1)", "filename": "/p.py", "stdin": None}
 SOLUTION: protocol.SolutionJob = {**COMMON, "role": "solution", "source": "x = 1", "filename": "/m.py",
                                   "module": "m", "package": False, "sys_path": []}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from orps_engine import Verdict, load_problem, run_tests
-from orps_engine.judge import compare_output
+from orps_engine.problem import parse_comparison
 from orps_engine.results import ExecutionResult
 
 
@@ -105,10 +105,16 @@ def test_program_float_comparison_mode_accepts_within_tolerance(write: Callable[
         pytest.param("0.5 x", "0.5000001 x", "float", True, id="float-default-tol"),
         pytest.param("0.5", "0.6", "float:0.01", False, id="float-outside"),
         pytest.param("1.0", "nan", "float", False, id="float-nan"),
+        pytest.param("1  2\n3", "1 2\n3 \n", "lines", True, id="lines-inner-spaces"),
+        pytest.param("1\t2", "1 2", "lines", True, id="lines-tab-is-space"),
+        pytest.param("1\n\n2", "1\n2", "lines", False, id="lines-empty-line-counts"),
+        pytest.param("100", "100.00005", "float", True, id="float-relative"),
+        pytest.param("1e-9", "2e-9", "float", True, id="float-absolute"),
     ],
 )
 def test_compare_output_modes(expected: str, actual: str, mode: str, same: bool) -> None:
-    assert compare_output(expected, actual, mode) is same
+    comparison = parse_comparison(mode)
+    assert comparison is not None and comparison.matches(expected, actual) is same
 
 
 # -- functions ----------------------------------------------------------------------------------
