@@ -26,7 +26,7 @@ def register(ls: OrpsServer) -> None:
     ls.command("orps.reviewInline")(review_inline)
     ls.command("orps.decideHunk")(decide_hunk)
     ls.command("orps.decideAllHunks")(decide_all)
-    ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)(document_changed)
+    ls.on_change(document_changed)
 
 
 @guarded("starting the inline review")

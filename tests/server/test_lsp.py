@@ -132,6 +132,7 @@ class Client(LanguageClient):
         self.hint_refreshes = 0
         self.lens_refreshes = 0
         self.statuses: list[Any] = []
+        self.view_updates: list[Any] = []  # orps/views: a file's history or search changed
         self.reviews: list[Any] = []  # orps/review notifications: the pending hunks of an inline review
         self.versions: dict[str, int] = {}
         self.diagnostic_versions: dict[str, int | None] = {}  # the version each uri's last diagnostics named
@@ -182,6 +183,10 @@ def make_client() -> Client:
     @client.feature("orps/review")
     def review(params: Any) -> None:
         client.reviews.append(params)
+
+    @client.feature("orps/views")
+    def views(params: Any) -> None:
+        client.view_updates.append(params)
 
     @client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
     def inlay_hint_refresh(params: None) -> None:
