@@ -25,6 +25,7 @@ from .problem import (
     with_overrides,
 )
 from .problem.limits import MEMORY_LIMIT_RULE, TIME_LIMIT_RULE, memory_limit_mb, time_limit_s
+from .problem.sidecar_edit import SidecarChange, add_test, delete_test, sidecar_path, update_test
 from .problem.target import def_line, function_name, function_target_at, target_line
 from .project import load_problem
 from .report.editor import (
@@ -40,6 +41,7 @@ from .report.editor import (
     suite_line,
     tested_functions,
 )
+from .report.panel import PanelRow, adding_refusal, editing_refusal, panel_row_document, panel_rows
 from .report.refine import progress_text, refine_line
 from .report.views import (
     EntryRow,
@@ -82,6 +84,7 @@ __all__ = [
     "OrpsError",
     "Outcome",
     "Overrides",
+    "PanelRow",
     "PlacedHunk",
     "Problem",
     "ProblemKind",
@@ -90,6 +93,7 @@ __all__ = [
     "RunError",
     "Settings",
     "Severity",
+    "SidecarChange",
     "SuiteResult",
     "Target",
     "TargetEdit",
@@ -98,9 +102,13 @@ __all__ = [
     "Verdict",
     "WholeFile",
     "__version__",
+    "add_test",
+    "adding_refusal",
     "arun_tests",
     "candidate_text",
     "def_line",
+    "delete_test",
+    "editing_refusal",
     "efficiency_notes",
     "entry_rows",
     "entry_text",
@@ -112,6 +120,8 @@ __all__ = [
     "hover_markdown",
     "load_problem",
     "memory_limit_mb",
+    "panel_row_document",
+    "panel_rows",
     "progress_text",
     "refine_line",
     "refinement_note",
@@ -120,10 +130,12 @@ __all__ = [
     "row_document",
     "run_tests",
     "search_rows",
+    "sidecar_path",
     "suite_line",
     "target_line",
     "tested_functions",
     "time_limit_s",
+    "update_test",
     "with_overrides",
 ]
 

@@ -30,6 +30,7 @@ from orps_engine import (
     Note,
     OrpsError,
     Outcome,
+    Problem,
     Refinement,
     RefineResult,
     Target,
@@ -37,6 +38,7 @@ from orps_engine import (
     efficiency_notes,
     failure_notes,
     file_error_note,
+    load_problem,
     refinement_note,
     suite_line,
 )
@@ -48,6 +50,8 @@ T = TypeVar("T")
 KEPT_REFINEMENTS = 32  # closed documents whose finished refine is kept for their reopening
 KEPT_SEARCHES = 32  # files whose latest search tree is kept for the search view
 ChangeHandler = Callable[["OrpsServer", types.DidChangeTextDocumentParams], Coroutine[Any, Any, None]]
+ActionProvider = Callable[["OrpsServer", types.CodeActionParams], Coroutine[Any, Any, list[types.CodeAction]]]
+Runner = Callable[["OrpsServer", str], None]
 
 
 @dataclass
@@ -111,6 +115,10 @@ class OrpsServer(LanguageServer):
         # rejection and the editor's closing, for the search view
         self.searches: OrderedDict[str, RefineResult] = OrderedDict()
         self._change_handlers: list[ChangeHandler] = []
+        self._action_providers: list[tuple[types.CodeActionKind, ActionProvider]] = []
+        self._action_kinds: list[types.CodeActionKind | str] = []  # the options hold this list: it grows
+        self._action_options = types.CodeActionOptions(code_action_kinds=self._action_kinds, resolve_provider=True)
+        self._runner: Runner | None = None
 
     # -- document changes: one didChange handler for the features that watch edits ----------------
     def on_change(self, handler: ChangeHandler) -> None:
@@ -118,6 +126,32 @@ class OrpsServer(LanguageServer):
         if not self._change_handlers:
             self.feature(types.TEXT_DOCUMENT_DID_CHANGE)(_document_changed)
         self._change_handlers.append(handler)
+
+    # -- code actions: one codeAction handler for the features that offer actions --------------------
+    def on_code_action(self, kind: types.CodeActionKind, provider: ActionProvider) -> None:
+        """Ask ``provider`` for its actions of ``kind`` on every codeAction request that wants that kind
+        (pygls keeps one handler per method); codeAction/resolve stays with the feature that needs it."""
+        if not self._action_providers:
+            self.feature(types.TEXT_DOCUMENT_CODE_ACTION, self._action_options)(_code_actions)
+        self._action_providers.append((kind, provider))
+        self._action_kinds.append(kind)
+
+    # -- test runs: the one way to (re)start a file's run, which ``diagnostics`` provides ------------
+    def on_run(self, runner: Runner) -> None:
+        self._runner = runner
+
+    def run_tests(self, uri: str) -> None:
+        """(Re)start the file's test run now, as ``orps.runTests`` does."""
+        if self._runner is not None:
+            self._runner(self, uri)
+
+    async def problem_of(self, state: DocState) -> tuple[Problem, int | None]:
+        """The file's tests as they are now, against the editor's text, with the editor's limits; and
+        the document version that text is (raises InputError: no tests, or a malformed tests file)."""
+        text, version = self.text(state.uri)
+        # off the loop: finding a project's tests may run them (once per change of the tests)
+        problem = (await asyncio.to_thread(load_problem, state.path, python=self.python)).with_source(text)
+        return settings.with_limits(problem, self.values()), version
 
     # -- the refine history and the search view ----------------------------------------------------
     def decide(self, state: DocState, outcome: Outcome, reason: str) -> HistoryEntry | None:
@@ -198,6 +232,10 @@ class OrpsServer(LanguageServer):
             "uri": state.uri, "summary": suite_line(suite) if suite else None,
             "passed": suite.passed if suite else None, "total": suite.total if suite else None,
             "refining": state.refining is not None})
+
+    def notify_tests(self, uri: str) -> None:
+        """``orps/tests``: the file's tests or their results changed (a client refreshes its test panel)."""
+        self.protocol.notify("orps/tests", {"uri": uri})
 
     def notify_review(self, state: DocState) -> None:
         """``orps/review``: the pending hunks of the file's inline review (none: no review), for a
@@ -281,6 +319,16 @@ class OrpsServer(LanguageServer):
                 if task is not None and not task.done():
                     task.cancel()
             await state.run.close()
+
+
+async def _code_actions(ls: OrpsServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """The one codeAction handler: each feature's actions of a kind the request wants (``only``)."""
+    only = [str(k) for k in params.context.only or ()]
+    actions: list[types.CodeAction] = []
+    for kind, provider in ls._action_providers:
+        if not only or any(kind.value.startswith(k) or k.startswith(kind.value) for k in only):
+            actions += await provider(ls, params)
+    return actions
 
 
 async def _document_changed(ls: OrpsServer, params: types.DidChangeTextDocumentParams) -> None:
