@@ -16,11 +16,19 @@ export const COMMANDS = {
     showHistory: 'orps.showHistory',
     reapply: 'orps.reapplyHistoryEntry',
     refreshViews: 'orps.refreshViews',
+    runTest: 'orps.runTestInPanel',
+    runAllTests: 'orps.runAllTestsInPanel',
+    editTestInput: 'orps.editTestInput',
+    editTestExpected: 'orps.editTestExpected',
+    deleteTest: 'orps.deleteTestInPanel',
+    addTest: 'orps.addTestInPanel',
+    addSelectionAsTest: 'orps.addSelectionAsTest', // the selection's code action (server/test_panel.py)
 } as const;
 
 export const VIEWS = {
     history: 'orps.historyView',
     search: 'orps.searchView',
+    tests: 'orps.testsView',
 } as const;
 
 export const SERVER_COMMANDS = {
@@ -38,4 +46,9 @@ export const SERVER_COMMANDS = {
     reapplyHistory: 'orps.reapplyHistory',
     searchTree: 'orps.searchTree',
     candidate: 'orps.candidate',
+    tests: 'orps.tests',
+    runTest: 'orps.runTest',
+    addTest: 'orps.addTest',
+    updateTest: 'orps.updateTest',
+    deleteTest: 'orps.deleteTest',
 } as const;

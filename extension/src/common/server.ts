@@ -40,6 +40,7 @@ export interface ClientSide {
     critique(uri: vscode.Uri): Promise<void>;
     marks(update: ReviewUpdate): void; // the inline review's pending hunks, to paint
     views(update: { uri: string }): void; // the file's refine history or search changed
+    tests(update: { uri: string }): void; // the file's tests or their results changed (a run ended)
 }
 
 function documentOf(args: unknown[]): vscode.Uri | undefined {
@@ -161,7 +162,13 @@ export async function startClient(
         }
     });
     await client.start();
-    client.onNotification('orps/status', (status: ServerStatus) => onStatus(status));
+    client.onNotification('orps/status', (status: ServerStatus) => {
+        onStatus(status);
+        if (status.uri) {
+            clientSide.tests({ uri: status.uri }); // a run ended: the panel's verdicts changed
+        }
+    });
+    client.onNotification('orps/tests', (update: { uri: string }) => clientSide.tests(update));
     client.onNotification('orps/review', (update: ReviewUpdate) => clientSide.marks(update));
     client.onNotification('orps/views', (update: { uri: string }) => clientSide.views(update));
     return client;

@@ -129,19 +129,26 @@ test('in an untrusted workspace the extension registers its commands, starts not
     const context = { subscriptions: [] as unknown[], secrets: { get: async () => undefined } };
     await extension.activate(context);
     assert.deepEqual(recorder.commands.sort(), [
+        'orps.addSelectionAsTest',
+        'orps.addTestInPanel',
+        'orps.deleteTestInPanel',
+        'orps.editTestExpected',
+        'orps.editTestInput',
         'orps.reapplyHistoryEntry',
         'orps.refineFunctionAtCursor',
         'orps.refreshViews',
         'orps.restartServer',
         'orps.reviewRefinement',
+        'orps.runAllTestsInPanel',
+        'orps.runTestInPanel',
         'orps.runTestsInFile',
         'orps.setApiKey',
         'orps.showCritiqueForFile',
         'orps.showHistory',
     ]);
     // read-only, nothing on disk
-    assert.deepEqual(recorder.schemes.sort(), ['orps-candidate', 'orps-critique', 'orps-history', 'orps-proposal']);
-    assert.deepEqual(recorder.views.sort(), ['orps.historyView', 'orps.searchView']);
+    assert.deepEqual(recorder.schemes.sort(), ['orps-candidate', 'orps-critique', 'orps-history', 'orps-proposal', 'orps-test']);
+    assert.deepEqual(recorder.views.sort(), ['orps.historyView', 'orps.searchView', 'orps.testsView']);
     assert.ok(recorder.messages.some((m) => /untrusted workspace/.test(m)), recorder.messages.join('\n'));
     assert.ok(recorder.statusTexts.some((t) => /untrusted/.test(t)), recorder.statusTexts.join('\n'));
     assert.ok(context.subscriptions.length >= 8);
