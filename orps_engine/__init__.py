@@ -7,11 +7,13 @@ server imports nothing else of the engine.
 
 from typing import TYPE_CHECKING
 
-from .config import Settings, resolve_settings
-from .errors import HarnessError, InputError, ModelUnreachable, NoTestsFound, OrpsError
+from .companion import ImportedProblem, ProblemWriter, SidecarWrite
+from .config import DEFAULT_LISTEN_PORT, Settings, resolve_settings
+from .errors import HarnessError, InputError, ModelUnreachable, NoTestsFound, OrpsError, PortBusy
 from .file_run import FileRun, Refinement, TargetEdit
 from .hunks import Decision, Hunk, HunkReview, PlacedHunk
 from .judge import arun_tests, run_tests
+from .listen import BatchProgress, Listener, ListenEvent, ListenEventKind
 from .problem import (
     FunctionTarget,
     Overrides,
@@ -39,6 +41,7 @@ from .report.editor import (
     suite_line,
     tested_functions,
 )
+from .report.listen import listen_event_lines
 from .report.refine import progress_text, refine_line
 from .results import ExecutionResult, RunError, SuiteResult, Verdict
 from .search import Event, EventKind, RefineResult
@@ -46,8 +49,10 @@ from .search import Event, EventKind, RefineResult
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_LISTEN_PORT",
     "MEMORY_LIMIT_RULE",
     "TIME_LIMIT_RULE",
+    "BatchProgress",
     "Decision",
     "Event",
     "EventKind",
@@ -57,7 +62,11 @@ __all__ = [
     "HarnessError",
     "Hunk",
     "HunkReview",
+    "ImportedProblem",
     "InputError",
+    "ListenEvent",
+    "ListenEventKind",
+    "Listener",
     "ModelUnreachable",
     "NoTestsFound",
     "Note",
@@ -66,13 +75,16 @@ __all__ = [
     "OrpsError",
     "Overrides",
     "PlacedHunk",
+    "PortBusy",
     "Problem",
     "ProblemKind",
+    "ProblemWriter",
     "RefineResult",
     "Refinement",
     "RunError",
     "Settings",
     "Severity",
+    "SidecarWrite",
     "SuiteResult",
     "Target",
     "TargetEdit",
@@ -89,6 +101,7 @@ __all__ = [
     "function_name",
     "function_target_at",
     "hover_markdown",
+    "listen_event_lines",
     "load_problem",
     "memory_limit_mb",
     "progress_text",

@@ -7,10 +7,10 @@ import argparse
 import logging
 from collections.abc import Sequence
 
-from . import actions, diagnostics, hints, hover, lenses, lifecycle, refine, review
+from . import actions, diagnostics, hints, hover, lenses, lifecycle, listen, refine, review
 from .server import OrpsServer, Redact
 
-FEATURES = (lifecycle, diagnostics, hints, lenses, hover, actions, refine, review)
+FEATURES = (lifecycle, diagnostics, hints, lenses, hover, actions, refine, review, listen)
 
 
 def create_server() -> OrpsServer:

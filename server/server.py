@@ -25,6 +25,7 @@ from pygls.protocol import LanguageServerProtocol
 from orps_engine import (
     FileRun,
     HunkReview,
+    Listener,
     Note,
     OrpsError,
     Refinement,
@@ -99,6 +100,7 @@ class OrpsServer(LanguageServer):
         # The interpreter that runs the user's code: this server's own, which the editor started
         # with the interpreter the user chose (orps.interpreter, or the Python extension's).
         self.python: str | None = None
+        self.listener: Listener | None = None  # orps.listen's, while it listens
 
     # -- documents ----------------------------------------------------------------------------
     def state(self, uri: str) -> DocState | None:
@@ -233,6 +235,9 @@ class OrpsServer(LanguageServer):
                 state.refining.task.cancel()
 
     async def close_all(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
         for state in self.docs.values():
             for task in (state.run_task, state.refining.task if state.refining else None):
                 if task is not None and not task.done():

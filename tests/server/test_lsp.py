@@ -643,7 +643,7 @@ async def test_doctest_failure_and_hints(lsp: Launcher, tmp_path: Path) -> None:
 # --- 9: a malformed tests file ----------------------------------------------------------------------
 
 
-async def test_malformed_tests_file(lsp: Launcher, tmp_path: Path) -> None:
+async def test_malformed_sidecar(lsp: Launcher, tmp_path: Path) -> None:
     client = await lsp.start()
     folder = tmp_path / "work"
     folder.mkdir()

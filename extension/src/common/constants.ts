@@ -13,6 +13,8 @@ export const COMMANDS = {
     review: 'orps.reviewRefinement',
     setApiKey: 'orps.setApiKey',
     restart: 'orps.restartServer',
+    listen: 'orps.listenForProblems',
+    stopListening: 'orps.stopListeningForProblems',
 } as const;
 
 export const SERVER_COMMANDS = {
@@ -25,4 +27,6 @@ export const SERVER_COMMANDS = {
     apply: 'orps.applyRefinement',
     reject: 'orps.rejectRefinement',
     reviewInline: 'orps.reviewInline',
+    listen: 'orps.listen',
+    stopListening: 'orps.stopListening',
 } as const;

@@ -124,12 +124,14 @@ test('in an untrusted workspace the extension registers its commands, starts not
     const context = { subscriptions: [] as unknown[], secrets: { get: async () => undefined } };
     await extension.activate(context);
     assert.deepEqual(recorder.commands.sort(), [
+        'orps.listenForProblems',
         'orps.refineFunctionAtCursor',
         'orps.restartServer',
         'orps.reviewRefinement',
         'orps.runTestsInFile',
         'orps.setApiKey',
         'orps.showCritiqueForFile',
+        'orps.stopListeningForProblems',
     ]);
     assert.deepEqual(recorder.schemes.sort(), ['orps-critique', 'orps-proposal']); // read-only, nothing on disk
     assert.ok(recorder.messages.some((m) => /untrusted workspace/.test(m)), recorder.messages.join('\n'));
