@@ -11,6 +11,7 @@ from .companion import ImportedProblem, ProblemWriter, SidecarWrite
 from .config import DEFAULT_LISTEN_PORT, Settings, resolve_settings
 from .errors import HarnessError, InputError, ModelUnreachable, NoTestsFound, OrpsError, PortBusy
 from .file_run import FileRun, Refinement, TargetEdit
+from .history import Figures, HistoryEntry, HistoryStore, Outcome
 from .hunks import Decision, Hunk, HunkReview, PlacedHunk
 from .judge import arun_tests, run_tests
 from .listen import BatchProgress, Listener, ListenEvent, ListenEventKind
@@ -43,6 +44,16 @@ from .report.editor import (
 )
 from .report.listen import listen_event_lines
 from .report.refine import progress_text, refine_line
+from .report.views import (
+    EntryRow,
+    NodeRow,
+    candidate_text,
+    entry_rows,
+    entry_text,
+    history_line,
+    row_document,
+    search_rows,
+)
 from .results import ExecutionResult, RunError, SuiteResult, Verdict
 from .search import Event, EventKind, RefineResult
 
@@ -54,12 +65,16 @@ __all__ = [
     "TIME_LIMIT_RULE",
     "BatchProgress",
     "Decision",
+    "EntryRow",
     "Event",
     "EventKind",
     "ExecutionResult",
+    "Figures",
     "FileRun",
     "FunctionTarget",
     "HarnessError",
+    "HistoryEntry",
+    "HistoryStore",
     "Hunk",
     "HunkReview",
     "ImportedProblem",
@@ -69,10 +84,12 @@ __all__ = [
     "Listener",
     "ModelUnreachable",
     "NoTestsFound",
+    "NodeRow",
     "Note",
     "NoteCode",
     "OpenAIChatModel",
     "OrpsError",
+    "Outcome",
     "Overrides",
     "PlacedHunk",
     "PortBusy",
@@ -94,12 +111,16 @@ __all__ = [
     "WholeFile",
     "__version__",
     "arun_tests",
+    "candidate_text",
     "def_line",
     "efficiency_notes",
+    "entry_rows",
+    "entry_text",
     "failure_notes",
     "file_error_note",
     "function_name",
     "function_target_at",
+    "history_line",
     "hover_markdown",
     "listen_event_lines",
     "load_problem",
@@ -109,7 +130,9 @@ __all__ = [
     "refinement_note",
     "resolve_settings",
     "result_label",
+    "row_document",
     "run_tests",
+    "search_rows",
     "suite_line",
     "target_line",
     "tested_functions",

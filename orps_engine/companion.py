@@ -23,6 +23,7 @@ from typing import Any
 
 from .errors import InputError
 from .problem.limits import MEMORY_LIMIT_RULE, TIME_LIMIT_RULE, memory_limit_mb, time_limit_s
+from .problem.sidecar_edit import sidecar_path, write_sidecar
 from .text import one_line
 
 # What Competitive Companion sends (its README's "Explanation of the JSON format"); nothing else is kept.
@@ -176,9 +177,10 @@ class ProblemWriter:
     def write(self, problem: CompanionProblem) -> ImportedProblem:
         with self._lock:
             stem = self._stem(problem)
-            solution, tests = self.folder / f"{stem}.py", self.folder / f"{stem}.tests.json"
+            solution = self.folder / f"{stem}.py"
+            tests = sidecar_path(solution)
             created = _create(solution, self.template if self.template is not None else default_template(problem))
-            state, backup = _write_tests(tests, problem)
+            state, backup = _write_tests(solution, tests, problem)
             return ImportedProblem(name=problem.name, url=problem.url, solution=solution, solution_created=created,
                                    tests=tests, sidecar=state, backup=backup, test_count=problem.test_count,
                                    unsupported=problem.unsupported, batch=problem.batch)
@@ -189,7 +191,7 @@ class ProblemWriter:
         base = file_stem(problem.name)
         for n in range(1, MAX_SAME_NAME + 1):
             stem = base if n == 1 else f"{base}_{n}"
-            other = _sidecar_url(self.folder / f"{stem}.tests.json")
+            other = _sidecar_url(sidecar_path(self.folder / f"{stem}.py"))
             if other is None or problem.url is None or other == problem.url:
                 return stem
         raise InputError(f"{MAX_SAME_NAME} problems named {base!r} from other urls are in the folder already",
@@ -218,17 +220,17 @@ def _create(path: Path, text: str) -> bool:
     return True
 
 
-def _write_tests(path: Path, problem: CompanionProblem) -> tuple[SidecarWrite, Path | None]:
+def _write_tests(solution: Path, path: Path, problem: CompanionProblem) -> tuple[SidecarWrite, Path | None]:
     if not problem.test_count:
         return SidecarWrite.NONE, None
     if not os.path.lexists(path):
-        _write_atomically(path, problem.document)
+        write_sidecar(solution, problem.document)
         return SidecarWrite.CREATED, None
     if _tests_of(path) == _pairs(problem.document["tests"]):
         return SidecarWrite.UNCHANGED, None
     backup = _free_backup(path)
     os.replace(path, backup)
-    _write_atomically(path, problem.document)
+    write_sidecar(solution, problem.document)
     return SidecarWrite.UPDATED, backup
 
 
@@ -252,14 +254,3 @@ def _free_backup(path: Path) -> Path:
             return backup
     raise InputError("999 backups of this tests file exist already", path=path, hint="delete the old .bak files")
 
-
-def _write_atomically(path: Path, document: dict[str, Any]) -> None:
-    """Written whole or not at all: a crash never leaves half a sidecar."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # the umask's permissions
-    try:
-        with tmp.open("x", encoding="utf-8") as out:
-            out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -54,6 +54,30 @@ class AllHunksArgs:
 
 
 @attrs.define(frozen=True)
+class HistoryArgs:
+    """``orps.history``: the document, and one function's entries by qualified name (None: the file's)."""
+
+    uri: str
+    function: str | None = None
+
+
+@attrs.define(frozen=True)
+class EntryArgs:
+    """``orps.historyEntry``, ``orps.reapplyHistory``: the document and a history entry's id."""
+
+    uri: str
+    entry: str
+
+
+@attrs.define(frozen=True)
+class NodeArgs:
+    """``orps.candidate``: the document and a node's id in its latest search."""
+
+    uri: str
+    node: str
+
+
+@attrs.define(frozen=True)
 class ListenArgs:
     """``orps.listen``: the port Competitive Companion posts to (default 27121), the folder new
     problems go into (a path or file URI; relative to the workspace folder, which is the default)
@@ -72,6 +96,6 @@ def document_data(data: Any) -> DocumentArgs | None:
         return None
 
 
-def unstructure(args: DocumentArgs | RefineArgs | HunkArgs | AllHunksArgs) -> Any:
+def unstructure(args: DocumentArgs | RefineArgs | HunkArgs | AllHunksArgs | HistoryArgs) -> Any:
     """As JSON, for a command's arguments or an action's data."""
     return _CONVERTER.unstructure(args)

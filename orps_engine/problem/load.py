@@ -3,7 +3,8 @@
 1. ``--tests PATH`` (a JSON file, or a folder of ``*.in``/``*.out`` pairs);
 2. the sidecar ``<stem>.tests.json`` next to the solution;
 3. doctest examples in the target function's (or method's) docstring;
-4. online-judge-tools' ``test/*.in`` + ``test/*.out`` next to the solution.
+4. online-judge-tools' ``test/*.in`` + ``test/*.out`` next to the solution (with a program's
+   sidecar, run after its tests: both are used, and the report says how many of each).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+from dataclasses import replace
 from pathlib import Path
 
 from .. import pyast
@@ -33,12 +35,28 @@ def load_problem(solution: Path | str, *, tests: Path | str | None = None,
     if tests is not None:
         problem = _explicit(Path(tests), path, source, function)
     elif (side := path.with_name(path.stem + ".tests.json")).is_file():
-        problem = sidecar.load_json_tests(side, path, source, function)
+        problem = _with_oj_tests(sidecar.load_json_tests(side, path, source, function), side)
     else:
         problem = _doctests_or_oj(path, source, function)
     if isinstance(problem.target, FunctionTarget):
         _check_function_exists(problem, problem.target)
     return problem
+
+
+def _with_oj_tests(problem: Problem, side: Path) -> Problem:
+    """A sidecar and online-judge-tools' ``test/`` folder both there: a program runs both (the
+    sidecar's first, then ``test/``'s by name); function tests cannot use stdin files, and say so."""
+    folder = ojdir.oj_dir(problem.path)
+    if folder is None:
+        return problem
+    cases = ojdir.oj_cases(folder)
+    if problem.kind is not ProblemKind.PROGRAM:
+        return replace(problem, notes=(*problem.notes, f"{len(cases)} test(s) in {folder} not run: "
+                                                       f"{side.name} holds function tests"))
+    taken = {t.id for t in problem.tests}
+    extra = tuple(replace(c, id=f"{folder.name}/{c.id}" if c.id in taken else c.id) for c in cases)
+    return replace(problem, tests=problem.tests + extra, origin=f"{problem.origin} and {folder}",
+                   notes=(*problem.notes, f"tests: {len(problem.tests)} from {side.name}, {len(extra)} from {folder}"))
 
 
 def read_solution(path: Path) -> str:

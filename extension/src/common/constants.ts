@@ -13,8 +13,16 @@ export const COMMANDS = {
     review: 'orps.reviewRefinement',
     setApiKey: 'orps.setApiKey',
     restart: 'orps.restartServer',
+    showHistory: 'orps.showHistory',
+    reapply: 'orps.reapplyHistoryEntry',
+    refreshViews: 'orps.refreshViews',
     listen: 'orps.listenForProblems',
     stopListening: 'orps.stopListeningForProblems',
+} as const;
+
+export const VIEWS = {
+    history: 'orps.historyView',
+    search: 'orps.searchView',
 } as const;
 
 export const SERVER_COMMANDS = {
@@ -27,6 +35,11 @@ export const SERVER_COMMANDS = {
     apply: 'orps.applyRefinement',
     reject: 'orps.rejectRefinement',
     reviewInline: 'orps.reviewInline',
+    history: 'orps.history',
+    historyEntry: 'orps.historyEntry',
+    reapplyHistory: 'orps.reapplyHistory',
+    searchTree: 'orps.searchTree',
+    candidate: 'orps.candidate',
     listen: 'orps.listen',
     stopListening: 'orps.stopListening',
 } as const;

@@ -827,3 +827,22 @@ def test_a_pep_263_coding_line_is_read_as_python_reads_it(tmp_path: Path) -> Non
     path.write_bytes(b"# coding: no-such-codec\nx = 1\n")
     with pytest.raises(InputError, match="encoding declaration is not usable"):
         load_problem(path)
+
+
+def test_a_programs_sidecar_and_its_test_folder_are_both_run_and_counted(write: Write) -> None:
+    write("sol.tests.json", json.dumps(cc()))
+    write("test/1.in", "2\n")
+    write("test/1.out", "2\n")
+    write("test/sample-2.in", "3\n")
+    write("test/sample-2.out", "3\n")
+    loaded = load_problem(write("sol.py", ECHO))
+    assert [t.id for t in loaded.tests] == ["1", "test/1", "sample-2"]  # a clashing id is told apart
+    assert "tests: 1 from sol.tests.json, 2 from" in " ".join(loaded.notes)
+
+
+def test_a_function_sidecar_says_its_test_folder_is_not_run(write: Write) -> None:
+    write("sol.tests.json", json.dumps({"entry_point": "f", "asserts": ["assert f(1) == 1"]}))
+    write("test/1.in", "2\n")
+    write("test/1.out", "2\n")
+    loaded = load_problem(write("sol.py", "def f(x):\n    return x\n"))
+    assert [t.id for t in loaded.tests] == ["1"] and "not run" in " ".join(loaded.notes)
