@@ -7,12 +7,14 @@ server imports nothing else of the engine.
 
 from typing import TYPE_CHECKING
 
-from .config import Settings, resolve_settings
-from .errors import HarnessError, InputError, ModelUnreachable, NoTestsFound, OrpsError
+from .companion import ImportedProblem, ProblemWriter, SidecarWrite
+from .config import DEFAULT_LISTEN_PORT, Settings, resolve_settings
+from .errors import HarnessError, InputError, ModelUnreachable, NoTestsFound, OrpsError, PortBusy
 from .file_run import FileRun, Refinement, TargetEdit
 from .history import Figures, HistoryEntry, HistoryStore, Outcome
 from .hunks import Decision, Hunk, HunkReview, PlacedHunk
 from .judge import arun_tests, run_tests
+from .listen import BatchProgress, Listener, ListenEvent, ListenEventKind
 from .problem import (
     FunctionTarget,
     Overrides,
@@ -41,6 +43,7 @@ from .report.editor import (
     suite_line,
     tested_functions,
 )
+from .report.listen import listen_event_lines
 from .report.panel import PanelRow, adding_refusal, editing_refusal, panel_row_document, panel_rows
 from .report.refine import progress_text, refine_line
 from .report.views import (
@@ -59,8 +62,10 @@ from .search import Event, EventKind, RefineResult
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_LISTEN_PORT",
     "MEMORY_LIMIT_RULE",
     "TIME_LIMIT_RULE",
+    "BatchProgress",
     "Decision",
     "EntryRow",
     "Event",
@@ -74,7 +79,11 @@ __all__ = [
     "HistoryStore",
     "Hunk",
     "HunkReview",
+    "ImportedProblem",
     "InputError",
+    "ListenEvent",
+    "ListenEventKind",
+    "Listener",
     "ModelUnreachable",
     "NoTestsFound",
     "NodeRow",
@@ -86,14 +95,17 @@ __all__ = [
     "Overrides",
     "PanelRow",
     "PlacedHunk",
+    "PortBusy",
     "Problem",
     "ProblemKind",
+    "ProblemWriter",
     "RefineResult",
     "Refinement",
     "RunError",
     "Settings",
     "Severity",
     "SidecarChange",
+    "SidecarWrite",
     "SuiteResult",
     "Target",
     "TargetEdit",
@@ -118,6 +130,7 @@ __all__ = [
     "function_target_at",
     "history_line",
     "hover_markdown",
+    "listen_event_lines",
     "load_problem",
     "memory_limit_mb",
     "panel_row_document",

@@ -25,6 +25,10 @@ DEFAULT_TIME_LIMIT_S = 2.0
 DEFAULT_MEMORY_LIMIT_MB = 512
 DEFAULT_OUTPUT_LIMIT_MB = 64  # a program's stdout; judges allow tens of MB (a problem's outputLimit overrides)
 OUTPUT_LIMIT_BYTES = DEFAULT_OUTPUT_LIMIT_MB * 1024 * 1024
+# orps listen: Competitive Companion posts each problem to http://localhost:PORT/ (27121 is its
+# default, and cph's); a problem's JSON is a few KB, but samples can be large.
+DEFAULT_LISTEN_PORT = 27121
+LISTEN_BODY_LIMIT_BYTES = 16 * 1024 * 1024
 # Address space a run may map beyond what it starts with: a function's run gets its memory limit plus
 # this slack; a program, which is judged by resident memory as judges do, gets ADDRESS_SPACE_FACTOR times
 # its limit and at least ADDRESS_SPACE_FLOOR_MB more (reserved but untouched memory, as a large thread

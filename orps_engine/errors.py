@@ -49,3 +49,14 @@ class HarnessError(OrpsError):
     """The sandbox or the host failed; never a verdict on the solution."""
 
     exit_code = 70
+
+
+class PortBusy(InputError):
+    """The port to listen on is taken (cph listens on Competitive Companion's 27121 too);
+    ``free_port`` is the next one that is free, if any is near."""
+
+    def __init__(self, port: int, free_port: int | None) -> None:
+        offer = f"; port {free_port} is free" if free_port is not None else ""
+        super().__init__(f"port {port} is busy: another program listens there (cph uses 27121 too){offer}")
+        self.port = port
+        self.free_port = free_port

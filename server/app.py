@@ -7,10 +7,24 @@ import argparse
 import logging
 from collections.abc import Sequence
 
-from . import actions, diagnostics, hints, history, hover, lenses, lifecycle, refine, review, search_view, test_panel
+from . import (
+    actions,
+    diagnostics,
+    hints,
+    history,
+    hover,
+    lenses,
+    lifecycle,
+    listen,
+    refine,
+    review,
+    search_view,
+    test_panel,
+)
 from .server import OrpsServer, Redact
 
-FEATURES = (lifecycle, diagnostics, hints, lenses, hover, actions, refine, review, history, search_view, test_panel)
+FEATURES = (lifecycle, diagnostics, hints, lenses, hover, actions, refine, review, history, search_view, test_panel,
+            listen)
 
 
 def create_server() -> OrpsServer:

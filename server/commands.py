@@ -114,6 +114,17 @@ class NumberArgs:
     number: int
 
 
+@attrs.define(frozen=True)
+class ListenArgs:
+    """``orps.listen``: the port Competitive Companion posts to (default 27121), the folder new
+    problems go into (a path or file URI; relative to the workspace folder, which is the default)
+    and a template file for new solutions (default: a minimal program that reads stdin)."""
+
+    port: int | None = None
+    dir: str | None = None
+    template: str | None = None
+
+
 def document_data(data: Any) -> DocumentArgs | None:
     """A code action's ``data`` read back, or None if it is not ours."""
     try:

@@ -27,6 +27,7 @@ from orps_engine import (
     HistoryEntry,
     HistoryStore,
     HunkReview,
+    Listener,
     Note,
     OrpsError,
     Outcome,
@@ -109,6 +110,7 @@ class OrpsServer(LanguageServer):
         # The interpreter that runs the user's code: this server's own, which the editor started
         # with the interpreter the user chose (orps.interpreter, or the Python extension's).
         self.python: str | None = None
+        self.listener: Listener | None = None  # orps.listen's, while it listens
         # every decided refinement; saved once the client names a storage folder (initialize)
         self.history = HistoryStore(None)
         # the latest refine's search of each file (the newest KEPT_SEARCHES), by uri: it outlives a
@@ -314,6 +316,9 @@ class OrpsServer(LanguageServer):
                 state.refining.task.cancel()
 
     async def close_all(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
         for state in self.docs.values():
             for task in (state.run_task, state.refining.task if state.refining else None):
                 if task is not None and not task.done():

@@ -80,6 +80,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         vscode.commands.registerCommand(COMMANDS.review, () =>
             withDocument((uri) => clientSide.review(vscode.Uri.parse(uri))),
         ),
+        vscode.commands.registerCommand(COMMANDS.listen, () => serverCommand(SERVER_COMMANDS.listen, [{}])),
+        vscode.commands.registerCommand(COMMANDS.stopListening, () => serverCommand(SERVER_COMMANDS.stopListening, [])),
         vscode.workspace.onDidChangeConfiguration((event) => {
             const change = configurationChange((section) => event.affectsConfiguration(section), CONFIG_SECTION);
             if (change === 'restart') {

@@ -1,5 +1,5 @@
 """Adding, changing and deleting a program's stdin/stdout tests in its sidecar ``NAME.tests.json``:
-the one writer of that file, for ``orps add``, ``orps stress`` and the editor's test panel.
+the one writer of that file, for ``orps add``, ``orps stress``, ``orps listen`` and the editor's test panel.
 
 The file keeps every field it had (Competitive Companion's name, url, limits; orps's own); only the
 ``tests`` list changes. It is written whole to a temporary file beside it and renamed over it, so a
@@ -65,6 +65,14 @@ def delete_test(solution: Path, number: int) -> SidecarChange:
     return SidecarChange(path=path, number=number, total=len(tests), created=False)
 
 
+def write_sidecar(solution: Path, document: dict[str, Any]) -> Path:
+    """The solution's sidecar replaced by ``document`` whole (``orps listen``'s import, which keeps
+    the file it replaces as a backup itself)."""
+    path = sidecar_path(solution)
+    _write(path, document)
+    return path
+
+
 def _existing(path: Path, solution: Path) -> tuple[dict[str, Any], bool]:
     if not path.is_file():
         raise InputError(f"{solution.name} has no tests file to change", path=path,
@@ -98,14 +106,20 @@ def _index(path: Path, tests: list[Any], number: int) -> int:
     return number - 1
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _write(path: Path, document: dict[str, Any]) -> None:
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
-        if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o7777)
+        # the file's own mode, or a new file's as open() would make it (mkstemp's is 0600)
+        os.chmod(temporary, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

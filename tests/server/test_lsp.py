@@ -407,7 +407,7 @@ async def open_and_wait(client: Client, py: Path, what: str = "the first test ru
 async def test_sidecar_failures_become_diagnostics(lsp: Launcher, tmp_path: Path) -> None:
     client = await lsp.start()
     py, tests = write_problem(tmp_path / "work", "verdicts", VERDICTS_PY, VERDICTS_ASSERTS,
-                              entry_point="judge", timeLimit=300, memoryLimit=64)
+                              entry_point="judge", timeLimit=300, memoryLimit=64, outputLimit=8)
     uri, tests_uri = open_document(client, py), tests.resolve().as_uri()
     json_text = tests.read_text()
 
@@ -648,7 +648,7 @@ async def test_doctest_failure_and_hints(lsp: Launcher, tmp_path: Path) -> None:
 # --- 9: a malformed tests file ----------------------------------------------------------------------
 
 
-async def test_malformed_tests_file(lsp: Launcher, tmp_path: Path) -> None:
+async def test_malformed_sidecar(lsp: Launcher, tmp_path: Path) -> None:
     client = await lsp.start()
     folder = tmp_path / "work"
     folder.mkdir()

@@ -16,7 +16,7 @@ def problem(tmp_path: Path) -> Problem:
                    tests=())
 
 
-def test_allow_subprocesses_from_the_editor_overrides_the_tests_file(tmp_path: Path) -> None:
+def test_allow_subprocesses_from_the_editor_overrides_the_sidecar(tmp_path: Path) -> None:
     base = problem(tmp_path)
     assert settings.with_limits(base, {}).allow_subprocesses is False
     assert settings.with_limits(base, {"allowSubprocesses": True}).allow_subprocesses is True

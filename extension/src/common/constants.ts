@@ -23,6 +23,8 @@ export const COMMANDS = {
     deleteTest: 'orps.deleteTestInPanel',
     addTest: 'orps.addTestInPanel',
     addSelectionAsTest: 'orps.addSelectionAsTest', // the selection's code action (server/test_panel.py)
+    listen: 'orps.listenForProblems',
+    stopListening: 'orps.stopListeningForProblems',
 } as const;
 
 export const VIEWS = {
@@ -51,4 +53,6 @@ export const SERVER_COMMANDS = {
     addTest: 'orps.addTest',
     updateTest: 'orps.updateTest',
     deleteTest: 'orps.deleteTest',
+    listen: 'orps.listen',
+    stopListening: 'orps.stopListening',
 } as const;

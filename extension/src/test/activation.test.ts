@@ -134,6 +134,7 @@ test('in an untrusted workspace the extension registers its commands, starts not
         'orps.deleteTestInPanel',
         'orps.editTestExpected',
         'orps.editTestInput',
+        'orps.listenForProblems',
         'orps.reapplyHistoryEntry',
         'orps.refineFunctionAtCursor',
         'orps.refreshViews',
@@ -145,6 +146,7 @@ test('in an untrusted workspace the extension registers its commands, starts not
         'orps.setApiKey',
         'orps.showCritiqueForFile',
         'orps.showHistory',
+        'orps.stopListeningForProblems',
     ]);
     // read-only, nothing on disk
     assert.deepEqual(recorder.schemes.sort(), ['orps-candidate', 'orps-critique', 'orps-history', 'orps-proposal', 'orps-test']);

@@ -174,7 +174,7 @@ def test_explicit_json_function_schema_loads_asserts(write: Write) -> None:
     assert loaded.tests[0].source == "assert add(1, 2) == 3"
 
 
-def test_explicit_json_missing_raises_tests_file_not_found(write: Write, tmp_path: Path) -> None:
+def test_explicit_json_missing_raises_sidecar_not_found(write: Write, tmp_path: Path) -> None:
     missing = tmp_path / "missing.json"
     error = load_error(write("sol.py", ECHO), tests=missing)
     assert str(error) == f"{missing}: tests file not found"

@@ -193,7 +193,7 @@ def test_execute_write_into_home_is_prevented(write: Callable[..., Path], tmp_pa
     assert out.count("denied") >= 2  # the real home and /root; ~ is the sandbox's own temp dir
 
 
-def test_execute_cannot_read_its_own_tests_file(write: Callable[..., Path]) -> None:
+def test_execute_cannot_read_its_own_sidecar(write: Callable[..., Path]) -> None:
     code = (
         "def f():\n"
         "    try:\n"

@@ -123,17 +123,17 @@ STAT = (
 )
 
 
-def test_stat_of_the_tests_file_and_of_files_outside_finds_nothing(write: Write, tmp_path: Path) -> None:
+def test_stat_of_the_sidecar_and_of_files_outside_finds_nothing(write: Write, tmp_path: Path) -> None:
     secret = tmp_path / "private" / "key"
     secret.parent.mkdir()
     secret.write_text("x" * 1234)
-    tests_file = write("sol.tests.json", "{}")  # ``stdio`` writes the real one at this path
-    paths = [str(tests_file), str(secret), str(_a_file_under_root()), "/etc/shadow"]
+    sidecar = write("sol.tests.json", "{}")  # ``stdio`` writes the real one at this path
+    paths = [str(sidecar), str(secret), str(_a_file_under_root()), "/etc/shadow"]
     out = output(write, STAT.format(paths=paths))
     assert out == "FileNotFoundError False\n" * len(paths)
 
 
-def test_a_solution_cannot_stat_its_tests_file(write: Write) -> None:
+def test_a_solution_cannot_stat_its_sidecar(write: Write) -> None:
     path = write("sol.py", "import os\ndef f():\n    try:\n"
                  "        return os.stat(__file__.replace('.py', '.tests.json')).st_size\n"
                  "    except OSError as exc:\n        return type(exc).__name__\n")
