@@ -108,7 +108,7 @@ class StressOutcome:
     seed: int  # the first trial's
     trials: int  # trials of the search run
     found: Trial | None = None  # the smallest failing input found
-    first_chars: int | None = None  # the first failing input's size, before shrinking
+    first_input: str | None = None  # the first failing input found, before shrinking
     shrink_tries: int = 0  # inputs tried while shrinking
     failure: ProgramFailure | None = None
     interrupted: bool = False  # stopped (Ctrl+C) before it was done
@@ -202,10 +202,10 @@ class _Run:
         self.best: Trial | None = None
         self.tries = 0
 
-    def outcome(self, status: StressStatus, trials: int, *, first_chars: int | None = None,
+    def outcome(self, status: StressStatus, trials: int, *, first_input: str | None = None,
                 failure: ProgramFailure | None = None) -> StressOutcome:
         return StressOutcome(status=status, seed=self.settings.seed, trials=trials, found=self.best,
-                             first_chars=first_chars, shrink_tries=self.tries, failure=failure,
+                             first_input=first_input, shrink_tries=self.tries, failure=failure,
                              interrupted=self.stop.is_set(), notes=self.programs.notes)
 
     def search(self) -> StressOutcome:
@@ -227,7 +227,7 @@ class _Run:
             if trial.failed:
                 self.best = trial
                 self._shrink(trial, settings.seed + i + 1)
-                return self.outcome(StressStatus.FOUND, i + 1, first_chars=len(trial.input))
+                return self.outcome(StressStatus.FOUND, i + 1, first_input=trial.input)
         return self.outcome(StressStatus.NONE_FOUND, settings.runs)
 
     def _failure(self, role: Role, seed: int, text: str | None, run: ProgramRun) -> ProgramFailure:

@@ -33,8 +33,11 @@ def _seeds(outcome: StressOutcome) -> str:
 
 def _found_line(outcome: StressOutcome, trial: Trial, seeds: str) -> str:
     line = f"difference found at trial {outcome.trials} ({seeds})"
-    if outcome.first_chars is not None and outcome.first_chars != len(trial.input):
-        line += f"; shrunk from {outcome.first_chars} to {len(trial.input)} characters in {outcome.shrink_tries} runs"
+    first, now = outcome.first_input, len(trial.input)
+    if first is not None and first != trial.input:
+        smaller = (f"from {len(first)} to {now} characters" if len(first) != now
+                   else f"to smaller numbers ({now} characters)")
+        line += f"; shrunk {smaller} in {outcome.shrink_tries} runs"
     elif outcome.shrink_tries:
         line += f"; no smaller failing input in {outcome.shrink_tries} runs"
     if outcome.interrupted:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -159,3 +160,43 @@ def test_stress_ctrl_c_before_a_difference_stops_cleanly(write: Write, tmp_path:
     assert proc.returncode == 130, err
     assert re.fullmatch(r"stopped \(interrupted\) after \d+ trial\(s\) \(seeds? 1(\.\.\d+)?\)\n", out)
     assert "Traceback" not in err
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "maxsub"
+
+
+def test_stress_readme_example_shrinks_to_one_negative_element(tmp_path: Path, run: Run) -> None:
+    folder = tmp_path / "maxsub"
+    shutil.copytree(EXAMPLE, folder)
+    code, out, _err = run("stress", folder / "maxsub.py", "--gen", folder / "gen.py", "--brute", folder / "brute.py",
+                          "--seed", "1")
+    assert code == 1, out
+    assert "input:\n    1\n    -1\n  expected: -1\n  actual:   0" in out
+    assert json.loads((folder / "maxsub.tests.json").read_text())["tests"] == [{"input": "1\n-1\n", "output": "-1\n"}]
+
+
+def test_stress_reducer_keeps_a_leading_count_consistent(write: Write, run: Run) -> None:
+    # every generated input has 8 elements: only the reducer can make it smaller, and the brute
+    # force refuses an input whose count is wrong
+    gen = ("import random, sys\nrng = random.Random(int(sys.argv[1]))\nprint(8)\n"
+           "print(*(rng.randint(-10, -1) for _ in range(8)))\n")
+    sol, gen_path, brute = programs(write, (EXAMPLE / "maxsub.py").read_text(), gen=gen,
+                                    brute=(EXAMPLE / "brute.py").read_text())
+    code, out, _err = run(*stress_args(sol, gen_path, brute, "--seed", "1", "--shrink-runs", "100", "--no-save"))
+    assert code == 1, out
+    assert "shrunk from 26 to 5 characters" in out and "the input below is made smaller by orps" in out
+    assert "input:\n    1\n    -1\n" in out
+
+
+def test_stress_refuses_a_function_problem(write: Write, run: Run) -> None:
+    sol, gen, brute = programs(write, "def f(x):\n    return x\n")
+    write("sol.tests.json", json.dumps({"asserts": ["assert f(1) == 1"]}))
+    code, out, err = run(*stress_args(sol, gen, brute))
+    assert code == 2 and out == ""
+    assert "orps stress runs programs on stdin" in err
+
+
+def test_stress_missing_generator_is_bad_input(write: Write, run: Run) -> None:
+    sol, _gen, brute = programs(write, RIGHT)
+    code, _out, err = run(*stress_args(sol, sol.with_name("nope.py"), brute))
+    assert code == 2 and "--gen" in err and "file not found" in err
