@@ -160,19 +160,18 @@ class _Programs:
             yield cls(problem, generator, brute, boxes)
 
     def generate(self, seed: int) -> ProgramRun:
-        return run_program(self.generator_box, self.generator, _unjudged("generator", ""), argv=[str(seed)])
+        made = run_program(self.generator_box, self.generator, _unjudged("generator", ""), argv=[str(seed)])
+        return _ours_checked(made, "the generator")
 
     def answer(self, text: str) -> ProgramRun:
-        return run_program(self.brute_box, self.brute, _unjudged("brute", text))
+        return _ours_checked(run_program(self.brute_box, self.brute, _unjudged("brute", text)), "the brute force")
 
     def judge(self, text: str, expected: str, seed: int | None) -> Trial:
         problem = self.problem
         if problem.compare.inferred:  # as ``orps test`` will judge it once saved: reals compared as such
             problem = replace(problem, compare=_inferred(problem, expected))
         test = TestCase(id="stress", kind=TestKind.STDIO, input=text, expected=expected)
-        result = run_program(self.solution_box, problem, test).result
-        if result.verdict is Verdict.HARNESS:
-            raise HarnessError(f"the sandbox failed running the solution: {result.detail}")
+        result = _ours_checked(run_program(self.solution_box, problem, test), "the solution").result
         return Trial(seed=seed, input=text, expected=expected, solution=result)
 
     @property
@@ -183,6 +182,13 @@ class _Programs:
 def _helper(problem: Problem, path: Path, time_limit_s: float) -> Problem:
     """The generator or the brute force, as a program run with the solution's interpreter and memory."""
     return replace(problem, path=path, source=read_solution(path), tests=(), time_limit_s=time_limit_s)
+
+
+def _ours_checked(run: ProgramRun, what: str) -> ProgramRun:
+    """``run``, unless the sandbox failed it: that is orps's failure, never the program's."""
+    if run.result.verdict is Verdict.HARNESS:
+        raise HarnessError(f"the sandbox failed running {what}: {run.result.detail}")
+    return run
 
 
 def _unjudged(name: str, text: str) -> TestCase:

@@ -100,9 +100,9 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else secrets.randbelow(10**9)
     settings = StressConfig(generator=args.gen, brute=args.brute, seed=seed, runs=args.runs,
                             shrink_runs=args.shrink_runs)
+    if args.seed is None:  # a line of its own, which the progress line does not redraw
+        print(f"seed {seed} (--seed {seed} repeats this run)", file=sys.stderr)
     progress = Progress(sys.stderr)
-    if args.seed is None:
-        progress.show(f"seed {seed} (--seed {seed} repeats this run)")
     try:
         with _stop_on_interrupt() as stop:
             outcome = stress(problem, settings, on_progress=lambda p: _show(progress, p), stop=stop)

@@ -200,3 +200,11 @@ def test_stress_missing_generator_is_bad_input(write: Write, run: Run) -> None:
     sol, _gen, brute = programs(write, RIGHT)
     code, _out, err = run(*stress_args(sol, sol.with_name("nope.py"), brute))
     assert code == 2 and "--gen" in err and "file not found" in err
+
+
+def test_stress_without_a_seed_prints_the_random_one_it_used(write: Write, run: Run) -> None:
+    sol, gen, brute = programs(write, RIGHT)
+    code, out, err = run(*stress_args(sol, gen, brute, "--runs", "3"))
+    assert code == 0, err
+    seed = int(re.search(r"^seed (\d+) \(--seed \1 repeats this run\)$", err, re.M).group(1))  # type: ignore[union-attr]
+    assert out.strip() == f"no difference in 3 trial(s) (seeds {seed}..{seed + 2})"
