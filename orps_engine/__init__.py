@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from .config import Settings, resolve_settings
 from .errors import HarnessError, InputError, ModelUnreachable, NoTestsFound, OrpsError
 from .file_run import FileRun, Refinement, TargetEdit
+from .history import Figures, HistoryEntry, HistoryStore, Outcome
 from .hunks import Decision, Hunk, HunkReview, PlacedHunk
 from .judge import arun_tests, run_tests
 from .problem import (
@@ -24,6 +25,7 @@ from .problem import (
     with_overrides,
 )
 from .problem.limits import MEMORY_LIMIT_RULE, TIME_LIMIT_RULE, memory_limit_mb, time_limit_s
+from .problem.sidecar_edit import SidecarChange, add_test, delete_test, sidecar_path, update_test
 from .problem.target import def_line, function_name, function_target_at, target_line
 from .project import load_problem
 from .report.editor import (
@@ -39,7 +41,18 @@ from .report.editor import (
     suite_line,
     tested_functions,
 )
+from .report.panel import PanelRow, adding_refusal, editing_refusal, panel_row_document, panel_rows
 from .report.refine import progress_text, refine_line
+from .report.views import (
+    EntryRow,
+    NodeRow,
+    candidate_text,
+    entry_rows,
+    entry_text,
+    history_line,
+    row_document,
+    search_rows,
+)
 from .results import ExecutionResult, RunError, SuiteResult, Verdict
 from .search import Event, EventKind, RefineResult
 
@@ -49,22 +62,29 @@ __all__ = [
     "MEMORY_LIMIT_RULE",
     "TIME_LIMIT_RULE",
     "Decision",
+    "EntryRow",
     "Event",
     "EventKind",
     "ExecutionResult",
+    "Figures",
     "FileRun",
     "FunctionTarget",
     "HarnessError",
+    "HistoryEntry",
+    "HistoryStore",
     "Hunk",
     "HunkReview",
     "InputError",
     "ModelUnreachable",
     "NoTestsFound",
+    "NodeRow",
     "Note",
     "NoteCode",
     "OpenAIChatModel",
     "OrpsError",
+    "Outcome",
     "Overrides",
+    "PanelRow",
     "PlacedHunk",
     "Problem",
     "ProblemKind",
@@ -73,6 +93,7 @@ __all__ = [
     "RunError",
     "Settings",
     "Severity",
+    "SidecarChange",
     "SuiteResult",
     "Target",
     "TargetEdit",
@@ -81,26 +102,40 @@ __all__ = [
     "Verdict",
     "WholeFile",
     "__version__",
+    "add_test",
+    "adding_refusal",
     "arun_tests",
+    "candidate_text",
     "def_line",
+    "delete_test",
+    "editing_refusal",
     "efficiency_notes",
+    "entry_rows",
+    "entry_text",
     "failure_notes",
     "file_error_note",
     "function_name",
     "function_target_at",
+    "history_line",
     "hover_markdown",
     "load_problem",
     "memory_limit_mb",
+    "panel_row_document",
+    "panel_rows",
     "progress_text",
     "refine_line",
     "refinement_note",
     "resolve_settings",
     "result_label",
+    "row_document",
     "run_tests",
+    "search_rows",
+    "sidecar_path",
     "suite_line",
     "target_line",
     "tested_functions",
     "time_limit_s",
+    "update_test",
     "with_overrides",
 ]
 

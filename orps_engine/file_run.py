@@ -9,16 +9,17 @@ text it started from, so that applying it later can tell whether the user change
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
 from .errors import InputError
 from .judge import ProgressCallback, arun_tests, open_sandbox
 from .model import ChatModel
-from .problem import Problem, Target
+from .problem import Problem, Target, TestCase, only_tests
 from .problem.target import replacement, target_source
-from .results import SuiteResult
+from .results import ExecutionResult, SuiteResult
 from .sandbox import Sandbox
 from .search import EventCallback, RefineResult, refine
 
@@ -34,10 +35,12 @@ class TargetEdit:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Refinement:
-    """A finished refine, and the target as it was when the refine began."""
+    """A finished refine, and the target as it was when the refine began; ``id`` names it, so that
+    the refine history records each refinement once, whichever way it was decided."""
 
     result: RefineResult
     started_source: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @property
     def target(self) -> Target:
@@ -93,17 +96,46 @@ class FileRun:
         kills the run at once; the next run starts a fresh sandbox. ``count_bytecodes``: each test
         is run again, counted (``judge.run_test``)."""
         async with self._lock:
-            if self._sandbox is None:
-                self._sandbox = await asyncio.to_thread(open_sandbox, problem)
-            box = self._sandbox
-            try:
-                suite = await arun_tests(problem, sandbox=box, on_result=on_result, count_bytecodes=count_bytecodes)
-            except asyncio.CancelledError:  # arun_tests killed the sandbox: close it off the loop
-                self._sandbox = None
-                self._close_later(box)
-                raise
-        self.problem, self.suite = problem, suite
+            suite = await self._run(problem, on_result=on_result, count_bytecodes=count_bytecodes)
+            self.problem, self.suite = problem, suite
         return suite
+
+    async def test_one(self, problem: Problem, test_id: str) -> SuiteResult:
+        """Run only the test ``test_id`` of ``problem`` (by number or id, as ``orps test -t``), one at
+        a time with the file's other runs, and put its result in place of its last one. The other
+        tests keep their last results only where that run was of the same code and the same test:
+        a result is never shown against a test or a program it did not run."""
+        one = only_tests(problem, [test_id])
+        async with self._lock:
+            ran = await self._run(one)
+            fresh = {r.test_id: r for r in ran.results}
+            kept = self._still_valid(problem)
+            results = tuple(fresh.get(t.id) or kept[t.id] for t in problem.tests if t.id in fresh or t.id in kept)
+            suite = SuiteResult(results=results, notes=ran.notes, startup_cpu_ms=ran.startup_cpu_ms)
+            self.problem, self.suite = problem, suite
+        return suite
+
+    def _still_valid(self, problem: Problem) -> dict[str, ExecutionResult]:
+        """The last run's results that hold for ``problem``: same code, same test."""
+        if self.problem is None or self.suite is None or self.problem.source != problem.source:
+            return {}
+        before: dict[str, TestCase] = {t.id: t for t in self.problem.tests}
+        now = {t.id: t for t in problem.tests}
+        return {r.test_id: r for r in self.suite.results
+                if r.test_id in now and before.get(r.test_id) == now[r.test_id]}
+
+    async def _run(self, problem: Problem, *, on_result: ProgressCallback | None = None,
+                   count_bytecodes: bool = False) -> SuiteResult:
+        """Under the lock: the tests in the warm sandbox (a fresh one after a cancelled run)."""
+        if self._sandbox is None:
+            self._sandbox = await asyncio.to_thread(open_sandbox, problem)
+        box = self._sandbox
+        try:
+            return await arun_tests(problem, sandbox=box, on_result=on_result, count_bytecodes=count_bytecodes)
+        except asyncio.CancelledError:  # arun_tests killed the sandbox: close it off the loop
+            self._sandbox = None
+            self._close_later(box)
+            raise
 
     def forget_tests(self) -> None:
         """The file has no tests (any more): nothing of the last run holds."""

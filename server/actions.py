@@ -29,8 +29,7 @@ KIND = types.CodeActionKind.RefactorRewrite
 
 
 def register(ls: OrpsServer) -> None:
-    ls.feature(types.TEXT_DOCUMENT_CODE_ACTION,
-               types.CodeActionOptions(code_action_kinds=[KIND], resolve_provider=True))(code_actions)
+    ls.on_code_action(KIND, code_actions)
     ls.feature(types.CODE_ACTION_RESOLVE)(resolve)
     ls.command("orps.showCritique")(show_critique)
     ls.command("orps.showProposal")(show_proposal)
@@ -41,9 +40,6 @@ def register(ls: OrpsServer) -> None:
 
 @guarded("code actions", default=[])
 async def code_actions(ls: OrpsServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-    if params.context.only and not any(KIND.value.startswith(str(k)) or str(k).startswith(KIND.value)
-                                       for k in params.context.only):
-        return []
     uri = params.text_document.uri
     refinement = _improvement(ls, uri)
     if refinement is None:
@@ -74,6 +70,8 @@ async def code_actions(ls: OrpsServer, params: types.CodeActionParams) -> list[t
 
 @guarded("resolving the code action")
 async def resolve(ls: OrpsServer, action: types.CodeAction) -> types.CodeAction:
+    if action.data is None:
+        return action  # a command, not an edit (the critique, another feature's action): nothing to resolve
     data = document_data(action.data)
     refinement = _improvement(ls, data.uri) if data is not None else None
     if data is None or refinement is None:

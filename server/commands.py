@@ -53,6 +53,67 @@ class AllHunksArgs:
     accept: bool
 
 
+@attrs.define(frozen=True)
+class HistoryArgs:
+    """``orps.history``: the document, and one function's entries by qualified name (None: the file's)."""
+
+    uri: str
+    function: str | None = None
+
+
+@attrs.define(frozen=True)
+class EntryArgs:
+    """``orps.historyEntry``, ``orps.reapplyHistory``: the document and a history entry's id."""
+
+    uri: str
+    entry: str
+
+
+@attrs.define(frozen=True)
+class NodeArgs:
+    """``orps.candidate``: the document and a node's id in its latest search."""
+
+    uri: str
+    node: str
+
+
+@attrs.define(frozen=True)
+class TestArgs:
+    """``orps.runTest``: the document and a test by its number or id, as ``orps.tests`` lists them."""
+
+    uri: str
+    id: str
+
+
+@attrs.define(frozen=True)
+class AddTestArgs:
+    """``orps.addTest``: the document (a program, or a file with no tests yet) and the new test's
+    stdin and expected stdout; also the arguments of the client's ``orps.addSelectionAsTest`` (no
+    ``expected``: the client asks for it)."""
+
+    uri: str
+    input: str
+    expected: str | None = None
+
+
+@attrs.define(frozen=True)
+class UpdateTestArgs:
+    """``orps.updateTest``: the document, the test's number, and what changes (None: kept)."""
+
+    uri: str
+    number: int
+    input: str | None = None
+    expected: str | None = None
+
+
+@attrs.define(frozen=True)
+class NumberArgs:
+    """``orps.deleteTest``: the document and the test's number."""
+
+    uri: str
+    number: int
+
+
 def document_data(data: Any) -> DocumentArgs | None:
     """A code action's ``data`` read back, or None if it is not ours."""
     try:
@@ -61,6 +122,6 @@ def document_data(data: Any) -> DocumentArgs | None:
         return None
 
 
-def unstructure(args: DocumentArgs | RefineArgs | HunkArgs | AllHunksArgs) -> Any:
+def unstructure(args: DocumentArgs | RefineArgs | HunkArgs | AllHunksArgs | HistoryArgs | AddTestArgs) -> Any:
     """As JSON, for a command's arguments or an action's data."""
     return _CONVERTER.unstructure(args)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from orps_engine import InputError, load_problem, suite_line
+from orps_engine import InputError, suite_line
 
 from . import convert, settings
 from .commands import DocumentArgs
@@ -30,6 +30,7 @@ def register(ls: OrpsServer) -> None:
     ls.feature(types.TEXT_DOCUMENT_DID_SAVE)(did_save)
     ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)(did_close)
     ls.command("orps.runTests")(run_tests_command)
+    ls.on_run(lambda server, uri: schedule(server, uri, on_save=False))
 
 
 async def did_open(ls: OrpsServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -99,9 +100,8 @@ async def _run(ls: OrpsServer, state: DocState, generation: int, in_burst: bool)
     if delay > 0:
         await asyncio.sleep(delay)
     started = time.perf_counter()
-    text, version = ls.text(state.uri)
-    try:  # off the loop: finding a project's tests may run them (once per change of the tests)
-        problem = (await asyncio.to_thread(load_problem, state.path, python=ls.python)).with_source(text)
+    try:
+        problem, version = await ls.problem_of(state)
     except InputError as exc:
         state.run.forget_tests()
         ls.publish(state)  # the old results no longer hold
@@ -110,7 +110,6 @@ async def _run(ls: OrpsServer, state: DocState, generation: int, in_burst: bool)
             raise  # a malformed tests file: a diagnostic on that file (see OrpsServer.report)
         ls.log_line(f"{state.path.name}: {exc}")  # no tests, or not a solution: nothing to show
         return
-    problem = settings.with_limits(problem, ls.values())
     loaded = time.perf_counter()
     suite = await state.run.test(problem)
     if generation != state.generation:

@@ -24,15 +24,21 @@ from pygls.protocol import LanguageServerProtocol
 
 from orps_engine import (
     FileRun,
+    HistoryEntry,
+    HistoryStore,
     HunkReview,
     Note,
     OrpsError,
+    Outcome,
+    Problem,
     Refinement,
+    RefineResult,
     Target,
     __version__,
     efficiency_notes,
     failure_notes,
     file_error_note,
+    load_problem,
     refinement_note,
     suite_line,
 )
@@ -42,6 +48,10 @@ from . import convert, settings
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 KEPT_REFINEMENTS = 32  # closed documents whose finished refine is kept for their reopening
+KEPT_SEARCHES = 32  # files whose latest search tree is kept for the search view
+ChangeHandler = Callable[["OrpsServer", types.DidChangeTextDocumentParams], Coroutine[Any, Any, None]]
+ActionProvider = Callable[["OrpsServer", types.CodeActionParams], Coroutine[Any, Any, list[types.CodeAction]]]
+Runner = Callable[["OrpsServer", str], None]
 
 
 @dataclass
@@ -99,6 +109,73 @@ class OrpsServer(LanguageServer):
         # The interpreter that runs the user's code: this server's own, which the editor started
         # with the interpreter the user chose (orps.interpreter, or the Python extension's).
         self.python: str | None = None
+        # every decided refinement; saved once the client names a storage folder (initialize)
+        self.history = HistoryStore(None)
+        # the latest refine's search of each file (the newest KEPT_SEARCHES), by uri: it outlives a
+        # rejection and the editor's closing, for the search view
+        self.searches: OrderedDict[str, RefineResult] = OrderedDict()
+        self._change_handlers: list[ChangeHandler] = []
+        self._action_providers: list[tuple[types.CodeActionKind, ActionProvider]] = []
+        self._action_kinds: list[types.CodeActionKind | str] = []  # the options hold this list: it grows
+        self._action_options = types.CodeActionOptions(code_action_kinds=self._action_kinds, resolve_provider=True)
+        self._runner: Runner | None = None
+
+    # -- document changes: one didChange handler for the features that watch edits ----------------
+    def on_change(self, handler: ChangeHandler) -> None:
+        """Call ``handler`` after every didChange (pygls keeps one handler per method)."""
+        if not self._change_handlers:
+            self.feature(types.TEXT_DOCUMENT_DID_CHANGE)(_document_changed)
+        self._change_handlers.append(handler)
+
+    # -- code actions: one codeAction handler for the features that offer actions --------------------
+    def on_code_action(self, kind: types.CodeActionKind, provider: ActionProvider) -> None:
+        """Ask ``provider`` for its actions of ``kind`` on every codeAction request that wants that kind
+        (pygls keeps one handler per method); codeAction/resolve stays with the feature that needs it."""
+        if not self._action_providers:
+            self.feature(types.TEXT_DOCUMENT_CODE_ACTION, self._action_options)(_code_actions)
+        self._action_providers.append((kind, provider))
+        self._action_kinds.append(kind)
+
+    # -- test runs: the one way to (re)start a file's run, which ``diagnostics`` provides ------------
+    def on_run(self, runner: Runner) -> None:
+        self._runner = runner
+
+    def run_tests(self, uri: str) -> None:
+        """(Re)start the file's test run now, as ``orps.runTests`` does."""
+        if self._runner is not None:
+            self._runner(self, uri)
+
+    async def problem_of(self, state: DocState) -> tuple[Problem, int | None]:
+        """The file's tests as they are now, against the editor's text, with the editor's limits; and
+        the document version that text is (raises InputError: no tests, or a malformed tests file)."""
+        text, version = self.text(state.uri)
+        # off the loop: finding a project's tests may run them (once per change of the tests)
+        problem = (await asyncio.to_thread(load_problem, state.path, python=self.python)).with_source(text)
+        return settings.with_limits(problem, self.values()), version
+
+    # -- the refine history and the search view ----------------------------------------------------
+    def decide(self, state: DocState, outcome: Outcome, reason: str) -> HistoryEntry | None:
+        """Record the document's refinement in the history as ``outcome``, once per refinement and
+        only if it beat the original (there was nothing to accept otherwise); tell the views."""
+        refinement = state.run.refinement
+        if refinement is None or not refinement.result.improved or self.history.decided(refinement.id):
+            return None
+        entry = HistoryEntry.of(refinement, outcome, reason)
+        self.history.record(entry)
+        self.log_line(f"refine history: {entry.function or 'the program'} {outcome.value} ({reason})")
+        self.notify_views(state.uri)
+        return entry
+
+    def keep_search(self, uri: str, result: RefineResult) -> None:
+        self.searches[uri] = result
+        self.searches.move_to_end(uri)
+        while len(self.searches) > KEPT_SEARCHES:
+            self.searches.popitem(last=False)
+        self.notify_views(uri)
+
+    def notify_views(self, uri: str) -> None:
+        """``orps/views``: the file's history or search changed (a client refreshes its views)."""
+        self.protocol.notify("orps/views", {"uri": uri})
 
     # -- documents ----------------------------------------------------------------------------
     def state(self, uri: str) -> DocState | None:
@@ -155,6 +232,10 @@ class OrpsServer(LanguageServer):
             "uri": state.uri, "summary": suite_line(suite) if suite else None,
             "passed": suite.passed if suite else None, "total": suite.total if suite else None,
             "refining": state.refining is not None})
+
+    def notify_tests(self, uri: str) -> None:
+        """``orps/tests``: the file's tests or their results changed (a client refreshes its test panel)."""
+        self.protocol.notify("orps/tests", {"uri": uri})
 
     def notify_review(self, state: DocState) -> None:
         """``orps/review``: the pending hunks of the file's inline review (none: no review), for a
@@ -238,6 +319,22 @@ class OrpsServer(LanguageServer):
                 if task is not None and not task.done():
                     task.cancel()
             await state.run.close()
+
+
+async def _code_actions(ls: OrpsServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """The one codeAction handler: each feature's actions of a kind the request wants (``only``)."""
+    only = [str(k) for k in params.context.only or ()]
+    actions: list[types.CodeAction] = []
+    for kind, provider in ls._action_providers:
+        if not only or any(kind.value.startswith(k) or k.startswith(kind.value) for k in only):
+            actions += await provider(ls, params)
+    return actions
+
+
+async def _document_changed(ls: OrpsServer, params: types.DidChangeTextDocumentParams) -> None:
+    """The one didChange handler: each feature's, in the order they were registered."""
+    for handler in ls._change_handlers:
+        await handler(ls, params)
 
 
 Handler = Callable[..., Coroutine[Any, Any, T]]

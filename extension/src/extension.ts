@@ -14,6 +14,8 @@ import { registerServerDocuments, ServerDocuments, showCritique } from './docume
 import { HunkMarks } from './hunks';
 import { reviewRefinement } from './review';
 import { StatusBar } from './status';
+import { registerTestPanel } from './testPanel';
+import { registerViews, Request } from './views';
 
 let client: LanguageClient | undefined;
 let restartTimer: NodeJS.Timeout | undefined;
@@ -27,6 +29,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push(...registerServerDocuments(documents));
     const marks = new HunkMarks();
     context.subscriptions.push(marks);
+    const request: Request = async (command, args) =>
+        client ? client.sendRequest('workspace/executeCommand', { command, arguments: args }) : undefined;
+    const views = registerViews(context, request);
     const clientSide = {
         review: async (uri: vscode.Uri): Promise<void> => {
             const running = await ready();
@@ -36,6 +41,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         },
         critique: (uri: vscode.Uri): Promise<void> => showCritique(documents, uri),
         marks: (update: ReviewUpdate): void => marks.update(update),
+        views: (update: { uri: string }): void => views.changed(update.uri),
+        tests: registerTestPanel(context, request),
     };
 
     const restart = async (): Promise<void> => {

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import OrpsError
 from ..text import printable
-from . import refine_cmd, serve_cmd, stress_cmd, test_cmd
+from . import add_cmd, refine_cmd, serve_cmd, stress_cmd, test_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     refine_cmd.register(commands)
     stress_cmd.register(commands)
     serve_cmd.register(commands)
+    add_cmd.register(commands)
     return parser
 
 

@@ -30,8 +30,8 @@ from typing import Any
 from .. import config
 from ..errors import InputError
 from ..problem import Overrides, Problem, with_overrides
-from ..problem.sidecar import SavedTest, append_stdio_test, sidecar_path
-from ..report.stress import failure_hint, failure_message, format_stress
+from ..problem.sidecar_edit import add_test
+from ..report.stress import SavedTest, failure_hint, failure_message, format_stress
 from ..stress import Phase, StressConfig, StressOutcome, StressProgress, StressStatus, load_stress_problem, stress
 from .progress import Progress
 
@@ -122,14 +122,15 @@ def _report(problem: Problem, outcome: StressOutcome, *, save: bool) -> int:
 
 
 def _save(problem: Problem, outcome: StressOutcome) -> SavedTest | None:
+    """The smallest failing input as a new test of the sidecar, unless a test has that input already."""
     found = outcome.found
     if found is None:
         return None
-    fields = {"name": problem.path.stem, "timeLimit": round(problem.time_limit_s * 1000),
-              "memoryLimit": problem.memory_limit_mb}
-    if not problem.compare.inferred:
-        fields["compare"] = problem.compare.label
-    return append_stdio_test(sidecar_path(problem.path), found.input, found.expected, new_file_fields=fields)
+    for test in problem.tests:
+        if test.input == found.input:
+            return SavedTest(path=test.path, test_id=test.id, added=False)
+    change = add_test(problem.path, found.input, found.expected)
+    return SavedTest(path=change.path, test_id=str(change.number), added=True, created=change.created)
 
 
 def _show(progress: Progress, event: StressProgress) -> None:

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -200,71 +197,3 @@ def import_root(solution: Path) -> Path:
         folder = folder.parent
     return folder
 
-
-# -- writing --------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SavedTest:
-    """Where a test added to a tests file went: its number there (as ``orps test -t`` names it)."""
-
-    path: Path
-    number: int
-    created: bool  # the file did not exist: it was made, in Competitive Companion's format
-    already_there: bool  # a test with this input was there: nothing was written
-
-
-def sidecar_path(solution: Path) -> Path:
-    """The solution's sidecar tests file: ``NAME.tests.json`` beside ``NAME.py``."""
-    return solution.with_name(solution.stem + ".tests.json")
-
-
-def append_stdio_test(path: Path, input_text: str, output: str, *, new_file_fields: dict[str, Any]) -> SavedTest:
-    """Add a stdin/stdout test at the end of the tests file ``path``, keeping every field and test
-    it holds; a missing file is made in Competitive Companion's format, with ``new_file_fields``
-    (its name, limits). The file is replaced atomically, so a crash leaves the old one or the new
-    one, never half of one. An input already among its tests is not added twice."""
-    created = not path.exists()
-    data: dict[str, Any] = _new_file(new_file_fields) if created else _program_tests(path)
-    tests: list[Any] = data["tests"]
-    for i, test in enumerate(tests):
-        if isinstance(test, dict) and test.get("input") == input_text:
-            return SavedTest(path=path, number=i + 1, created=False, already_there=True)
-    tests.append({"input": input_text, "output": output})
-    _write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    return SavedTest(path=path, number=len(tests), created=created, already_there=False)
-
-
-def _new_file(fields: dict[str, Any]) -> dict[str, Any]:
-    return {**fields, "tests": [], "testType": "single", "input": {"type": "stdin"}, "output": {"type": "stdout"}}
-
-
-def _program_tests(path: Path) -> dict[str, Any]:
-    """The tests file as data, if it is one a stdin/stdout test can go into."""
-    text = _read(path)
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        raise InputError("not valid JSON: a test cannot be added to it", path=path,
-                         hint="fix the file (orps test FILE says where), or pass --no-save") from None
-    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
-        raise InputError("holds no \"tests\" list of stdin/stdout tests: a test cannot be added to it", path=path,
-                         hint="stdin/stdout tests go in a {\"tests\": [{\"input\", \"output\"}]} file; "
-                              "or pass --no-save")
-    return data
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """``text`` as the whole of ``path`` (its permissions kept), through a file beside it renamed over it."""
-    tmp: str | None = None
-    try:
-        mode = path.stat().st_mode & 0o777 if path.exists() else None
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False) as file:
-            tmp = file.name
-            file.write(text)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise InputError(f"cannot write the tests file: {exc.strerror or exc}", path=path) from None

@@ -4,13 +4,23 @@ what it printed on stderr. Every text a run produced is shown escaped (``text.pr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..problem.sidecar import SavedTest
 from ..results import ExecutionResult, Verdict
 from ..stress import ProgramFailure, Role, StressOutcome, Trial
 from ..text import escaped_line, printable
 from .terminal import MAX_ERROR_LINE, comparison_lines, text_block
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SavedTest:
+    """Where the failing input is among the tests now: the test it became, or the one that had it."""
+
+    path: Path | None  # the file that holds it
+    test_id: str  # as ``orps test -t`` names it
+    added: bool  # False: a test with this input was there already, and nothing was written
+    created: bool = False  # the file was made for it
 
 
 def format_stress(outcome: StressOutcome, solution: Path, saved: SavedTest | None) -> str:
@@ -63,11 +73,12 @@ def _detail(result: ExecutionResult) -> str:
 
 
 def _saved_line(saved: SavedTest, solution: Path) -> str:
-    again = f"orps test {solution} -t {saved.number}"
-    if saved.already_there:
-        return f"already test {saved.number} in {saved.path} (nothing written); {again}"
+    again = f"orps test {solution} -t {saved.test_id}"
+    where = f" in {saved.path}" if saved.path is not None else ""
+    if not saved.added:
+        return f"already test {saved.test_id}{where} (nothing written); {again}"
     made = " (created)" if saved.created else ""
-    return f"saved as test {saved.number} in {saved.path}{made}; {again}"
+    return f"saved as test {saved.test_id}{where}{made}; {again}"
 
 
 def failure_message(failure: ProgramFailure) -> str:

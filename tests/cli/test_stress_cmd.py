@@ -49,7 +49,7 @@ def test_stress_planted_off_by_one_is_found_shrunk_saved_and_failing_in_orps_tes
     assert "saved as test 1 in" in out and "(created)" in out
     data = sidecar(sol)
     assert data["tests"] == [{"input": "1\n", "output": "1\n"}]
-    assert data["input"] == {"type": "stdin"} and data["timeLimit"] == 2000
+    assert data["name"] == "sol"
     code, out, _err = run("test", sol)
     assert code == 1
     assert "test 1 (sol.tests.json:" in out and ": WA" in out and "0 passed, 1 failed" in out
@@ -97,7 +97,6 @@ def test_stress_solution_over_the_time_limit_on_some_inputs_is_a_tle_failure(wri
     assert "difference found at trial 2 (seeds 1..2)" in out
     assert "sol.py: TLE" in out and "input: 3" in out and "expected: 6" in out
     assert sidecar(sol)["tests"] == [{"input": "3\n", "output": "6\n"}]
-    assert sidecar(sol)["timeLimit"] == 300
 
 
 def test_stress_same_seed_gives_the_same_trials(write: Write, run: Run) -> None:

@@ -13,6 +13,22 @@ export const COMMANDS = {
     review: 'orps.reviewRefinement',
     setApiKey: 'orps.setApiKey',
     restart: 'orps.restartServer',
+    showHistory: 'orps.showHistory',
+    reapply: 'orps.reapplyHistoryEntry',
+    refreshViews: 'orps.refreshViews',
+    runTest: 'orps.runTestInPanel',
+    runAllTests: 'orps.runAllTestsInPanel',
+    editTestInput: 'orps.editTestInput',
+    editTestExpected: 'orps.editTestExpected',
+    deleteTest: 'orps.deleteTestInPanel',
+    addTest: 'orps.addTestInPanel',
+    addSelectionAsTest: 'orps.addSelectionAsTest', // the selection's code action (server/test_panel.py)
+} as const;
+
+export const VIEWS = {
+    history: 'orps.historyView',
+    search: 'orps.searchView',
+    tests: 'orps.testsView',
 } as const;
 
 export const SERVER_COMMANDS = {
@@ -25,4 +41,14 @@ export const SERVER_COMMANDS = {
     apply: 'orps.applyRefinement',
     reject: 'orps.rejectRefinement',
     reviewInline: 'orps.reviewInline',
+    history: 'orps.history',
+    historyEntry: 'orps.historyEntry',
+    reapplyHistory: 'orps.reapplyHistory',
+    searchTree: 'orps.searchTree',
+    candidate: 'orps.candidate',
+    tests: 'orps.tests',
+    runTest: 'orps.runTest',
+    addTest: 'orps.addTest',
+    updateTest: 'orps.updateTest',
+    deleteTest: 'orps.deleteTest',
 } as const;
