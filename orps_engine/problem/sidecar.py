@@ -196,4 +196,3 @@ def import_root(solution: Path) -> Path:
     for _ in range(depth):
         folder = folder.parent
     return folder
-
