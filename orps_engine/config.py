@@ -64,6 +64,14 @@ PYTEST_OVERHEAD_S = 20.0
 # A project's own tests have no limits of their own (pytest sets none): a test may take this long
 # (CPU, of the code under test) unless the editor's or the command line's limits say otherwise.
 PROJECT_TIME_LIMIT_S = 10.0
+# ``orps stress``: trials (one generated input each) before it says no difference was found; the
+# runs each shrinking phase may spend (other seeds, then the reducer's smaller inputs) and the
+# wall-clock time all of shrinking may take; the time limit of the generator and the brute force
+# (each run, CPU; a brute force is slow by design, and small inputs are its job).
+STRESS_RUNS = 500
+STRESS_SHRINK_RUNS = 200
+STRESS_SHRINK_S = 30.0
+STRESS_HELPER_TIME_LIMIT_S = 10.0
 
 ENV_BASE_URL = "OPENAI_BASE_URL"
 ENV_API_KEY = "OPENAI_API_KEY"

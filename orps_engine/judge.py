@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import signal
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from . import config
 from .problem import CompareKind, Problem, ProblemKind, TestCase, TestKind, import_root
@@ -31,7 +31,7 @@ from .sandbox import (
     Sandbox,
     modules_to_preload,
 )
-from .text import excerpt
+from .text import ELLIPSIS, excerpt
 
 ProgressCallback = Callable[[int, int, ExecutionResult], None]
 
@@ -141,10 +141,40 @@ def run_counted(box: Sandbox, problem: Problem, test: TestCase) -> ExecutionResu
 BYTECODES_NOT_COUNTED_CHILDREN = "bytecodes not counted: child processes are allowed (--allow-subprocesses)"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProgramRun:
+    """One run of a program on one input, with all it printed: for a caller whose next step reads
+    the output itself (a stress test's generator makes the input, its brute force the expected)."""
+
+    result: ExecutionResult  # its ``actual`` and ``stdout`` cut, as every result's
+    stdout: str  # the whole of it (within the output limit)
+    stderr: str  # its end, cut to MAX_ERROR_MESSAGE: why a program failed, in its own words
+
+
+def run_program(box: Sandbox, problem: Problem, test: TestCase, *, argv: Sequence[str] = ()) -> ProgramRun:
+    """Run ``problem``'s program once on ``test``'s input with ``argv`` as its arguments, judged
+    as ``run_test`` judges it. A test without an expected output is not compared: its verdict is
+    AC when the program exited cleanly within the limits."""
+    raw = box.run_program(source=problem.source, filename=str(problem.path), stdin=test.input or "",
+                          limits=program_limits(problem), argv=argv)
+    result = judge_program(problem, test, raw, compared=test.expected is not None)
+    return ProgramRun(result=result, stdout=raw.stdout, stderr=_tail(raw.stderr, MAX_ERROR_MESSAGE))
+
+
+def _tail(text: str, limit: int) -> str:
+    """The end of ``text`` (where a traceback says what went wrong), within ``limit`` characters."""
+    return text if len(text) <= limit else ELLIPSIS + text[len(text) - limit + len(ELLIPSIS):]
+
+
+def program_limits(problem: Problem) -> Limits:
+    """The sandbox limits of one run of ``problem``'s code."""
+    return replace(Limits.for_time_and_memory(problem.time_limit_s, problem.memory_limit_mb,
+                                              subprocesses=problem.allow_subprocesses),
+                   output_bytes=problem.output_limit_mb * 1024 * 1024)
+
+
 def _run_once(box: Sandbox, problem: Problem, test: TestCase, *, count_bytecodes: bool) -> ExecutionResult:
-    limits = replace(Limits.for_time_and_memory(problem.time_limit_s, problem.memory_limit_mb,
-                                                subprocesses=problem.allow_subprocesses),
-                     output_bytes=problem.output_limit_mb * 1024 * 1024)
+    limits = program_limits(problem)
     filename = str(problem.path)
     if problem.kind is ProblemKind.PROGRAM:
         raw = box.run_program(source=problem.source, filename=filename, stdin=test.input or "", limits=limits,
@@ -214,13 +244,14 @@ def _source_line(test: TestCase) -> int:
 
 
 # -- verdicts -----------------------------------------------------------------------------------
-def judge_program(problem: Problem, test: TestCase, raw: RawRun) -> ExecutionResult:
+def judge_program(problem: Problem, test: TestCase, raw: RawRun, *, compared: bool = True) -> ExecutionResult:
+    """The run's verdict; ``compared=False``: its output is not compared (AC if it ran cleanly)."""
     verdict, detail, error = _limit_verdict(problem, raw, raw.crash)
     if verdict is None:
         if raw.signal is not None or raw.exit_code != 0:
             verdict, error = Verdict.RE, _program_error(problem, raw)
             detail = str(error)
-        elif problem.compare.matches(test.expected or "", raw.stdout):
+        elif not compared or problem.compare.matches(test.expected or "", raw.stdout):
             verdict = Verdict.AC
         else:
             verdict, detail = Verdict.WA, "output differs"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import OrpsError
 from ..text import printable
-from . import add_cmd, listen_cmd, refine_cmd, serve_cmd, test_cmd
+from . import add_cmd, listen_cmd, refine_cmd, serve_cmd, stress_cmd, test_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     test_cmd.register(commands)
     refine_cmd.register(commands)
     listen_cmd.register(commands)
+    stress_cmd.register(commands)
     serve_cmd.register(commands)
     add_cmd.register(commands)
     return parser

@@ -40,10 +40,14 @@ def load_problem(solution: Path | str, *, tests: Path | str | None = None, funct
     interpreter = check_python(python) if python is not None else None
     problem = _load(Path(solution), tests, function, interpreter, keyword)
     if problem.kind is ProblemKind.PROGRAM and problem.python is None:
-        found = shutil.which("python3")
-        if found is not None:
-            return replace(problem, python=found)
+        return replace(problem, python=program_python(None))
     return problem
+
+
+def program_python(python: str | None) -> str | None:
+    """The interpreter a program runs with: ``python`` (checked), else ``python3`` on PATH, as
+    ``python3 prog.py < input`` would; None (the one running orps) where there is none."""
+    return check_python(python) if python is not None else shutil.which("python3")
 
 
 def _load(path: Path, tests: Path | str | None, function: str | None, interpreter: str | None,

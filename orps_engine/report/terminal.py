@@ -51,13 +51,13 @@ def _failure(result: ExecutionResult, test: TestCase | None) -> str:
     explained = f" - {escaped_line(result.detail, MAX_ERROR_LINE)}" if result.detail and result.error is None else ""
     lines = [f"test {result.test_id}{where}: {result.verdict.value}{explained}"]
     if test is not None:
-        lines += _block("input", test.shown_input)
+        lines += text_block("input", test.shown_input)
     if result.error is not None:
         lines.append(f"  error: {escaped_line(str(result.error), MAX_ERROR_LINE)}")
     elif result.verdict is Verdict.WA and (result.expected is not None or result.actual is not None):
-        lines += _comparison(result.expected or "", result.actual or "")
+        lines += comparison_lines(result.expected or "", result.actual or "")
     if result.stdout and result.verdict is not Verdict.WA and test is not None and test.kind is not TestKind.STDIO:
-        lines += _block("printed", result.stdout)
+        lines += text_block("printed", result.stdout)
     return "\n".join(lines)
 
 
@@ -67,14 +67,14 @@ def _lines(text: str) -> list[str]:
     return printable(text.rstrip("\n")).split("\n") if text.rstrip("\n") else []
 
 
-def _block(label: str, text: str) -> list[str]:
+def text_block(label: str, text: str) -> list[str]:
     shown = _clip(_lines(text)) or ["(empty)"]
     if len(shown) == 1:
         return [f"  {label}: {shown[0]}"]
     return [f"  {label}:"] + [f"    {line}" for line in shown]
 
 
-def _comparison(expected: str, actual: str) -> list[str]:
+def comparison_lines(expected: str, actual: str) -> list[str]:
     exp_lines, act_lines = _lines(expected), _lines(actual)
     if len(exp_lines) <= 1 and len(act_lines) <= 1:
         return [f"  expected: {clip(''.join(exp_lines).strip(), MAX_LINE) or '(empty)'}",

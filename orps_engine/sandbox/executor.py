@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
@@ -222,16 +222,17 @@ class Sandbox:
 
     # -- runs ---------------------------------------------------------------------------------
     def run_program(self, *, source: str, filename: str, stdin: str, limits: Limits,
-                    count_bytecodes: bool = False) -> RawRun:
-        """Run a whole file on ``stdin``. ``count_bytecodes``: a counted run (``RawRun.bytecodes``),
-        traced and so slowed: its other figures are not the code's (see ``runtime.opcount``). Its
-        memory is judged as a judge's: peak resident size, the interpreter's included."""
+                    count_bytecodes: bool = False, argv: Sequence[str] = ()) -> RawRun:
+        """Run a whole file on ``stdin``, with ``argv`` as its arguments (``sys.argv[1:]``).
+        ``count_bytecodes``: a counted run (``RawRun.bytecodes``), traced and so slowed: its other
+        figures are not the code's (see ``runtime.opcount``). Its memory is judged as a judge's:
+        peak resident size, the interpreter's included."""
         limits = limits.judged_by_resident_memory()
         access = policy.sidecar_access(self.base_reads, None)
         with self._lock, self._stdin_file(stdin) as infile:
             (session,), workdir = self._sessions.get(("program", source, filename, access), 1)
             job: ProgramJob = {**self._common(session, workdir, limits, access), "role": "program",
-                               "source": source, "filename": filename, "stdin": infile}
+                               "source": source, "filename": filename, "stdin": infile, "argv": list(argv)}
             if count_bytecodes:
                 job["bytecode_token"] = secrets.token_hex(16)
             self._send(job)

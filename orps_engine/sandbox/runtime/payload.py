@@ -330,7 +330,7 @@ def _run_main(job: ProgramJob) -> int:
     module = types.ModuleType("__main__")
     module.__file__ = filename
     sys.modules["__main__"] = module
-    sys.argv = [filename]
+    sys.argv = [filename, *job["argv"]]
     try:
         exec(_compile(job), module.__dict__)
     except SystemExit as exc:

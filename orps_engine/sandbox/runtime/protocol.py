@@ -29,8 +29,9 @@ if TYPE_CHECKING:  # typing has it from 3.11 on; the annotations that use it are
 # sandbox: a seccomp filter (``JobLimits.subprocesses``), a filesystem of each run's own (disk limits),
 # setup notes, the counter armed before the run forks (``JobCommon.counted``), callbacks' CPU; 5 sessions:
 # one warden and host per ``JobCommon.session``, a run forked from the host per job (``HostStatus``); and
-# counted runs (``JobCommon.bytecode_token``, ``OpCount`` on ``COUNT_FD``)
-PROTOCOL_VERSION = 6
+# counted runs (``JobCommon.bytecode_token``, ``OpCount`` on ``COUNT_FD``); 7 a program's arguments
+# (``ProgramJob.argv``: a stress test's generator reads its seed there)
+PROTOCOL_VERSION = 7
 
 # -- file descriptors -----------------------------------------------------------------------------
 # Each number means one thing in every sandboxed process, whatever its role. The zygote's own
@@ -190,6 +191,7 @@ class ProgramJob(JobCommon):
     source: str
     filename: str
     stdin: str | None  # a file to read stdin from; None for /dev/null
+    argv: list[str]  # its arguments: ``sys.argv`` is ``[filename, *argv]``, as ``python FILE ARGS...`` gives
 
 
 class SolutionJob(JobCommon):
@@ -572,6 +574,8 @@ def read_request(message: object) -> Request:
         raise BadMessage(f"unknown request {str(msg.get('op'))[:40]!r}")
     if msg.get("op") == "run" and msg.get("role") not in PASSED_FDS:
         raise BadMessage(f"unknown role {str(msg.get('role'))[:40]!r}")
+    if msg.get("op") == "run" and msg.get("role") == "program":
+        _str_list(msg, "argv")
     return cast(Request, msg)
 
 

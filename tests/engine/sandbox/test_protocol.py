@@ -17,7 +17,7 @@ import pytest
 from orps_engine import Verdict, load_problem, run_tests
 from orps_engine.errors import HarnessError
 from orps_engine.judge import judge_function
-from orps_engine.sandbox import FunctionRun, Outcome, RawRun, Sandbox
+from orps_engine.sandbox import FunctionRun, Limits, Outcome, RawRun, Sandbox
 from orps_engine.sandbox.records import MAX_TEXT, CheckerReport, parse_report
 from orps_engine.sandbox.runtime import protocol, rpc, wire
 
@@ -30,7 +30,8 @@ COMMON: protocol.JobCommon = {"op": "run", "id": 7, "session": 3, "workdir": "/t
 INTERPRETER: protocol.Interpreter = {"executable": "/usr/bin/python3", "version": [3, 11, 7],
                                      "prefixes": ["/usr"] * 4, "library_paths": ["/usr/lib/python3.11"],
                                      "sys_path": ["/usr/lib/python3.11"], "startup_cpu_ms": 14.5}
-PROGRAM: protocol.ProgramJob = {**COMMON, "role": "program", "source": "print(1)", "filename": "/p.py", "stdin": None}
+PROGRAM: protocol.ProgramJob = {**COMMON, "role": "program", "source": "print(1)", "filename": "/p.py", "stdin": None,
+                                "argv": ["42"]}
 SOLUTION: protocol.SolutionJob = {**COMMON, "role": "solution", "source": "x = 1", "filename": "/m.py",
                                   "module": "m", "package": False, "sys_path": []}
 CHECKER: protocol.CheckerJob = {**COMMON, "role": "checker"}
@@ -146,6 +147,27 @@ def test_sandbox_refuses_a_runtime_of_another_version(monkeypatch: pytest.Monkey
         Sandbox()
     text = str(caught.value)
     assert "version mismatch" in text and str(theirs + 100) in text and f"version {theirs}" in text
+
+
+@pytest.mark.parametrize(
+    "job",
+    [
+        pytest.param({k: v for k, v in PROGRAM.items() if k != "argv"}, id="no-argv"),
+        pytest.param({**PROGRAM, "argv": "42"}, id="argv-text"),
+        pytest.param({**PROGRAM, "argv": [42]}, id="argv-int"),
+    ],
+)
+def test_protocol_program_job_without_a_list_of_arguments_is_refused(job: object) -> None:
+    with pytest.raises(protocol.BadMessage, match="argv"):
+        protocol.read_request(job)
+
+
+def test_sandbox_program_sees_its_arguments_as_python_file_args_gives_them(tmp_path: Path) -> None:
+    with Sandbox() as box:
+        raw = box.run_program(source="import sys\nprint(sys.argv)", filename=str(tmp_path / "gen.py"), stdin="",
+                              limits=Limits.for_time_and_memory(2.0, 256), argv=["17", "x y"])
+    assert raw.exit_code == 0, raw.stderr
+    assert raw.stdout == f"{[str(tmp_path / 'gen.py'), '17', 'x y']}\n"
 
 
 # -- results and reports ----------------------------------------------------------------------------
