@@ -152,24 +152,26 @@ export class Workbench {
         );
     }
 
-    /** The text of a toast matching pattern, once one shows; buttons: labels it must offer. */
-    async untilToast(what, pattern, buttons = [], timeoutMs = 30 * SECOND) {
+    /** A toast whose message matches pattern, once one has faded in (a screenshot then shows what a person
+     *  sees): its message and button labels. buttons: labels it must offer; severity: info, warning or error. */
+    async untilToast(what, pattern, { buttons = [], severity = null } = {}, timeoutMs = 30 * SECOND) {
         return this.until(
             what,
-            (source, flags, wanted) => {
+            (source, flags, wanted, level) => {
                 const re = new RegExp(source, flags);
-                // a toast counts once it has faded in (what a screenshot then shows is what a person sees)
                 for (const toast of document.querySelectorAll('.notifications-toasts .notification-toast.notification-fade-in-done')) {
                     const message = toast.querySelector('.notification-list-item-message')?.textContent ?? '';
                     const labels = [...toast.querySelectorAll('.notification-list-item-buttons-container .monaco-button')]
                         .map((b) => b.textContent.trim());
-                    if (re.test(message) && wanted.every((b) => labels.includes(b))) {
+                    const icon = toast.querySelector('.notification-list-item-icon');
+                    const levelOk = level === null || (icon && icon.classList.contains(`codicon-${level}`));
+                    if (re.test(message) && wanted.every((b) => labels.includes(b)) && levelOk) {
                         return { message, buttons: labels };
                     }
                 }
                 return null;
             },
-            [pattern.source, pattern.flags, buttons],
+            [pattern.source, pattern.flags, buttons, severity],
             timeoutMs,
         );
     }
