@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from .config import Settings, resolve_settings
 from .errors import HarnessError, InputError, ModelUnreachable, NoTestsFound, OrpsError
 from .file_run import FileRun, Refinement, TargetEdit
+from .history import Figures, HistoryEntry, HistoryStore, Outcome
 from .hunks import Decision, Hunk, HunkReview, PlacedHunk
 from .judge import arun_tests, run_tests
 from .problem import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
@@ -30,6 +31,16 @@ from .report.editor import (
     tested_functions,
 )
 from .report.refine import progress_text, refine_line
+from .report.views import (
+    EntryRow,
+    NodeRow,
+    candidate_text,
+    entry_rows,
+    entry_text,
+    history_line,
+    row_document,
+    search_rows,
+)
 from .results import ExecutionResult, RunError, SuiteResult, Verdict
 from .search import Event, EventKind, RefineResult
 
@@ -39,21 +50,27 @@ __all__ = [
     "MEMORY_LIMIT_RULE",
     "TIME_LIMIT_RULE",
     "Decision",
+    "EntryRow",
     "Event",
     "EventKind",
     "ExecutionResult",
+    "Figures",
     "FileRun",
     "FunctionTarget",
     "HarnessError",
+    "HistoryEntry",
+    "HistoryStore",
     "Hunk",
     "HunkReview",
     "InputError",
     "ModelUnreachable",
     "NoTestsFound",
+    "NodeRow",
     "Note",
     "NoteCode",
     "OpenAIChatModel",
     "OrpsError",
+    "Outcome",
     "PlacedHunk",
     "Problem",
     "ProblemKind",
@@ -71,12 +88,16 @@ __all__ = [
     "WholeFile",
     "__version__",
     "arun_tests",
+    "candidate_text",
     "def_line",
     "efficiency_notes",
+    "entry_rows",
+    "entry_text",
     "failure_notes",
     "file_error_note",
     "function_name",
     "function_target_at",
+    "history_line",
     "hover_markdown",
     "load_problem",
     "memory_limit_mb",
@@ -85,7 +106,9 @@ __all__ = [
     "refinement_note",
     "resolve_settings",
     "result_label",
+    "row_document",
     "run_tests",
+    "search_rows",
     "suite_line",
     "target_line",
     "tested_functions",

@@ -53,6 +53,30 @@ class AllHunksArgs:
     accept: bool
 
 
+@attrs.define(frozen=True)
+class HistoryArgs:
+    """``orps.history``: the document, and one function's entries by qualified name (None: the file's)."""
+
+    uri: str
+    function: str | None = None
+
+
+@attrs.define(frozen=True)
+class EntryArgs:
+    """``orps.historyEntry``, ``orps.reapplyHistory``: the document and a history entry's id."""
+
+    uri: str
+    entry: str
+
+
+@attrs.define(frozen=True)
+class NodeArgs:
+    """``orps.candidate``: the document and a node's id in its latest search."""
+
+    uri: str
+    node: str
+
+
 def document_data(data: Any) -> DocumentArgs | None:
     """A code action's ``data`` read back, or None if it is not ours."""
     try:
@@ -61,6 +85,6 @@ def document_data(data: Any) -> DocumentArgs | None:
         return None
 
 
-def unstructure(args: DocumentArgs | RefineArgs | HunkArgs | AllHunksArgs) -> Any:
+def unstructure(args: DocumentArgs | RefineArgs | HunkArgs | AllHunksArgs | HistoryArgs) -> Any:
     """As JSON, for a command's arguments or an action's data."""
     return _CONVERTER.unstructure(args)

@@ -18,6 +18,7 @@ from orps_engine import (
     Event,
     InputError,
     OpenAIChatModel,
+    Outcome,
     Problem,
     Refinement,
     function_target_at,
@@ -63,6 +64,7 @@ async def _run(ls: OrpsServer, state: DocState, problem: Problem, model: OpenAIC
     if state.review is not None:  # its refinement is about to be replaced
         state.review = None
         ls.notify_review(state)
+    _supersede(ls, state, problem.source)
     token = await _progress(ls, f"ORPS refine: {problem.target}", client_token)
     task = asyncio.create_task(state.run.refine(problem, model.settings, model, on_event=_reporter(ls, token)))
     job = state.refining = RefineJob(target=problem.target, task=task, token=token, request_id=ls.protocol.msg_id)
@@ -85,9 +87,19 @@ async def _run(ls: OrpsServer, state: DocState, problem: Problem, model: OpenAIC
         ls.notify_status(state)
     summary = refine_line(refinement.result)
     _end(ls, token, summary)
+    ls.keep_search(state.uri, refinement.result)
     if state.run.problem is not None:
         ls.publish(state)
     return {"improved": refinement.result.improved, "summary": summary, "best": refinement.result.best.id}
+
+
+def _supersede(ls: OrpsServer, state: DocState, text: str) -> None:
+    """The refine history: the refinement this refine replaces was rejected, unless it is in the file."""
+    refinement = state.run.refinement
+    if refinement is not None and refinement.is_applied(text):
+        ls.decide(state, Outcome.ACCEPTED, "applied")
+    elif refinement is not None:
+        ls.decide(state, Outcome.REJECTED, "superseded by a new refine")
 
 
 def _function_at(text: str, position: types.Position | None) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from orps_engine import Decision, HunkReview, InputError
+from orps_engine import Decision, HunkReview, InputError, Outcome
 
 from . import convert
 from .commands import AllHunksArgs, DocumentArgs, HunkArgs
@@ -26,7 +26,7 @@ def register(ls: OrpsServer) -> None:
     ls.command("orps.reviewInline")(review_inline)
     ls.command("orps.decideHunk")(decide_hunk)
     ls.command("orps.decideAllHunks")(decide_all)
-    ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)(document_changed)
+    ls.on_change(document_changed)
 
 
 @guarded("starting the inline review")
@@ -104,7 +104,11 @@ async def _decide(ls: OrpsServer, state: DocState, review: HunkReview, indices: 
                     types.MessageType.Warning)
     if state.review is review and review.finished:
         state.review = None
-        ls.log_line(f"inline review of {review.refinement.target} done: "
-                    f"{len(review.accepted)} of {len(review.hunks)} hunks accepted")
+        kept, total = len(review.accepted), len(review.hunks)
+        ls.log_line(f"inline review of {review.refinement.target} done: {kept} of {total} hunks accepted")
+        if kept == 0:
+            ls.decide(state, Outcome.REJECTED, "every hunk rejected in the inline review")
+        elif kept < total:  # all of them: the change is the whole pick, recorded as applied (server.on_change)
+            ls.decide(state, Outcome.ACCEPTED, f"{kept} of {total} hunks accepted in the inline review")
     ls.notify_review(state)
     return {"applied": applied, "pending": len(review.pending)}

@@ -41,16 +41,23 @@ SOURCE = "the editor's orps settings"
 class InitializationOptions:
     values: dict[str, Any]
     api_key: str | None
+    storage_folder: Path | None = None  # where the refine history is saved (None: kept in memory)
+
+
+NOT_SETTINGS = ("apiKey", "storageFolder")  # initializationOptions beside the settings
 
 
 def read_initialization_options(options: Any) -> InitializationOptions:
-    """``{"settings": {...}, "apiKey": ...}`` as the extension sends it (or the settings alone)."""
+    """``{"settings": {...}, "apiKey": ..., "storageFolder": ...}`` as the extension sends it (or the
+    settings alone, beside the other two)."""
     if not isinstance(options, dict):
         return InitializationOptions(values={}, api_key=None)
     key = options.get("apiKey")
+    folder = options.get("storageFolder")
     nested = options.get("settings")
-    values = dict(nested) if isinstance(nested, dict) else {k: v for k, v in options.items() if k != "apiKey"}
-    return InitializationOptions(values=values, api_key=key if isinstance(key, str) and key else None)
+    values = dict(nested) if isinstance(nested, dict) else {k: v for k, v in options.items() if k not in NOT_SETTINGS}
+    return InitializationOptions(values=values, api_key=key if isinstance(key, str) and key else None,
+                                 storage_folder=Path(folder) if isinstance(folder, str) and folder else None)
 
 
 def read_section(section: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import { registerServerDocuments, ServerDocuments, showCritique } from './docume
 import { HunkMarks } from './hunks';
 import { reviewRefinement } from './review';
 import { StatusBar } from './status';
+import { registerViews } from './views';
 
 let client: LanguageClient | undefined;
 let restartTimer: NodeJS.Timeout | undefined;
@@ -27,6 +28,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push(...registerServerDocuments(documents));
     const marks = new HunkMarks();
     context.subscriptions.push(marks);
+    const views = registerViews(context, async (command, args) =>
+        client ? client.sendRequest('workspace/executeCommand', { command, arguments: args }) : undefined,
+    );
     const clientSide = {
         review: async (uri: vscode.Uri): Promise<void> => {
             const running = await ready();
@@ -36,6 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         },
         critique: (uri: vscode.Uri): Promise<void> => showCritique(documents, uri),
         marks: (update: ReviewUpdate): void => marks.update(update),
+        views: (update: { uri: string }): void => views.changed(update.uri),
     };
 
     const restart = async (): Promise<void> => {

@@ -116,6 +116,7 @@ class Client(LanguageClient):
         self.hint_refreshes = 0
         self.lens_refreshes = 0
         self.statuses: list[Any] = []
+        self.view_updates: list[Any] = []  # orps/views: a file's history or search changed
         self.reviews: list[Any] = []  # orps/review notifications: the pending hunks of an inline review
         self.versions: dict[str, int] = {}
         self.diagnostic_versions: dict[str, int | None] = {}  # the version each uri's last diagnostics named
@@ -166,6 +167,10 @@ def make_client() -> Client:
     @client.feature("orps/review")
     def review(params: Any) -> None:
         client.reviews.append(params)
+
+    @client.feature("orps/views")
+    def views(params: Any) -> None:
+        client.view_updates.append(params)
 
     @client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
     def inlay_hint_refresh(params: None) -> None:
@@ -868,6 +873,20 @@ async def test_inline_review_accepts_and_rejects_hunk_by_hunk(lsp: Launcher, tmp
         assert text == proposal
     await poll_until(lambda: client.reviews[-1].hunks == [], "the review to end")
     assert not hunk_lenses(await lenses_of(client, uri))  # the run and refine lenses are back
+    # the history says what became of it: all hunks (the pick), or some of them
+    entries = (await execute(client, "orps.history", {"uri": uri, "function": "sum_primes_below"}))["entries"]
+    assert [e["outcome"] for e in entries] == ["accepted"], entries
+    await lsp.stop(client)
+
+
+async def test_rejecting_every_hunk_is_recorded_as_rejected(lsp: Launcher, tmp_path: Path,
+                                                           scripted_model: ScriptedModel) -> None:
+    client, _py, uri, _result = await refined_primes(lsp, tmp_path, scripted_model, reviewMode="inline")
+    await execute(client, "orps.reviewInline", {"uri": uri})
+    answer = await execute(client, "orps.decideAllHunks", {"uri": uri, "accept": False})
+    assert answer == {"applied": True, "pending": 0} and client.applied_edits == [], answer
+    entries = (await execute(client, "orps.history", {"uri": uri, "function": "sum_primes_below"}))["entries"]
+    assert [e["outcome"] for e in entries] == ["rejected"], entries
     await lsp.stop(client)
 
 

@@ -13,6 +13,14 @@ export const COMMANDS = {
     review: 'orps.reviewRefinement',
     setApiKey: 'orps.setApiKey',
     restart: 'orps.restartServer',
+    showHistory: 'orps.showHistory',
+    reapply: 'orps.reapplyHistoryEntry',
+    refreshViews: 'orps.refreshViews',
+} as const;
+
+export const VIEWS = {
+    history: 'orps.historyView',
+    search: 'orps.searchView',
 } as const;
 
 export const SERVER_COMMANDS = {
@@ -25,4 +33,9 @@ export const SERVER_COMMANDS = {
     apply: 'orps.applyRefinement',
     reject: 'orps.rejectRefinement',
     reviewInline: 'orps.reviewInline',
+    history: 'orps.history',
+    historyEntry: 'orps.historyEntry',
+    reapplyHistory: 'orps.reapplyHistory',
+    searchTree: 'orps.searchTree',
+    candidate: 'orps.candidate',
 } as const;

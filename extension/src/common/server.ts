@@ -3,7 +3,7 @@ import { execFile } from 'child_process';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State } from 'vscode-languageclient/node';
 import { importCheck, serverProcess } from './args';
-import { CONFIG_SECTION, SECRET_KEY, SERVER_COMMANDS } from './constants';
+import { COMMANDS, CONFIG_SECTION, SECRET_KEY, SERVER_COMMANDS } from './constants';
 import { outputChannel, traceError, traceInfo } from './logging';
 import {
     installCommand,
@@ -39,11 +39,17 @@ export interface ClientSide {
     review(uri: vscode.Uri): Promise<void>;
     critique(uri: vscode.Uri): Promise<void>;
     marks(update: ReviewUpdate): void; // the inline review's pending hunks, to paint
+    views(update: { uri: string }): void; // the file's refine history or search changed
 }
 
 function documentOf(args: unknown[]): vscode.Uri | undefined {
     const first = args[0] as { uri?: unknown } | undefined;
     return typeof first?.uri === 'string' ? vscode.Uri.parse(first.uri) : undefined;
+}
+
+/** Where the server keeps the refine history: the workspace's storage, else the extension's global one. */
+function storageFolder(context: vscode.ExtensionContext): string | undefined {
+    return (context.storageUri ?? context.globalStorageUri)?.fsPath;
 }
 
 function readSettings(resource?: vscode.Uri) {
@@ -112,7 +118,9 @@ export async function startClient(
         ],
         outputChannel: outputChannel(),
         traceOutputChannel: outputChannel(),
-        initializationOptions: initializationOptions(settings, apiKey),
+        initializationOptions: initializationOptions(settings, apiKey, storageFolder(context)),
+        // the hover's "Open the refine history" link runs this command, and only this one
+        markdown: { isTrusted: { enabledCommands: [COMMANDS.showHistory] } },
         middleware: {
             // A refine started from the code lens runs the server's command directly: show it in the
             // same cancellable notification, and say how it ended, as the palette's Refine does (that
@@ -155,6 +163,7 @@ export async function startClient(
     await client.start();
     client.onNotification('orps/status', (status: ServerStatus) => onStatus(status));
     client.onNotification('orps/review', (update: ReviewUpdate) => clientSide.marks(update));
+    client.onNotification('orps/views', (update: { uri: string }) => clientSide.views(update));
     return client;
 }
 

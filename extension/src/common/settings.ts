@@ -92,13 +92,21 @@ export function userSetSettings(inspect: (key: string) => Inspected | undefined)
 export interface InitializationOptions {
     settings: OrpsSettings;
     apiKey?: string;
+    storageFolder?: string;
 }
 
 /** The key travels only here (from SecretStorage), never through settings. */
-export function initializationOptions(settings: OrpsSettings, apiKey: string | undefined): InitializationOptions {
+export function initializationOptions(
+    settings: OrpsSettings,
+    apiKey: string | undefined,
+    storageFolder?: string,
+): InitializationOptions {
     const options: InitializationOptions = { settings: { ...settings } };
     if (apiKey) {
         options.apiKey = apiKey;
+    }
+    if (storageFolder) {
+        options.storageFolder = storageFolder; // where the server keeps the refine history
     }
     return options;
 }

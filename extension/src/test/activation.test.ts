@@ -13,6 +13,7 @@ interface Recorder {
     statusTexts: string[];
     processes: number;
     schemes: string[];
+    views: string[];
 }
 
 function disposable(): { dispose(): void } {
@@ -69,6 +70,10 @@ function fakeVscode(trusted: boolean, recorder: Recorder, interpreter: string[] 
             onDidChangeVisibleTextEditors: event,
             visibleTextEditors: [],
             createTextEditorDecorationType: () => disposable(),
+            createTreeView: (id: string) => {
+                recorder.views.push(id);
+                return { message: undefined, dispose: () => undefined };
+            },
             showInformationMessage: (message: string) => {
                 recorder.messages.push(message);
                 return Promise.resolve(undefined);
@@ -119,26 +124,31 @@ function loadExtension(stub: unknown): { activate(context: unknown): Promise<voi
 }
 
 test('in an untrusted workspace the extension registers its commands, starts nothing and says why', async () => {
-    const recorder: Recorder = { commands: [], messages: [], statusTexts: [], processes: 0, schemes: [] };
+    const recorder: Recorder = { commands: [], messages: [], statusTexts: [], processes: 0, schemes: [], views: [] };
     const extension = loadExtension(fakeVscode(false, recorder));
     const context = { subscriptions: [] as unknown[], secrets: { get: async () => undefined } };
     await extension.activate(context);
     assert.deepEqual(recorder.commands.sort(), [
+        'orps.reapplyHistoryEntry',
         'orps.refineFunctionAtCursor',
+        'orps.refreshViews',
         'orps.restartServer',
         'orps.reviewRefinement',
         'orps.runTestsInFile',
         'orps.setApiKey',
         'orps.showCritiqueForFile',
+        'orps.showHistory',
     ]);
-    assert.deepEqual(recorder.schemes.sort(), ['orps-critique', 'orps-proposal']); // read-only, nothing on disk
+    // read-only, nothing on disk
+    assert.deepEqual(recorder.schemes.sort(), ['orps-candidate', 'orps-critique', 'orps-history', 'orps-proposal']);
+    assert.deepEqual(recorder.views.sort(), ['orps.historyView', 'orps.searchView']);
     assert.ok(recorder.messages.some((m) => /untrusted workspace/.test(m)), recorder.messages.join('\n'));
     assert.ok(recorder.statusTexts.some((t) => /untrusted/.test(t)), recorder.statusTexts.join('\n'));
     assert.ok(context.subscriptions.length >= 8);
 });
 
 async function messageOf(python: string, needle: string): Promise<string | undefined> {
-    const recorder: Recorder = { commands: [], messages: [], statusTexts: [], processes: 0, schemes: [] };
+    const recorder: Recorder = { commands: [], messages: [], statusTexts: [], processes: 0, schemes: [], views: [] };
     const extension = loadExtension(fakeVscode(true, recorder, [python]));
     await extension.activate({ subscriptions: [], secrets: { get: async () => undefined } });
     for (let i = 0; i < 100 && !recorder.messages.some((m) => m.includes(needle)); i++) {
