@@ -134,6 +134,7 @@ export function userSettings({ trustEnabled, python, baseUrl }) {
         'security.workspace.trust.startupPrompt': 'never',
         'editor.codeLens': true,
         'files.autoSave': 'off',
+        'remote.autoForwardPorts': false,
         'orps.interpreter': [python],
         'orps.baseUrl': baseUrl,
         'orps.model': 'scripted',
