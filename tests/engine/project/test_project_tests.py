@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from orps_engine import FunctionTarget, NoTestsFound, ProblemKind, Verdict, WholeFile, load_problem, run_tests
+from orps_engine import (
+    FunctionTarget,
+    MissingPackage,
+    NoTestsFound,
+    ProblemKind,
+    Verdict,
+    WholeFile,
+    load_problem,
+    run_tests,
+)
 from orps_engine import TestKind as Kind  # aliased: pytest would collect a Test* class
 from orps_engine.project import discover, find_root, select_tests
 from orps_engine.project.discovery import cache_dir
@@ -166,7 +175,7 @@ def test_an_interpreter_without_pytest_says_so(tmp_path: Path, problem: Copy) ->
     assert found.error == f"the project's tests need pytest in {bare}: {bare} -m pip install pytest"
     selection = select_tests(found, FunctionTarget("mean"))
     assert selection.tests == () and selection.why_none is not None and found.error in selection.why_none
-    with pytest.raises(NoTestsFound, match=r"need pytest in .* -m pip install pytest"):
+    with pytest.raises(MissingPackage, match=r"need pytest in .* -m pip install pytest"):
         load_problem(root / "mypkg" / "stats.py", function="mean", python=bare)
 
 
