@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from .config import Settings, resolve_settings
 from .errors import HarnessError, InputError, MissingPackage, ModelUnreachable, NoTestsFound, OrpsError
 from .file_run import FileRun, Refinement, TargetEdit
+from .history import Figures, HistoryEntry, HistoryStore, Outcome
+from .hunks import Decision, Hunk, HunkReview, PlacedHunk
 from .judge import arun_tests, run_tests
 from .model import open_model
 from .problem import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
@@ -30,6 +32,16 @@ from .report.editor import (
     tested_functions,
 )
 from .report.refine import progress_text, refine_line
+from .report.views import (
+    EntryRow,
+    NodeRow,
+    candidate_text,
+    entry_rows,
+    entry_text,
+    history_line,
+    row_document,
+    search_rows,
+)
 from .results import ExecutionResult, RunError, SuiteResult, Verdict
 from .search import Event, EventKind, RefineResult
 
@@ -38,19 +50,30 @@ __version__ = "0.1.0"
 __all__ = [
     "MEMORY_LIMIT_RULE",
     "TIME_LIMIT_RULE",
+    "Decision",
+    "EntryRow",
     "Event",
     "EventKind",
     "ExecutionResult",
+    "Figures",
     "FileRun",
     "FunctionTarget",
     "HarnessError",
+    "HistoryEntry",
+    "HistoryStore",
+    "Hunk",
+    "HunkReview",
     "InputError",
     "MissingPackage",
-    "ModelUnreachable", "NoTestsFound",
+    "ModelUnreachable",
+    "NoTestsFound",
+    "NodeRow",
     "Note",
     "NoteCode",
     "OpenAIChatModel",
     "OrpsError",
+    "Outcome",
+    "PlacedHunk",
     "Problem",
     "ProblemKind",
     "RefineResult",
@@ -67,12 +90,16 @@ __all__ = [
     "WholeFile",
     "__version__",
     "arun_tests",
+    "candidate_text",
     "def_line",
     "efficiency_notes",
+    "entry_rows",
+    "entry_text",
     "failure_notes",
     "file_error_note",
     "function_name",
     "function_target_at",
+    "history_line",
     "hover_markdown",
     "load_problem",
     "memory_limit_mb",
@@ -82,7 +109,9 @@ __all__ = [
     "refinement_note",
     "resolve_settings",
     "result_label",
+    "row_document",
     "run_tests",
+    "search_rows",
     "suite_line",
     "target_line",
     "tested_functions",

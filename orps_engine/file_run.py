@@ -9,7 +9,8 @@ text it started from, so that applying it later can tell whether the user change
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
@@ -34,10 +35,12 @@ class TargetEdit:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Refinement:
-    """A finished refine, and the target as it was when the refine began."""
+    """A finished refine, and the target as it was when the refine began; ``id`` names it, so that
+    the refine history records each refinement once, whichever way it was decided."""
 
     result: RefineResult
     started_source: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @property
     def target(self) -> Target:

@@ -9,15 +9,18 @@ applied and the action says why.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 
-from orps_engine import Problem, Refinement, function_name, refine_line
+from orps_engine import Refinement, function_name, refine_line
 
-from . import convert
+from . import convert, settings
 from .commands import DocumentArgs, document_data, unstructure
 from .server import OrpsServer, guarded
 
@@ -32,6 +35,7 @@ def register(ls: OrpsServer) -> None:
     ls.command("orps.showCritique")(show_critique)
     ls.command("orps.showProposal")(show_proposal)
     ls.command("orps.proposal")(proposal)
+    ls.command("orps.critique")(critique)
     ls.command("orps.applyRefinement")(apply_refinement)
 
 
@@ -57,9 +61,14 @@ async def code_actions(ls: OrpsServer, params: types.CodeActionParams) -> list[t
     if stale:  # shown disabled, with why; a review of it would compare with code no longer there
         apply.disabled = types.CodeActionDisabled(reason=stale)
         return [apply, critique]
-    review = types.CodeAction(title="Review ORPS refinement side by side", kind=KIND,
-                              command=types.Command(title="Review ORPS refinement", command="orps.showProposal",
-                                                    arguments=[document]))
+    if settings.review_inline(ls.values()):
+        review = types.CodeAction(title="Review ORPS refinement inline, hunk by hunk", kind=KIND,
+                                  command=types.Command(title="Review ORPS refinement inline",
+                                                        command="orps.reviewInline", arguments=[document]))
+    else:
+        review = types.CodeAction(title="Review ORPS refinement side by side", kind=KIND,
+                                  command=types.Command(title="Review ORPS refinement", command="orps.showProposal",
+                                                        arguments=[document]))
     return [apply, critique, review]
 
 
@@ -95,25 +104,38 @@ def _workspace_edit(ls: OrpsServer, uri: str, refinement: Refinement) -> types.W
 
 @guarded("showing the critique")
 async def show_critique(ls: OrpsServer, args: DocumentArgs) -> None:
+    """For clients that cannot show a virtual document: the critique as a read-only scratch file."""
+    shown = await critique(ls, args)
+    if shown is None:
+        ls.show("orps: no refinement to show for this file yet")
+        return
+    await _open(ls, _scratch(Path(shown["path"]), "critique.md", shown["text"]), shown["text"])
+
+
+@guarded("preparing the critique")
+async def critique(ls: OrpsServer, args: DocumentArgs) -> dict[str, Any] | None:
+    """The last refine's critique as a Markdown text (the editor shows it as a read-only document)."""
     state = ls.docs.get(args.uri)
     refinement = state.run.refinement if state is not None else None
     if refinement is None:
-        ls.show("orps: no refinement to show for this file yet")
-        return
+        return None
     result = refinement.result
     title = function_name(result.problem.target) or result.problem.path.name
     text = f"# ORPS critique: {title}\n\n{refine_line(result)}\n\n"
     text += (result.best.critique or "(the critic gave no review)") + "\n"
-    await _open(ls, _scratch(result.problem, "critique.md", text), text)
+    return {"uri": args.uri, "path": str(result.problem.path), "title": title, "text": text}
 
 
 @guarded("showing the proposal")
 async def show_proposal(ls: OrpsServer, args: DocumentArgs) -> None:
+    """For clients that cannot show a virtual document: the proposal as a read-only scratch file
+    (VS Code's extension shows it as an ``orps-proposal:`` document in a diff instead)."""
     review = await proposal(ls, args)
     if review is None:
         ls.show("orps: no refinement to review for this file")
         return
-    await _open(ls, Path(review["proposalPath"]), review["proposal"])
+    state = ls.docs[args.uri]
+    await _open(ls, _scratch(state.path, f"proposal{state.path.suffix}", review["proposal"]), review["proposal"])
 
 
 @guarded("preparing the review")
@@ -126,9 +148,8 @@ async def proposal(ls: OrpsServer, args: DocumentArgs) -> dict[str, Any] | None:
     stale = refinement.stale_reason(text)
     source = text if stale else refinement.applied_to(text)
     result = refinement.result
-    path = _scratch(result.problem, f"proposal{result.problem.path.suffix}", source)
-    return {"uri": args.uri, "proposalUri": convert.uri_of(path), "proposalPath": str(path), "proposal": source,
-            "summary": refine_line(result), "stale": stale, "critique": result.best.critique}
+    return {"uri": args.uri, "proposal": source, "summary": refine_line(result), "stale": stale,
+            "critique": result.best.critique}
 
 
 @guarded("applying the refinement")
@@ -147,12 +168,27 @@ async def apply_refinement(ls: OrpsServer, args: DocumentArgs) -> dict[str, Any]
     return {"applied": bool(answer.applied), "reason": answer.failure_reason}
 
 
-def _scratch(problem: Problem, suffix: str, text: str) -> Path:
-    folder = Path(tempfile.gettempdir()) / "orps-review"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{problem.path.stem}.orps-{suffix}"
+def _scratch(source: Path, suffix: str, text: str) -> Path:
+    """A read-only copy of ``text`` in a folder of this user's own, named for the full path of the file
+    it is about: two ``total.py`` in different projects, or two users, never share one."""
+    folder = _scratch_folder()
+    digest = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
+    path = folder / f"{source.stem}-{digest}.orps-{suffix}"
+    path.unlink(missing_ok=True)
     path.write_text(text, encoding="utf-8")
+    path.chmod(0o444)  # a review, not a place to edit: typing there would be lost
     return path
+
+
+def _scratch_folder() -> Path:
+    folder = Path(tempfile.gettempdir()) / f"orps-review-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        info = folder.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+            return Path(tempfile.mkdtemp(prefix="orps-review-"))  # someone else's, or open to others
+    return folder
 
 
 async def _open(ls: OrpsServer, path: Path, text: str) -> None:

@@ -7,10 +7,10 @@ import argparse
 import logging
 from collections.abc import Sequence
 
-from . import actions, diagnostics, hints, hover, lenses, lifecycle, refine
+from . import actions, diagnostics, hints, history, hover, lenses, lifecycle, refine, review, search_view
 from .server import OrpsServer, Redact
 
-FEATURES = (lifecycle, diagnostics, hints, lenses, hover, actions, refine)
+FEATURES = (lifecycle, diagnostics, hints, lenses, hover, actions, refine, review, history, search_view)
 
 
 def create_server() -> OrpsServer:

@@ -25,12 +25,56 @@ class DocumentArgs:
 @attrs.define(frozen=True)
 class RefineArgs:
     """``orps.refine``: the document, and the function by qualified name or the cursor's position
-    (neither: the target the tests name). ``version`` is the document version the client saw."""
+    (neither: the target the tests name). ``version`` is the document version the client saw.
+    ``progress`` is a work-done progress token the client made for this refine (shown where the client
+    chooses, e.g. a notification with a Cancel button); without one the server asks for its own."""
 
     uri: str
     function: str | None = None
     position: types.Position | None = None
     version: int | None = None
+    progress: str | None = None
+
+
+@attrs.define(frozen=True)
+class HunkArgs:
+    """``orps.decideHunk``: the document, the hunk's index, and accept (true) or reject (false)."""
+
+    uri: str
+    index: int
+    accept: bool
+
+
+@attrs.define(frozen=True)
+class AllHunksArgs:
+    """``orps.decideAllHunks``: the document, and accept (true) or reject (false) every pending hunk."""
+
+    uri: str
+    accept: bool
+
+
+@attrs.define(frozen=True)
+class HistoryArgs:
+    """``orps.history``: the document, and one function's entries by qualified name (None: the file's)."""
+
+    uri: str
+    function: str | None = None
+
+
+@attrs.define(frozen=True)
+class EntryArgs:
+    """``orps.historyEntry``, ``orps.reapplyHistory``: the document and a history entry's id."""
+
+    uri: str
+    entry: str
+
+
+@attrs.define(frozen=True)
+class NodeArgs:
+    """``orps.candidate``: the document and a node's id in its latest search."""
+
+    uri: str
+    node: str
 
 
 def document_data(data: Any) -> DocumentArgs | None:
@@ -41,6 +85,6 @@ def document_data(data: Any) -> DocumentArgs | None:
         return None
 
 
-def unstructure(args: DocumentArgs | RefineArgs) -> Any:
+def unstructure(args: DocumentArgs | RefineArgs | HunkArgs | AllHunksArgs | HistoryArgs) -> Any:
     """As JSON, for a command's arguments or an action's data."""
     return _CONVERTER.unstructure(args)

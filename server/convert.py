@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls import uris
@@ -58,3 +61,9 @@ def text_edit(edit: TargetEdit, text: str) -> types.TextEdit:
 
 def markdown(text: str) -> types.MarkupContent:
     return types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)
+
+
+def command_link(title: str, command: str, argument: Any) -> str:
+    """A Markdown link that runs ``command`` with ``argument`` (a client shows it only where it
+    trusts the Markdown for that command)."""
+    return f"[{title}](command:{command}?{urllib.parse.quote(json.dumps([argument]))})"

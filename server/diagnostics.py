@@ -121,8 +121,7 @@ async def _run(ls: OrpsServer, state: DocState, generation: int, in_burst: bool)
     ls.notify_status(state)
     if _can_refresh_hints(ls):
         ls.workspace_inlay_hint_refresh(None)
-    if _can_refresh_lenses(ls):  # an editor asks for lenses at didOpen, before the first run found the tests
-        ls.workspace_code_lens_refresh(None)
+    ls.refresh_lenses()  # an editor asks for lenses at didOpen, before the first run found the tests
     ls.log_line(f"{state.path.name}: {suite_line(suite)}; {RunTimes.between(started, loaded, ran)}")
 
 
@@ -142,12 +141,6 @@ class RunTimes:
 
     def __str__(self) -> str:
         return f"timing: load {self.load_ms:.1f} ms, run {self.run_ms:.1f} ms, publish {self.publish_ms:.1f} ms"
-
-
-def _can_refresh_lenses(ls: OrpsServer) -> bool:
-    workspace = ls.client_capabilities.workspace
-    lenses = workspace.code_lens if workspace else None
-    return bool(lenses and lenses.refresh_support)
 
 
 def _can_refresh_hints(ls: OrpsServer) -> bool:

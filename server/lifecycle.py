@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from orps_engine import HistoryStore
+
 from . import settings
 from .server import OrpsServer
 
@@ -19,6 +21,9 @@ def register(ls: OrpsServer) -> None:
 def initialize(ls: OrpsServer, params: types.InitializeParams) -> None:
     options = settings.read_initialization_options(params.initialization_options)
     ls.api_key, ls.init_options = options.api_key, options.values
+    ls.history = HistoryStore(options.storage_folder)
+    if not ls.history.saved:
+        ls.log_line(f"refine history: {ls.history.problem}")
     ls.log_line(f"orps server starting; settings: {settings.describe(ls.init_options)}; "
                 f"API key {'from the client' if ls.api_key else 'from the environment, if set'}")
 

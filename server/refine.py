@@ -19,6 +19,7 @@ from lsprotocol import types
 from orps_engine import (
     Event,
     InputError,
+    Outcome,
     Problem,
     Refinement,
     function_target_at,
@@ -63,13 +64,18 @@ async def refine_command(ls: OrpsServer, args: RefineArgs) -> dict[str, Any]:
     problem = settings.with_limits(loaded.with_source(text), ls.values())
     model = open_model(settings.engine_settings(ls.values(), ls.api_key, state.path.parent))
     try:
-        return await _run(ls, state, problem, model)
+        return await _run(ls, state, problem, model, args.progress)
     finally:
         await model.close()
 
 
-async def _run(ls: OrpsServer, state: DocState, problem: Problem, model: OpenAIChatModel) -> dict[str, Any]:
-    token = await _progress(ls, f"ORPS refine: {problem.target}")
+async def _run(ls: OrpsServer, state: DocState, problem: Problem, model: OpenAIChatModel,
+               client_token: str | None) -> dict[str, Any]:
+    if state.review is not None:  # its refinement is about to be replaced
+        state.review = None
+        ls.notify_review(state)
+    _supersede(ls, state, problem.source)
+    token = await _progress(ls, f"ORPS refine: {problem.target}", client_token)
     task = asyncio.create_task(state.run.refine(problem, model.settings, model, on_event=_reporter(ls, token)))
     job = state.refining = RefineJob(target=problem.target, task=task, token=token, request_id=ls.protocol.msg_id)
     ls.notify_status(state)
@@ -91,9 +97,19 @@ async def _run(ls: OrpsServer, state: DocState, problem: Problem, model: OpenAIC
         ls.notify_status(state)
     summary = refine_line(refinement.result)
     _end(ls, token, summary)
+    ls.keep_search(state.uri, refinement.result)
     if state.run.problem is not None:
         ls.publish(state)
     return {"improved": refinement.result.improved, "summary": summary, "best": refinement.result.best.id}
+
+
+def _supersede(ls: OrpsServer, state: DocState, text: str) -> None:
+    """The refine history: the refinement this refine replaces was rejected, unless it is in the file."""
+    refinement = state.run.refinement
+    if refinement is not None and refinement.is_applied(text):
+        ls.decide(state, Outcome.ACCEPTED, "applied")
+    elif refinement is not None:
+        ls.decide(state, Outcome.REJECTED, "superseded by a new refine")
 
 
 def _function_at(text: str, position: types.Position | None) -> str | None:
@@ -126,12 +142,17 @@ def progress_cancelled(ls: OrpsServer, params: types.WorkDoneProgressCancelParam
             ls.log_line(f"refine of {job.target} cancelled by the user")
 
 
-async def _progress(ls: OrpsServer, title: str) -> str | None:
-    window = ls.client_capabilities.window
-    if window is None or not window.work_done_progress:
-        return None
-    token = f"orps-refine-{uuid.uuid4().hex[:8]}"
-    await ls.work_done_progress.create_async(token)
+async def _progress(ls: OrpsServer, title: str, client_token: str | None) -> str | None:
+    """The refine's progress token: the client's own when it sent one (it already shows it), else one
+    the server asks the client to create, if the client supports work-done progress."""
+    if client_token is not None:
+        token = client_token
+    else:
+        window = ls.client_capabilities.window
+        if window is None or not window.work_done_progress:
+            return None
+        token = f"orps-refine-{uuid.uuid4().hex[:8]}"
+        await ls.work_done_progress.create_async(token)
     ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0,
                                                                    message="running the original's tests"))
     return token

@@ -24,9 +24,14 @@ from pygls.protocol import LanguageServerProtocol
 
 from orps_engine import (
     FileRun,
+    HistoryEntry,
+    HistoryStore,
+    HunkReview,
     Note,
     OrpsError,
+    Outcome,
     Refinement,
+    RefineResult,
     Target,
     __version__,
     efficiency_notes,
@@ -41,6 +46,8 @@ from . import convert, settings
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 KEPT_REFINEMENTS = 32  # closed documents whose finished refine is kept for their reopening
+KEPT_SEARCHES = 32  # files whose latest search tree is kept for the search view
+ChangeHandler = Callable[["OrpsServer", types.DidChangeTextDocumentParams], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -62,6 +69,7 @@ class DocState:
     published: set[str] = field(default_factory=set)
     generation: int = 0  # bumps with every run, so a late result never overwrites a newer one
     tested_version: int | None = None  # the document version the last run tested: its diagnostics carry it
+    review: HunkReview | None = None  # the refinement under review hunk by hunk, if one is
 
     @property
     def path(self) -> Path:
@@ -97,6 +105,43 @@ class OrpsServer(LanguageServer):
         # The interpreter that runs the user's code: this server's own, which the editor started
         # with the interpreter the user chose (orps.interpreter, or the Python extension's).
         self.python: str | None = None
+        # every decided refinement; saved once the client names a storage folder (initialize)
+        self.history = HistoryStore(None)
+        # the latest refine's search of each file (the newest KEPT_SEARCHES), by uri: it outlives a
+        # rejection and the editor's closing, for the search view
+        self.searches: OrderedDict[str, RefineResult] = OrderedDict()
+        self._change_handlers: list[ChangeHandler] = []
+
+    # -- document changes: one didChange handler for the features that watch edits ----------------
+    def on_change(self, handler: ChangeHandler) -> None:
+        """Call ``handler`` after every didChange (pygls keeps one handler per method)."""
+        if not self._change_handlers:
+            self.feature(types.TEXT_DOCUMENT_DID_CHANGE)(_document_changed)
+        self._change_handlers.append(handler)
+
+    # -- the refine history and the search view ----------------------------------------------------
+    def decide(self, state: DocState, outcome: Outcome, reason: str) -> HistoryEntry | None:
+        """Record the document's refinement in the history as ``outcome``, once per refinement and
+        only if it beat the original (there was nothing to accept otherwise); tell the views."""
+        refinement = state.run.refinement
+        if refinement is None or not refinement.result.improved or self.history.decided(refinement.id):
+            return None
+        entry = HistoryEntry.of(refinement, outcome, reason)
+        self.history.record(entry)
+        self.log_line(f"refine history: {entry.function or 'the program'} {outcome.value} ({reason})")
+        self.notify_views(state.uri)
+        return entry
+
+    def keep_search(self, uri: str, result: RefineResult) -> None:
+        self.searches[uri] = result
+        self.searches.move_to_end(uri)
+        while len(self.searches) > KEPT_SEARCHES:
+            self.searches.popitem(last=False)
+        self.notify_views(uri)
+
+    def notify_views(self, uri: str) -> None:
+        """``orps/views``: the file's history or search changed (a client refreshes its views)."""
+        self.protocol.notify("orps/views", {"uri": uri})
 
     # -- documents ----------------------------------------------------------------------------
     def state(self, uri: str) -> DocState | None:
@@ -153,6 +198,24 @@ class OrpsServer(LanguageServer):
             "uri": state.uri, "summary": suite_line(suite) if suite else None,
             "passed": suite.passed if suite else None, "total": suite.total if suite else None,
             "refining": state.refining is not None})
+
+    def notify_review(self, state: DocState) -> None:
+        """``orps/review``: the pending hunks of the file's inline review (none: no review), for a
+        client to mark the lines each would replace; the code lenses carry Accept and Reject."""
+        review = state.review
+        hunks = [] if review is None else [
+            {"index": p.hunk.index, "line": p.first, "removed": len(p.hunk.removed), "added": list(p.hunk.added),
+             "diff": p.hunk.diff_text()} for p in review.placed()]
+        self.protocol.notify("orps/review", {"uri": state.uri, "hunks": hunks})
+        self.refresh_lenses()
+
+    def refresh_lenses(self) -> None:
+        """Ask the client for code lenses again (an editor asks at didOpen, before a run or a review
+        has anything to show), where it supports being asked."""
+        workspace = self.client_capabilities.workspace
+        lenses = workspace.code_lens if workspace else None
+        if lenses and lenses.refresh_support:
+            self.workspace_code_lens_refresh(None)
 
     def publish(self, state: DocState) -> None:
         """Publish what the document's state says (its last run, its refinement) to every file it
@@ -218,6 +281,12 @@ class OrpsServer(LanguageServer):
                 if task is not None and not task.done():
                     task.cancel()
             await state.run.close()
+
+
+async def _document_changed(ls: OrpsServer, params: types.DidChangeTextDocumentParams) -> None:
+    """The one didChange handler: each feature's, in the order they were registered."""
+    for handler in ls._change_handlers:
+        await handler(ls, params)
 
 
 Handler = Callable[..., Coroutine[Any, Any, T]]

@@ -31,7 +31,8 @@ CLIENT_KEYS = {"model": "model", "baseUrl": "base_url", "preset": "preset", "sam
                "earlyStop": "early_stop"}
 # Keys the server reads itself, with their defaults (None: the tests' own value).
 SERVER_KEYS = {"runOnSave": True, "saveBurstDelay": 150, "timeLimit": None, "memoryLimit": None,
-               "allowSubprocesses": None}
+               "allowSubprocesses": None, "reviewMode": "sideBySide"}
+REVIEW_MODES = ("sideBySide", "inline")
 MAX_SAVE_BURST_DELAY_MS = 60_000
 SOURCE = "the editor's orps settings"
 
@@ -40,16 +41,23 @@ SOURCE = "the editor's orps settings"
 class InitializationOptions:
     values: dict[str, Any]
     api_key: str | None
+    storage_folder: Path | None = None  # where the refine history is saved (None: kept in memory)
+
+
+NOT_SETTINGS = ("apiKey", "storageFolder")  # initializationOptions beside the settings
 
 
 def read_initialization_options(options: Any) -> InitializationOptions:
-    """``{"settings": {...}, "apiKey": ...}`` as the extension sends it (or the settings alone)."""
+    """``{"settings": {...}, "apiKey": ..., "storageFolder": ...}`` as the extension sends it (or the
+    settings alone, beside the other two)."""
     if not isinstance(options, dict):
         return InitializationOptions(values={}, api_key=None)
     key = options.get("apiKey")
+    folder = options.get("storageFolder")
     nested = options.get("settings")
-    values = dict(nested) if isinstance(nested, dict) else {k: v for k, v in options.items() if k != "apiKey"}
-    return InitializationOptions(values=values, api_key=key if isinstance(key, str) and key else None)
+    values = dict(nested) if isinstance(nested, dict) else {k: v for k, v in options.items() if k not in NOT_SETTINGS}
+    return InitializationOptions(values=values, api_key=key if isinstance(key, str) and key else None,
+                                 storage_folder=Path(folder) if isinstance(folder, str) and folder else None)
 
 
 def read_section(section: Any) -> dict[str, Any]:
@@ -110,6 +118,15 @@ def save_burst_delay_s(values: dict[str, Any]) -> float:
         raise InputError(f"orps.saveBurstDelay: a number of milliseconds from 0 to {MAX_SAVE_BURST_DELAY_MS} "
                          f"(got {value!r} from {SOURCE})")
     return float(value) / 1000
+
+
+def review_inline(values: dict[str, Any]) -> bool:
+    """Does the user review a refinement hunk by hunk in the file (``orps.reviewMode: inline``), or
+    side by side (the default)?"""
+    mode = values.get("reviewMode", SERVER_KEYS["reviewMode"])
+    if mode not in REVIEW_MODES:
+        raise InputError(f"orps.reviewMode: one of {', '.join(REVIEW_MODES)} (got {mode!r} from {SOURCE})")
+    return bool(mode == "inline")
 
 
 def describe(values: dict[str, Any]) -> str:

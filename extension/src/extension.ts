@@ -5,12 +5,16 @@ import { LanguageClient } from 'vscode-languageclient/node';
 import { documentArguments, refineArguments } from './common/args';
 import { COMMANDS, CONFIG_SECTION, RESTART_DELAY_MS, SECRET_KEY, SERVER_COMMANDS } from './common/constants';
 import { outputChannel, traceError, traceInfo } from './common/logging';
-import { refineResultMessage, UNTRUSTED_MESSAGE } from './common/messages';
+import { refineResultMessage, ReviewUpdate, UNTRUSTED_MESSAGE } from './common/messages';
 import { onInterpreterChange } from './common/python';
 import { startClient, stopClient } from './common/server';
 import { configurationChange } from './common/settings';
+import { refineInNotification } from './common/refine';
+import { registerServerDocuments, ServerDocuments, showCritique } from './documents';
+import { HunkMarks } from './hunks';
 import { reviewRefinement } from './review';
 import { StatusBar } from './status';
+import { registerViews } from './views';
 
 let client: LanguageClient | undefined;
 let restartTimer: NodeJS.Timeout | undefined;
@@ -20,6 +24,24 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push(outputChannel());
     const status = new StatusBar(() => vscode.workspace.isTrusted);
     context.subscriptions.push(status);
+    const documents = new ServerDocuments(() => client);
+    context.subscriptions.push(...registerServerDocuments(documents));
+    const marks = new HunkMarks();
+    context.subscriptions.push(marks);
+    const views = registerViews(context, async (command, args) =>
+        client ? client.sendRequest('workspace/executeCommand', { command, arguments: args }) : undefined,
+    );
+    const clientSide = {
+        review: async (uri: vscode.Uri): Promise<void> => {
+            const running = await ready();
+            if (running) {
+                await reviewRefinement(running, documents, uri);
+            }
+        },
+        critique: (uri: vscode.Uri): Promise<void> => showCritique(documents, uri),
+        marks: (update: ReviewUpdate): void => marks.update(update),
+        views: (update: { uri: string }): void => views.changed(update.uri),
+    };
 
     const restart = async (): Promise<void> => {
         if (!vscode.workspace.isTrusted) {
@@ -29,8 +51,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         }
         await stopClient(client);
         client = undefined;
+        marks.clear();
         status.serverRunning(false);
-        client = await startClient(context, (update) => status.update(update));
+        client = await startClient(context, (update) => status.update(update), clientSide);
         status.serverRunning(client !== undefined);
     };
     const scheduleRestart = (): void => {
@@ -50,15 +73,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
             withDocument((uri) => serverCommand(SERVER_COMMANDS.runTests, documentArguments(uri))),
         ),
         vscode.commands.registerCommand(COMMANDS.showCritique, () =>
-            withDocument((uri) => serverCommand(SERVER_COMMANDS.showCritique, documentArguments(uri))),
+            withDocument((uri) => clientSide.critique(vscode.Uri.parse(uri))),
         ),
-        vscode.commands.registerCommand(COMMANDS.review, async () => {
-            const editor = vscode.window.activeTextEditor;
-            const running = await ready();
-            if (editor && running) {
-                await reviewRefinement(running, editor.document);
-            }
-        }),
+        vscode.commands.registerCommand(COMMANDS.review, () =>
+            withDocument((uri) => clientSide.review(vscode.Uri.parse(uri))),
+        ),
         vscode.workspace.onDidChangeConfiguration((event) => {
             const change = configurationChange((section) => event.affectsConfiguration(section), CONFIG_SECTION);
             if (change === 'restart') {
@@ -72,6 +91,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         }),
         vscode.workspace.onDidGrantWorkspaceTrust(() => scheduleRestart()),
         vscode.window.onDidChangeActiveTextEditor(() => status.render()),
+        vscode.window.onDidChangeVisibleTextEditors((editors) => editors.forEach((editor) => marks.render(editor))),
+        // the server ends a closed file's review with its state
+        vscode.workspace.onDidCloseTextDocument((document) => marks.update({ uri: document.uri.toString(), hunks: [] })),
     );
     const interpreterListener = await onInterpreterChange(() => scheduleRestart());
     if (interpreterListener) {
@@ -130,10 +152,9 @@ async function refineAtCursor(status: StatusBar): Promise<void> {
     }
     status.update({ uri: document.uri.toString(), refining: true });
     try {
-        const result: unknown = await running.sendRequest('workspace/executeCommand', {
-            command: SERVER_COMMANDS.refine,
-            arguments: args,
-        });
+        const result = await refineInNotification(running, args, (withToken) =>
+            running.sendRequest('workspace/executeCommand', { command: SERVER_COMMANDS.refine, arguments: withToken }),
+        );
         const message = refineResultMessage(result);
         if (message) {
             void vscode.window.showInformationMessage(message);

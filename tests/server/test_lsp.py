@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import sys
 import time
@@ -131,6 +132,8 @@ class Client(LanguageClient):
         self.hint_refreshes = 0
         self.lens_refreshes = 0
         self.statuses: list[Any] = []
+        self.view_updates: list[Any] = []  # orps/views: a file's history or search changed
+        self.reviews: list[Any] = []  # orps/review notifications: the pending hunks of an inline review
         self.versions: dict[str, int] = {}
         self.diagnostic_versions: dict[str, int | None] = {}  # the version each uri's last diagnostics named
 
@@ -176,6 +179,14 @@ def make_client() -> Client:
     @client.feature("orps/status")
     def status(params: Any) -> None:
         client.statuses.append(params)
+
+    @client.feature("orps/review")
+    def review(params: Any) -> None:
+        client.reviews.append(params)
+
+    @client.feature("orps/views")
+    def views(params: Any) -> None:
+        client.view_updates.append(params)
 
     @client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
     def inlay_hint_refresh(params: None) -> None:
@@ -353,11 +364,12 @@ async def refine_request(client: Client, uri: str, *, msg_id: str | None = None,
     return await execute(client, "orps.refine", {"uri": uri, **target}, msg_id=msg_id)
 
 
-async def refined_primes(lsp: Launcher, tmp_path: Path,
-                         scripted_model: ScriptedModel) -> tuple[Client, Path, str, dict[str, Any]]:
-    """A server that refined ``sum_primes_below`` (the scripted refine, which improves it)."""
+async def refined_primes(lsp: Launcher, tmp_path: Path, scripted_model: ScriptedModel,
+                         **options: Any) -> tuple[Client, Path, str, dict[str, Any]]:
+    """A server (with ``options`` over the refine's) that refined ``sum_primes_below`` (the scripted
+    refine, which improves it)."""
     script_refine(scripted_model)
-    client = await lsp.start(refine_options(scripted_model))
+    client = await lsp.start({**refine_options(scripted_model), **options})
     py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
                                entry_point="sum_primes_below", timeLimit=5000)
     uri = await open_and_wait(client, py)
@@ -744,12 +756,18 @@ async def test_refine_progress_hint_actions_and_edit(lsp: Launcher, tmp_path: Pa
     assert "| test | verdict | CPU | memory |" in hover.contents.value
     assert "Latest ORPS critique" in hover.contents.value and CRITIQUE in hover.contents.value, hover.contents.value
 
-    # the critique and the proposal open as documents
+    # the critique as text for a virtual document; for clients without one, both open as
+    # read-only scratch files of this user's own, named for the file's full path
+    critique = await execute(client, "orps.critique", {"uri": uri})
+    assert isinstance(critique, dict) and CRITIQUE in critique["text"] and critique["title"] == "sum_primes_below"
     await execute(client, "orps.showCritique", {"uri": uri})
     await execute(client, "orps.showProposal", {"uri": uri})
     shown = [Path(d.uri.removeprefix("file://")) for d in client.shown_documents]
     assert len(shown) == 2, client.shown_documents
     assert CRITIQUE in shown[0].read_text() and FAST_CODE in shown[1].read_text()
+    for path in shown:
+        assert path.stat().st_mode & 0o777 == 0o444, oct(path.stat().st_mode)
+        assert path.parent.stat().st_mode & 0o777 == 0o700 and path.parent.stat().st_uid == os.getuid()
 
     # 10. the key went to the model but never to the editor, nor to the server's stderr
     await lsp.stop(client)
@@ -812,7 +830,7 @@ async def test_review_proposal_and_accept_apply_through_apply_edit(lsp: Launcher
 
     proposal = await execute(client, "orps.proposal", {"uri": uri})
     assert isinstance(proposal, dict) and proposal["stale"] is None, proposal
-    assert FAST_CODE in proposal["proposal"] and Path(proposal["proposalPath"]).read_text() == proposal["proposal"]
+    assert FAST_CODE in proposal["proposal"] and "proposalPath" not in proposal  # no file is written for it
     assert proposal["summary"] == result["summary"]
 
     applied = await execute(client, "orps.applyRefinement", {"uri": uri})
@@ -822,6 +840,93 @@ async def test_review_proposal_and_accept_apply_through_apply_edit(lsp: Launcher
     assert len(changes) == 1 and isinstance(changes[0], types.TextDocumentEdit)
     assert changes[0].text_document.version == client.versions[uri]
     assert apply_text_edits(PRIMES_PY, changes[0].edits) == proposal["proposal"]
+    await lsp.stop(client)
+
+
+def hunk_lenses(lenses: Sequence[types.CodeLens] | None) -> list[tuple[str, str, Any]]:
+    return [(lens.command.title, lens.command.command, (lens.command.arguments or [None])[0])
+            for lens in lenses or [] if lens.command and lens.command.command.startswith("orps.decide")]
+
+
+async def lenses_of(client: Client, uri: str) -> list[types.CodeLens]:
+    return await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))) or []
+
+
+def made_edit(client: Client, text: str, uri: str) -> str:
+    """The text after the server's last applyEdit (which must name the document's current version)."""
+    [change] = client.applied_edits[-1].edit.document_changes or []
+    assert isinstance(change, types.TextDocumentEdit) and change.text_document.version == client.versions[uri]
+    return apply_text_edits(text, change.edits)
+
+
+async def test_inline_review_accepts_and_rejects_hunk_by_hunk(lsp: Launcher, tmp_path: Path,
+                                                              scripted_model: ScriptedModel) -> None:
+    client, _py, uri, _result = await refined_primes(lsp, tmp_path, scripted_model, reviewMode="inline")
+    def_line = line_of(PRIMES_PY, "def sum_primes_below")
+    titles = [a.title for a in await code_actions(client, uri, def_line)]
+    assert "Review ORPS refinement inline, hunk by hunk" in titles and not any("side by side" in t for t in titles)
+    proposal = (await execute(client, "orps.proposal", {"uri": uri}))["proposal"]
+
+    started = await execute(client, "orps.reviewInline", {"uri": uri})
+    assert isinstance(started, dict) and started["hunks"] >= 1, started
+    await poll_until(lambda: client.reviews and client.reviews[-1].hunks, "the review's hunks")
+    marked = client.reviews[-1].hunks
+    assert len(marked) == started["hunks"] and all(h.diff for h in marked), marked
+    lenses = hunk_lenses(await lenses_of(client, uri))
+    accepts = [args for title, command, args in lenses if command == "orps.decideHunk" and args["accept"]]
+    assert len(accepts) == started["hunks"] and lenses[0][0].startswith(f"ORPS hunk 1/{started['hunks']}"), lenses
+    assert not [lens for lens in await lenses_of(client, uri) if lens.command and lens.command.command == "orps.refine"]
+
+    # accept the first hunk: only its lines change, in one versioned edit
+    text = PRIMES_PY
+    answer = await execute(client, "orps.decideHunk", accepts[0])
+    assert answer == {"applied": True, "pending": started["hunks"] - 1}, answer
+    text = made_edit(client, text, uri)
+    assert text != PRIMES_PY and text.splitlines()[0] == PRIMES_PY.splitlines()[0]
+    change_document(client, uri, text)
+    if started["hunks"] > 1:  # reject the rest: what they would have changed stays
+        answer = await execute(client, "orps.decideAllHunks", {"uri": uri, "accept": False})
+        assert answer == {"applied": True, "pending": 0}, answer
+        assert text != proposal
+    else:
+        assert text == proposal
+    await poll_until(lambda: client.reviews[-1].hunks == [], "the review to end")
+    assert not hunk_lenses(await lenses_of(client, uri))  # the run and refine lenses are back
+    # the history says what became of it: all hunks (the pick), or some of them
+    entries = (await execute(client, "orps.history", {"uri": uri, "function": "sum_primes_below"}))["entries"]
+    assert [e["outcome"] for e in entries] == ["accepted"], entries
+    await lsp.stop(client)
+
+
+async def test_rejecting_every_hunk_is_recorded_as_rejected(lsp: Launcher, tmp_path: Path,
+                                                           scripted_model: ScriptedModel) -> None:
+    client, _py, uri, _result = await refined_primes(lsp, tmp_path, scripted_model, reviewMode="inline")
+    await execute(client, "orps.reviewInline", {"uri": uri})
+    answer = await execute(client, "orps.decideAllHunks", {"uri": uri, "accept": False})
+    assert answer == {"applied": True, "pending": 0} and client.applied_edits == [], answer
+    entries = (await execute(client, "orps.history", {"uri": uri, "function": "sum_primes_below"}))["entries"]
+    assert [e["outcome"] for e in entries] == ["rejected"], entries
+    await lsp.stop(client)
+
+
+async def test_accept_all_hunks_gives_the_proposal_and_an_edit_elsewhere_ends_a_review(
+        lsp: Launcher, tmp_path: Path, scripted_model: ScriptedModel) -> None:
+    client, _py, uri, _result = await refined_primes(lsp, tmp_path, scripted_model, reviewMode="inline")
+    proposal = (await execute(client, "orps.proposal", {"uri": uri}))["proposal"]
+    await execute(client, "orps.reviewInline", {"uri": uri})
+    answer = await execute(client, "orps.decideAllHunks", {"uri": uri, "accept": True})
+    assert answer == {"applied": True, "pending": 0}, answer
+    assert made_edit(client, PRIMES_PY, uri) == proposal
+
+    # a second review, ended by an edit the review did not make: no hunk lands on moved lines
+    change_document(client, uri, PRIMES_PY)
+    await execute(client, "orps.reviewInline", {"uri": uri})
+    change_document(client, uri, "# a comment typed meanwhile\n" + PRIMES_PY)
+    await poll_until(lambda: client.reviews[-1].hunks == [], "the review to end")
+    assert any("inline review ended" in m.message for m in client.messages), client.messages
+    late = await execute(client, "orps.decideHunk", {"uri": uri, "index": 0, "accept": True})
+    assert late is None and len(client.applied_edits) == 1  # refused, said why, nothing applied
     await lsp.stop(client)
 
 
@@ -876,6 +981,31 @@ async def test_cancel_refine_by_progress(lsp: Launcher, tmp_path: Path, scripted
     assert end is not None and end.message == "cancelled", client.progress_reports[token]
     assert apply_action(await code_actions(client, uri, def_line)) is None
     assert not any(d.message.startswith("ORPS") for d in client.diagnostics.get(uri, []))
+
+
+async def test_refine_reports_on_the_clients_token_and_cancels_by_it(
+        lsp: Launcher, tmp_path: Path, scripted_model: ScriptedModel) -> None:
+    """The editor shows a refine in a notification of its own making: the server reports on the
+    token the client sent (creating none) and the notification's Cancel stops the search."""
+    script_refine(scripted_model, latency_s=2.0)
+    client = await lsp.start(refine_options(scripted_model))
+    py, _tests = write_problem(tmp_path / "work", "primes", PRIMES_PY, PRIMES_ASSERTS,
+                               entry_point="sum_primes_below", timeLimit=5000)
+    uri = await open_and_wait(client, py)
+    token = "client-notification-1"
+    client.progress_reports.setdefault(token, [])  # as the editor does when it makes the notification
+    refine = asyncio.ensure_future(refine_request(client, uri, function="sum_primes_below", progress=token))
+    begun = await progress_begun(client)
+    assert begun == token and list(client.progress_reports) == [token], client.progress_reports
+    first = client.progress_reports[token][0]
+    assert isinstance(first, types.WorkDoneProgressBegin) and first.cancellable
+    assert first.title == "ORPS refine: sum_primes_below", first
+    await poll_until(lambda: scripted_model.calls() > 0, "the first model call")
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    assert await asyncio.wait_for(refine, WAIT_S) == {"cancelled": True}
+    end = progress_end(client, token)
+    assert end is not None and end.message == "cancelled", client.progress_reports[token]
+    await lsp.stop(client)
 
 
 async def test_cancel_refine_by_cancel_request(lsp: Launcher, tmp_path: Path,

@@ -26,6 +26,16 @@ export function refineArguments(uri: string, position: Position, version: number
     return [{ uri, position: { line: position.line, character: position.character }, version }];
 }
 
+/** The refine's arguments with the token of the notification that shows its progress (the first
+ * argument is the refine's object, as from refineArguments or a code lens). */
+export function withProgressToken(args: readonly unknown[], token: string): unknown[] {
+    const [first, ...rest] = args;
+    if (first === null || typeof first !== 'object' || Array.isArray(first)) {
+        return [...args];
+    }
+    return [{ ...(first as Record<string, unknown>), progress: token }, ...rest];
+}
+
 export interface ProcessSpec {
     command: string;
     args: string[];

@@ -13,12 +13,29 @@ export const COMMANDS = {
     review: 'orps.reviewRefinement',
     setApiKey: 'orps.setApiKey',
     restart: 'orps.restartServer',
+    showHistory: 'orps.showHistory',
+    reapply: 'orps.reapplyHistoryEntry',
+    refreshViews: 'orps.refreshViews',
+} as const;
+
+export const VIEWS = {
+    history: 'orps.historyView',
+    search: 'orps.searchView',
 } as const;
 
 export const SERVER_COMMANDS = {
     refine: 'orps.refine',
     runTests: 'orps.runTests',
     showCritique: 'orps.showCritique',
+    showProposal: 'orps.showProposal',
     proposal: 'orps.proposal',
+    critique: 'orps.critique',
     apply: 'orps.applyRefinement',
+    reject: 'orps.rejectRefinement',
+    reviewInline: 'orps.reviewInline',
+    history: 'orps.history',
+    historyEntry: 'orps.historyEntry',
+    reapplyHistory: 'orps.reapplyHistory',
+    searchTree: 'orps.searchTree',
+    candidate: 'orps.candidate',
 } as const;

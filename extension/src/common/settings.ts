@@ -23,6 +23,7 @@ export interface OrpsSettings {
     allowSubprocesses?: boolean;
     runOnSave?: boolean;
     saveBurstDelay?: number;
+    reviewMode?: string;
 }
 
 export const SERVER_KEYS: readonly (keyof OrpsSettings)[] = [
@@ -46,6 +47,7 @@ export const SERVER_KEYS: readonly (keyof OrpsSettings)[] = [
     'allowSubprocesses',
     'runOnSave',
     'saveBurstDelay',
+    'reviewMode',
 ];
 
 /** The settings that only a new server process can take up (its interpreter, and where its code comes from). */
@@ -90,13 +92,21 @@ export function userSetSettings(inspect: (key: string) => Inspected | undefined)
 export interface InitializationOptions {
     settings: OrpsSettings;
     apiKey?: string;
+    storageFolder?: string;
 }
 
 /** The key travels only here (from SecretStorage), never through settings. */
-export function initializationOptions(settings: OrpsSettings, apiKey: string | undefined): InitializationOptions {
+export function initializationOptions(
+    settings: OrpsSettings,
+    apiKey: string | undefined,
+    storageFolder?: string,
+): InitializationOptions {
     const options: InitializationOptions = { settings: { ...settings } };
     if (apiKey) {
         options.apiKey = apiKey;
+    }
+    if (storageFolder) {
+        options.storageFolder = storageFolder; // where the server keeps the refine history
     }
     return options;
 }

@@ -16,10 +16,12 @@ interface Recorder {
     actions: string[]; // the buttons the error messages offered
     updates: [string, unknown, unknown][]; // configuration updates: key, value, target
     choose?: string; // the button the user clicks, when offered
+    schemes: string[];
+    views: string[];
 }
 
 function recorder(choose?: string): Recorder {
-    return { commands: [], messages: [], statusTexts: [], processes: 0, actions: [], updates: [], choose };
+    return { commands: [], messages: [], statusTexts: [], processes: 0, actions: [], updates: [], choose, schemes: [], views: [] };
 }
 
 const REPO = path.resolve(__dirname, '../..');
@@ -33,10 +35,22 @@ function fakeVscode(trusted: boolean, recorder: Recorder, settings: Record<strin
     const api: Record<string, unknown> = {
         StatusBarAlignment: { Left: 1, Right: 2 },
         ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+        OverviewRulerLane: { Left: 1 },
+        ThemeColor: class {},
+        EventEmitter: class {
+            event = () => disposable();
+            fire(): void {}
+            dispose(): void {}
+        },
         workspace: {
+            registerTextDocumentContentProvider: (scheme: string) => {
+                recorder.schemes.push(scheme);
+                return disposable();
+            },
             isTrusted: trusted,
             onDidChangeConfiguration: event,
             onDidGrantWorkspaceTrust: event,
+            onDidCloseTextDocument: event,
             getConfiguration: () => ({
                 get: (key: string) => settings[key],
                 inspect: () => undefined,
@@ -67,6 +81,13 @@ function fakeVscode(trusted: boolean, recorder: Recorder, settings: Record<strin
                 });
             },
             onDidChangeActiveTextEditor: event,
+            onDidChangeVisibleTextEditors: event,
+            visibleTextEditors: [],
+            createTextEditorDecorationType: () => disposable(),
+            createTreeView: (id: string) => {
+                recorder.views.push(id);
+                return { message: undefined, dispose: () => undefined };
+            },
             showInformationMessage: (message: string) => {
                 recorder.messages.push(message);
                 return Promise.resolve(undefined);
@@ -123,13 +144,19 @@ test('in an untrusted workspace the extension registers its commands, starts not
     const context = { subscriptions: [] as unknown[], secrets: { get: async () => undefined }, extensionUri: { fsPath: REPO } };
     await extension.activate(context);
     assert.deepEqual(record.commands.sort(), [
+        'orps.reapplyHistoryEntry',
         'orps.refineFunctionAtCursor',
+        'orps.refreshViews',
         'orps.restartServer',
         'orps.reviewRefinement',
         'orps.runTestsInFile',
         'orps.setApiKey',
         'orps.showCritiqueForFile',
+        'orps.showHistory',
     ]);
+    // read-only, nothing on disk
+    assert.deepEqual(record.schemes.sort(), ['orps-candidate', 'orps-critique', 'orps-history', 'orps-proposal']);
+    assert.deepEqual(record.views.sort(), ['orps.historyView', 'orps.searchView']);
     assert.ok(record.messages.some((m) => /untrusted workspace/.test(m)), record.messages.join('\n'));
     assert.ok(record.statusTexts.some((t) => /untrusted/.test(t)), record.statusTexts.join('\n'));
     assert.ok(context.subscriptions.length >= 8);

@@ -7,6 +7,7 @@ import {
     importStrategy,
     refineArguments,
     serverProcess,
+    withProgressToken,
 } from '../common/args';
 
 test('refine arguments carry the document, cursor and version', () => {
@@ -63,4 +64,12 @@ test('no interpreter is an error, not an empty command', () => {
         assert.throws(() => serverProcess([], strategy, ROOT), /no Python interpreter/);
         assert.throws(() => serverProcess([''], strategy, ROOT), /no Python interpreter/);
     }
+});
+
+test('a refine carries the token of the notification that shows it, whatever started it', () => {
+    const [palette] = withProgressToken(refineArguments('file:///a.py', { line: 1, character: 0 }, 3), 'tok');
+    assert.deepEqual(palette, { uri: 'file:///a.py', position: { line: 1, character: 0 }, version: 3, progress: 'tok' });
+    const lens = withProgressToken([{ uri: 'file:///a.py', function: 'f' }], 'tok');
+    assert.deepEqual(lens, [{ uri: 'file:///a.py', function: 'f', progress: 'tok' }]);
+    assert.deepEqual(withProgressToken(['file:///a.py'], 'tok'), ['file:///a.py']); // not ours to change
 });

@@ -2,8 +2,11 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import {
     bundledFailedMessage,
+    hunkSummary,
+    isCleanExitMessage,
     missingInterpreterMessage,
     notInEnvironmentMessage,
+    progressStep,
     refineResultMessage,
     statusText,
 } from '../common/messages';
@@ -58,4 +61,32 @@ test('an interpreter that does not exist is said to be missing, not to lack orps
     const text = missingInterpreterMessage('/no/such/python');
     assert.match(text, /\/no\/such\/python does not exist/);
     assert.doesNotMatch(text, /not installed|pip install/);
+});
+
+test('a refine notification shows the target and the step, and grows by differences', () => {
+    const first = progressStep('ORPS refine: sum_primes_below', 'running the original', 0, 0);
+    assert.deepEqual(first, { message: 'sum_primes_below: running the original', increment: undefined, shown: 0 });
+    const next = progressStep('ORPS refine: sum_primes_below', 'round 1/2', 40, first.shown);
+    assert.deepEqual(next, { message: 'sum_primes_below: round 1/2', increment: 40, shown: 40 });
+    const later = progressStep('ORPS refine: sum_primes_below', 'round 2/2', 75, next.shown);
+    assert.equal(later.increment, 35);
+    // never backwards, never past 100
+    assert.equal(progressStep('t', 'm', 30, 75).increment, undefined);
+    assert.deepEqual(progressStep('t', undefined, 250, 75), { message: 't', increment: 25, shown: 100 });
+});
+
+test('only a server exit with code 0 counts as a clean stop', () => {
+    assert.ok(isCleanExitMessage('Server process exited with code 0.'));
+    assert.ok(!isCleanExitMessage('Server process exited with code 1.'));
+    assert.ok(!isCleanExitMessage('Server process exited with code 0 after a crash report'));
+    assert.ok(!isCleanExitMessage('Server process exited with signal SIGKILL.'));
+});
+
+test('an inline hunk says what it puts in place of the marked lines', () => {
+    assert.equal(hunkSummary(2, []), 'ORPS: remove these 2 lines');
+    assert.equal(hunkSummary(1, []), 'ORPS: remove this line');
+    assert.equal(hunkSummary(0, ['    x = 1\n']), 'ORPS: insert 1 line: x = 1 (hover for the diff)');
+    assert.equal(hunkSummary(3, ['\n', '    return sum(v)\n']),
+        'ORPS: replace with 2 lines: return sum(v) … (hover for the diff)');
+    assert.ok(hunkSummary(1, ['y'.repeat(100)]).includes('…'));
 });

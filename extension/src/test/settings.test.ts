@@ -36,6 +36,13 @@ test('the API key travels only in the initialization options', () => {
     assert.equal('apiKey' in initializationOptions({}, undefined), false);
 });
 
+test('the storage folder for the refine history travels beside the settings, when there is one', () => {
+    const options = initializationOptions({ model: 'm' }, undefined, '/home/u/.vscode/storage/abc');
+    assert.equal(options.storageFolder, '/home/u/.vscode/storage/abc');
+    assert.deepEqual(options.settings, { model: 'm' });
+    assert.equal('storageFolder' in initializationOptions({}, undefined), false);
+});
+
 test('the settings description names fields and never the key', () => {
     const text = describeSettings({ model: 'm', samples: 2 }, 'sk-test-SENTINEL');
     assert.equal(text, 'model=m, samples=2, apiKey=set');
