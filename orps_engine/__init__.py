@@ -8,11 +8,12 @@ server imports nothing else of the engine.
 from typing import TYPE_CHECKING
 
 from .config import Settings, resolve_settings
-from .errors import HarnessError, InputError, ModelUnreachable, NoTestsFound, OrpsError
+from .errors import HarnessError, InputError, MissingPackage, ModelUnreachable, NoTestsFound, OrpsError
 from .file_run import FileRun, Refinement, TargetEdit
 from .history import Figures, HistoryEntry, HistoryStore, Outcome
 from .hunks import Decision, Hunk, HunkReview, PlacedHunk
 from .judge import arun_tests, run_tests
+from .model import open_model
 from .problem import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
 from .problem.limits import MEMORY_LIMIT_RULE, TIME_LIMIT_RULE, memory_limit_mb, time_limit_s
 from .problem.target import def_line, function_name, function_target_at, target_line
@@ -63,6 +64,7 @@ __all__ = [
     "Hunk",
     "HunkReview",
     "InputError",
+    "MissingPackage",
     "ModelUnreachable",
     "NoTestsFound",
     "NodeRow",
@@ -101,6 +103,7 @@ __all__ = [
     "hover_markdown",
     "load_problem",
     "memory_limit_mb",
+    "open_model",
     "progress_text",
     "refine_line",
     "refinement_note",

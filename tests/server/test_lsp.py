@@ -196,11 +196,12 @@ def capabilities() -> types.ClientCapabilities:
 @dataclass
 class Launcher:
     started: list[Client]
+    server: Sequence[str] = tuple(SERVER)  # the server's command line (the bundled one: test_bundle.py)
 
     async def start(self, options: dict[str, Any] | None = None, *, verbose: bool = False) -> Client:
         """A fresh server subprocess, initialized with VS Code's capabilities and ``options``;
         ``verbose``: logging everything to stderr too (``--verbose``)."""
-        command = SERVER + (["--verbose"] if verbose else [])
+        command = [*self.server, *(["--verbose"] if verbose else [])]
         client = await ClientServerConfig(server_command=command, client_factory=make_client).start()
         assert isinstance(client, Client)
         self.started.append(client)
@@ -597,7 +598,7 @@ async def test_commands_take_typed_arguments_and_refuse_others(lsp: Launcher, tm
         await asyncio.wait_for(execute(client, "orps.proposal", {"position": {"line": 0, "character": 0}}), WAIT_S)
     assert await asyncio.wait_for(execute(client, "orps.proposal", {"uri": uri}), WAIT_S) is None  # no refine yet
     stale = await asyncio.wait_for(refine_request(client, uri, function="add", version=99), WAIT_S)
-    assert stale is None
+    assert stale == {"failed": True}  # the server said why; the client adds nothing
     said = await wait_until(client, types.WINDOW_SHOW_MESSAGE,
                             lambda: [m.message for m in client.messages if "version" in m.message], "the refusal")
     assert said == ["orps: the document changed (version 1) since the refine was asked for (version 99); ask again"]
