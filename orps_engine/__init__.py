@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 
 from .companion import ImportedProblem, ProblemWriter, SidecarWrite
 from .config import DEFAULT_LISTEN_PORT, Settings, resolve_settings
-from .errors import HarnessError, InputError, ModelUnreachable, NoTestsFound, OrpsError, PortBusy
+from .errors import HarnessError, InputError, MissingPackage, ModelUnreachable, NoTestsFound, OrpsError, PortBusy
 from .file_run import FileRun, Refinement, TargetEdit
 from .history import Figures, HistoryEntry, HistoryStore, Outcome
 from .hunks import Decision, Hunk, HunkReview, PlacedHunk
 from .judge import arun_tests, run_tests
 from .listen import BatchProgress, Listener, ListenEvent, ListenEventKind
+from .model import open_model
 from .problem import (
     FunctionTarget,
     Overrides,
@@ -84,6 +85,7 @@ __all__ = [
     "ListenEvent",
     "ListenEventKind",
     "Listener",
+    "MissingPackage",
     "ModelUnreachable",
     "NoTestsFound",
     "NodeRow",
@@ -133,6 +135,7 @@ __all__ = [
     "listen_event_lines",
     "load_problem",
     "memory_limit_mb",
+    "open_model",
     "panel_row_document",
     "panel_rows",
     "progress_text",

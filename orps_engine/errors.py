@@ -6,6 +6,7 @@ turn these into output in one place each; nothing else catches them broadly.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 
@@ -37,6 +38,17 @@ class InputError(OrpsError):
 
 class NoTestsFound(InputError):
     """The file has no tests in any of the places orps looks."""
+
+
+class MissingPackage(InputError):
+    """The interpreter lacks a package this needs (openai for a refine, pytest for a project's
+    tests): said where the user looks, with the interpreter and the command that installs it
+    (``install_command``), not taken for a file without tests."""
+
+
+def install_command(python: str, package: str) -> str:
+    """The shell command that installs ``package`` for ``python``."""
+    return f"{shlex.quote(python)} -m pip install {package}"
 
 
 class ModelUnreachable(OrpsError):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from orps_engine import InputError, suite_line
+from orps_engine import InputError, MissingPackage, suite_line
 
 from . import convert, settings
 from .commands import DocumentArgs
@@ -106,8 +106,8 @@ async def _run(ls: OrpsServer, state: DocState, generation: int, in_burst: bool)
         state.run.forget_tests()
         ls.publish(state)  # the old results no longer hold
         ls.notify_status(state)  # nor the status bar's figures
-        if exc.path is not None and exc.path.resolve() != state.path.resolve():
-            raise  # a malformed tests file: a diagnostic on that file (see OrpsServer.report)
+        if isinstance(exc, MissingPackage) or (exc.path is not None and exc.path.resolve() != state.path.resolve()):
+            raise  # a malformed tests file, or pytest missing: a diagnostic on that file (see OrpsServer.report)
         ls.log_line(f"{state.path.name}: {exc}")  # no tests, or not a solution: nothing to show
         return
     loaded = time.perf_counter()

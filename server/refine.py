@@ -1,6 +1,8 @@
 """The ``orps.refine`` command: the engine's search with work-done progress the user can cancel.
 
 Argument: ``{"uri", "function"?, "position"?, "version"?}`` (see ``commands.RefineArgs``).
+Result: ``{"improved", "summary", "best"}``, ``{"cancelled": true}``, or ``{"failed": true}`` when it
+could not run (the server has said why: a refine without ``openai`` names the command installing it).
 Cancelling (the progress's cancel button, or cancelling the request) cancels the search: model
 calls are abandoned and running candidates killed at once. The result is kept for the code
 actions, and a hint diagnostic sits on the target.
@@ -10,19 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from orps_engine import (
     Event,
     InputError,
-    OpenAIChatModel,
     Outcome,
     Problem,
     Refinement,
     function_target_at,
     load_problem,
+    open_model,
     progress_text,
     refine_line,
 )
@@ -31,14 +33,22 @@ from . import settings
 from .commands import RefineArgs
 from .server import DocState, OrpsServer, RefineJob, guarded
 
+if TYPE_CHECKING:
+    from orps_engine import OpenAIChatModel
+
 
 def register(ls: OrpsServer) -> None:
     ls.command("orps.refine")(refine_command)
     ls.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)(progress_cancelled)
 
 
-@guarded("the ORPS refine")
-async def refine_command(ls: OrpsServer, args: RefineArgs) -> dict[str, Any] | None:
+# The result of a refine that could not run: the server has said why (a message, or a diagnostic in
+# the file), so the client adds no toast of its own.
+NOT_RUN: dict[str, Any] = {"failed": True}
+
+
+@guarded("the ORPS refine", default=NOT_RUN)
+async def refine_command(ls: OrpsServer, args: RefineArgs) -> dict[str, Any]:
     state = ls.state(args.uri)
     if state is None:
         raise InputError(f"not a Python file: {args.uri}")
@@ -48,11 +58,11 @@ async def refine_command(ls: OrpsServer, args: RefineArgs) -> dict[str, Any] | N
                          f"(version {args.version}); ask again")
     if state.refining is not None:
         ls.show(f"orps: a refine of {state.refining.target} is already running")
-        return None
+        return NOT_RUN
     function = args.function or _function_at(text, args.position)
     loaded = await asyncio.to_thread(load_problem, state.path, function=function, python=ls.python)
     problem = settings.with_limits(loaded.with_source(text), ls.values())
-    model = OpenAIChatModel(settings.engine_settings(ls.values(), ls.api_key, state.path.parent))
+    model = open_model(settings.engine_settings(ls.values(), ls.api_key, state.path.parent))
     try:
         return await _run(ls, state, problem, model, args.progress)
     finally:

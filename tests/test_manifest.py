@@ -48,7 +48,7 @@ def test_every_setting_the_server_reads_is_declared_and_forwarded() -> None:
 
 def test_every_manifest_setting_is_read_by_someone() -> None:
     server_keys = set(server_settings.CLIENT_KEYS) | set(server_settings.SERVER_KEYS)
-    client_only = {"interpreter", "trace.server"}
+    client_only = {"interpreter", "importStrategy", "trace.server"}
     for name in PROPERTIES:
         key = name.removeprefix("orps.")
         assert key in server_keys | client_only, f"{name} is neither sent to the server nor read by the client"

@@ -22,7 +22,7 @@ from typing import Any
 from ..config import PRESETS, Settings, resolve_settings
 from ..errors import InputError
 from ..file_run import FileRun, Refinement
-from ..model import ChatModel, Recorder, Recording, ReplayChatModel
+from ..model import ChatModel, Recorder, Recording, ReplayChatModel, open_model
 from ..problem import Problem
 from ..problem.load import source_encoding
 from ..problem.target import function_name
@@ -121,9 +121,7 @@ def _model(args: argparse.Namespace, settings: Settings, problem: Problem,
                   "model": settings.model, "fingerprint": fingerprint(problem),
                   "settings": {k: getattr(settings, k) for k in ("samples", "beam", "rounds", "temperature")}}
         recorder = Recorder(args.record, header)
-    from ..model.client import OpenAIChatModel  # here: ``openai`` is slow to import, and ``orps test`` never needs it
-
-    return OpenAIChatModel(settings, recorder=recorder), recorder
+    return open_model(settings, recorder=recorder), recorder
 
 
 def fingerprint(problem: Problem) -> str:

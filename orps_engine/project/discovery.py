@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.machinery
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config
-from ..errors import HarnessError
+from ..errors import HarnessError, install_command
 from ..problem import pysource
 from ..sandbox import DiscoverReport, Limits, RawRun, Sandbox
 
@@ -53,6 +54,7 @@ class Discovery:
     package_files: tuple[Path, ...]
     error: str | None  # why nothing was collected
     notes: tuple[str, ...] = ()
+    missing: str | None = None  # a package the interpreter lacks to collect them (pytest), named in ``error``
 
     @property
     def import_paths(self) -> tuple[Path, ...]:
@@ -84,12 +86,24 @@ def discover(target: Path, root: Path, *, python: str | None = None, args: Seque
 def _run(target: Path, root: Path, python: str | None, args: list[str]) -> Discovery:
     limits = Limits.for_time_and_memory(config.DISCOVERY_TIME_LIMIT_S, config.DISCOVERY_MEMORY_LIMIT_MB)
     with Sandbox(python=python, preload=["pytest"], sibling_modules=False, protected=[root]) as box:
+        python_path = box.interpreter["sys_path"]
+        if importlib.machinery.PathFinder.find_spec("pytest", list(python_path)) is None:
+            return _without_pytest(target, root, box.interpreter["executable"], box.notes)
         outcome = box.discover({"root": str(root), "args": args or [str(root)], "target_file": str(target),
                                 "sys_path": []}, limits)
         notes = box.notes
     if isinstance(outcome, RawRun):
         raise HarnessError(f"collecting the project's tests failed: {_why(outcome)}")
     return _discovery(target, root, outcome, notes)
+
+
+def _without_pytest(target: Path, root: Path, python: str, notes: tuple[str, ...]) -> Discovery:
+    """``python`` has no pytest of its own (looked up on its path, as its import would, without
+    running it): the project's tests run under the interpreter that runs the code, never under the
+    copy of orps's libraries the editor extension bundles."""
+    error = f"the project's tests need pytest in {python}: {install_command(python, 'pytest')}"
+    return Discovery(root=root, target=target, tests=(), collect_errors=(), module=None, package=False,
+                     package_files=(), error=error, notes=notes, missing="pytest")
 
 
 def _why(run: RawRun) -> str:

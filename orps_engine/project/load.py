@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import config
-from ..errors import InputError, NoTestsFound
+from ..errors import InputError, MissingPackage, NoTestsFound
 from ..problem import FunctionTarget, Problem, ProblemKind, ProjectLayout, Target, TestCase, WholeFile
 from ..problem import load_problem as load_local
 from ..problem.load import read_solution
@@ -67,7 +67,7 @@ def _load(path: Path, tests: Path | str | None, function: str | None, interprete
         return replace(local, python=interpreter)
     try:
         return _project_problem(path, function, interpreter, _args([], keyword), local=local, root=root)
-    except NoTestsFound:
+    except (NoTestsFound, MissingPackage):
         if local is not None:
             return replace(local, python=interpreter)
         raise
@@ -122,6 +122,8 @@ def _project_problem(path: Path, function: str | None, python: str | None, args:
     if not selection.tests:
         if local is not None and doctests:
             return replace(local, python=python, notes=(f"no project tests: {selection.why_none}",))
+        if found.missing is not None:  # not "no tests": the tests are there, the interpreter cannot run them
+            raise MissingPackage(f"no tests found for {target}: {selection.why_none}", path=path)
         raise NoTestsFound(f"no tests found for {target}: {selection.why_none}", path=path, hint=NO_PROJECT_TESTS_HINT)
     if found.module is None:
         raise InputError(f"the project's tests call {target} but never import {path.name} as a module",

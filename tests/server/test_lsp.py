@@ -27,7 +27,7 @@ from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
-from tests.fixtures.primes import SIEVE_PRIMES, SLOW_PRIMES
+from tests.fixtures.primes import CRITIQUE, PRIMES_ASSERTS, SIEVE_PRIMES, SLOW_PRIMES, script_refine
 from tests.fixtures.scripted_model import ScriptedModel
 
 SERVER = [sys.executable, "-m", "orps_server"]
@@ -87,9 +87,6 @@ def digit_sum(n: int) -> int:
 
 PRIMES_PY = ("\"\"\"Sum of the primes below n: correct, but slow.\"\"\"\nimport math\n\nLIMIT = 5000\n\n\n"
              + SLOW_PRIMES + "\n\ndef root_of_limit() -> float:\n    return math.sqrt(LIMIT)\n")
-PRIMES_ASSERTS = ["assert sum_primes_below(2) == 0", "assert sum_primes_below(10) == 17",
-                  "assert sum_primes_below(100) == 1060", "assert sum_primes_below(1000) == 76127",
-                  "assert sum_primes_below(5000) == 1548136"]
 FAST_CODE = SIEVE_PRIMES
 # A stdin/stdout program (Competitive Companion tests): the whole file is the target.
 SLOW_PROGRAM = ("n = int(input())\ntotal = 0\nfor c in range(2, n):\n    if all(c % d for d in range(2, c)):\n"
@@ -101,19 +98,6 @@ FAST_PROGRAM = ("n = int(input())\nsieve = bytearray([1]) * max(n, 2)\nsieve[0] 
 PROGRAM_TESTS = {"name": "Sum of primes", "timeLimit": 5000, "memoryLimit": 256,
                  "tests": [{"input": "10\n", "output": "17\n"}, {"input": "1000\n", "output": "76127\n"},
                            {"input": "4000\n", "output": "1013507\n"}]}
-CRITIQUE = "A sieve of Eratosthenes replaces the quadratic trial division (critique-marker-7f3a)."
-
-
-def script_refine(model: ScriptedModel, latency_s: float = 0.0) -> ScriptedModel:
-    """Every programmer answers with the sieve; the critic likes code that passes everything."""
-    model.latency_s = latency_s
-    model.on("Review the candidate",
-             lambda body: f"{CRITIQUE}\nScore: 5" if "Pass rate: 5/5" in body["messages"][-1]["content"]
-             else "It fails tests.\nScore: 1")
-    model.default(f"Use a sieve.\n```python\n{FAST_CODE}```")
-    return model
-
-
 def refine_options(model: ScriptedModel) -> dict[str, Any]:
     return {"model": "scripted", "baseUrl": model.base_url, "apiKey": API_KEY, "samples": 2, "rounds": 1,
             "beam": 1, "repeats": 2, "maxRetries": 0, "timeout": 30}
@@ -212,11 +196,12 @@ def capabilities() -> types.ClientCapabilities:
 @dataclass
 class Launcher:
     started: list[Client]
+    server: Sequence[str] = tuple(SERVER)  # the server's command line (the bundled one: test_bundle.py)
 
     async def start(self, options: dict[str, Any] | None = None, *, verbose: bool = False) -> Client:
         """A fresh server subprocess, initialized with VS Code's capabilities and ``options``;
         ``verbose``: logging everything to stderr too (``--verbose``)."""
-        command = SERVER + (["--verbose"] if verbose else [])
+        command = [*self.server, *(["--verbose"] if verbose else [])]
         client = await ClientServerConfig(server_command=command, client_factory=make_client).start()
         assert isinstance(client, Client)
         self.started.append(client)
@@ -613,7 +598,7 @@ async def test_commands_take_typed_arguments_and_refuse_others(lsp: Launcher, tm
         await asyncio.wait_for(execute(client, "orps.proposal", {"position": {"line": 0, "character": 0}}), WAIT_S)
     assert await asyncio.wait_for(execute(client, "orps.proposal", {"uri": uri}), WAIT_S) is None  # no refine yet
     stale = await asyncio.wait_for(refine_request(client, uri, function="add", version=99), WAIT_S)
-    assert stale is None
+    assert stale == {"failed": True}  # the server said why; the client adds nothing
     said = await wait_until(client, types.WINDOW_SHOW_MESSAGE,
                             lambda: [m.message for m in client.messages if "version" in m.message], "the refusal")
     assert said == ["orps: the document changed (version 1) since the refine was asked for (version 99); ask again"]
@@ -784,10 +769,7 @@ async def test_refine_progress_hint_actions_and_edit(lsp: Launcher, tmp_path: Pa
 
 async def test_refine_of_a_stdin_program_offers_an_apply_that_replaces_the_program(
         lsp: Launcher, tmp_path: Path, scripted_model: ScriptedModel) -> None:
-    scripted_model.on("Review the candidate",
-                      lambda body: f"{CRITIQUE}\nScore: 5" if "Pass rate: 3/3" in body["messages"][-1]["content"]
-                      else "It fails tests.\nScore: 1")
-    scripted_model.default(f"Use a sieve.\n```python\n{FAST_PROGRAM}```")
+    script_refine(scripted_model, code=FAST_PROGRAM)
     client = await lsp.start(refine_options(scripted_model))
     folder = tmp_path / "work"
     folder.mkdir()

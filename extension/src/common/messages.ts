@@ -8,14 +8,6 @@ export interface ServerStatus {
     refining?: boolean;
 }
 
-function quote(path: string): string {
-    return /[\s"'$`\\]/.test(path) ? `"${path.replace(/(["$`\\])/g, '\\$1')}"` : path;
-}
-
-export function installCommand(python: string): string {
-    return `${quote(python)} -m pip install orps`;
-}
-
 export function missingInterpreterMessage(python: string): string {
     return (
         `ORPS: the interpreter ${python} does not exist. ` +
@@ -23,13 +15,30 @@ export function missingInterpreterMessage(python: string): string {
     );
 }
 
-export function notInstalledMessage(python: string, detail: string): string {
-    const why = detail.trim().split('\n').pop() ?? '';
+/** The last line of a failed check's stderr: the exception, or the entry script's own message. */
+function reason(detail: string): string {
+    const lines = detail.trim().split('\n');
+    return (lines.pop() ?? '').replace(/^orps: /, '').trim();
+}
+
+/** The button that switches `orps.importStrategy` back to the server bundled with the extension. */
+export const USE_BUNDLED_ACTION = 'Use the Bundled Server';
+
+/** `fromEnvironment`, and the interpreter has no orps: say so, and that the bundled one needs nothing. */
+export function notInEnvironmentMessage(python: string, detail: string): string {
+    const why = reason(detail);
     return (
-        `ORPS: the orps language server is not installed for ${python}` +
+        `ORPS: orps is not installed for ${python}` +
         (why ? ` (${why})` : '') +
-        `. Install it with: ${installCommand(python)}, or choose another interpreter (orps.interpreter).`
+        ', and orps.importStrategy is fromEnvironment. Use the server bundled with the extension, which needs ' +
+        'nothing but Python 3.10+, or install orps into that environment from its source (pip install PATH).'
     );
+}
+
+/** `useBundled`, and the entry script refused (Python too old, a build without the bundle) or failed. */
+export function bundledFailedMessage(python: string, detail: string): string {
+    const why = reason(detail);
+    return `ORPS: the bundled orps server cannot start with ${python}` + (why ? `: ${why}` : '.');
 }
 
 /** vscode-languageclient's line for a server that exited with code 0: a normal stop, not an error. */
@@ -101,12 +110,17 @@ export function progressStep(
 }
 
 // How a refine ended, for a toast; undefined where nothing ran (whoever stopped it has said why).
+// A refine the server could not run ({failed: true}) has been explained by the server itself (a
+// message naming the fix, or a diagnostic in the file): no second toast.
 export function refineResultMessage(result: unknown): string | undefined {
     if (result === undefined) {
         return undefined;
     }
     if (result && typeof result === 'object') {
-        const r = result as { cancelled?: boolean; summary?: string };
+        const r = result as { cancelled?: boolean; failed?: boolean; summary?: string };
+        if (r.failed) {
+            return undefined;
+        }
         if (r.cancelled) {
             return 'ORPS: refine cancelled.';
         }

@@ -2,17 +2,18 @@
 import { execFile } from 'child_process';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State } from 'vscode-languageclient/node';
-import { importCheck, serverProcess } from './args';
+import { ImportStrategy, importCheck, importStrategy, serverProcess } from './args';
 import { COMMANDS, CONFIG_SECTION, SECRET_KEY, SERVER_COMMANDS } from './constants';
 import { outputChannel, traceError, traceInfo } from './logging';
 import {
-    installCommand,
+    bundledFailedMessage,
     isCleanExitMessage,
     missingInterpreterMessage,
-    notInstalledMessage,
+    notInEnvironmentMessage,
     refineResultMessage,
     ReviewUpdate,
     ServerStatus,
+    USE_BUNDLED_ACTION,
 } from './messages';
 import { refineInNotification } from './refine';
 import { interpreter } from './python';
@@ -58,14 +59,14 @@ function readSettings(resource?: vscode.Uri) {
     return userSetSettings((key) => config.inspect(key));
 }
 
-/** Why the server cannot be imported with ``python``: the interpreter is not there, or the import failed. */
-interface ImportProblem {
+/** Why the server cannot start with ``python``: the interpreter is not there, or the check failed. */
+interface StartProblem {
     missing: boolean;
     detail: string;
 }
 
-function canImport(python: string[]): Promise<ImportProblem | undefined> {
-    const check = importCheck(python);
+function checkStart(python: string[], strategy: ImportStrategy, root: string): Promise<StartProblem | undefined> {
+    const check = importCheck(python, strategy, root);
     return new Promise((resolve) => {
         execFile(check.command, check.args, { timeout: 30000 }, (error, _stdout, stderr) => {
             if (!error) {
@@ -78,7 +79,51 @@ function canImport(python: string[]): Promise<ImportProblem | undefined> {
     });
 }
 
-/** Starts a client, or says why it cannot (and offers the install command). */
+/** The strategy the user chose for this resource. */
+function readStrategy(resource?: vscode.Uri): ImportStrategy {
+    return importStrategy(vscode.workspace.getConfiguration(CONFIG_SECTION, resource).get('importStrategy'));
+}
+
+/** Says why the server cannot start; for a missing orps under fromEnvironment, offers the bundled one. */
+function reportStartProblem(problem: StartProblem, python: string, strategy: ImportStrategy, resource?: vscode.Uri): void {
+    if (problem.missing) {
+        const message = missingInterpreterMessage(python);
+        traceError(message);
+        void vscode.window.showErrorMessage(message);
+        return;
+    }
+    if (strategy === 'useBundled') {
+        const message = bundledFailedMessage(python, problem.detail);
+        traceError(`${message}\n${problem.detail}`);
+        void vscode.window.showErrorMessage(message);
+        return;
+    }
+    const message = notInEnvironmentMessage(python, problem.detail);
+    traceError(message);
+    vscode.window.showErrorMessage(message, USE_BUNDLED_ACTION).then(
+        (choice) => (choice === USE_BUNDLED_ACTION ? useBundled(resource) : undefined),
+        (error) => traceError('showing the start-up message failed', error),
+    );
+}
+
+/** Sets orps.importStrategy to useBundled where it was set to something else (the change restarts the server). */
+async function useBundled(resource?: vscode.Uri): Promise<void> {
+    const config = vscode.workspace.getConfiguration(CONFIG_SECTION, resource);
+    const set = config.inspect('importStrategy');
+    const target =
+        set?.workspaceFolderValue !== undefined
+            ? vscode.ConfigurationTarget.WorkspaceFolder
+            : set?.workspaceValue !== undefined
+              ? vscode.ConfigurationTarget.Workspace
+              : vscode.ConfigurationTarget.Global;
+    try {
+        await config.update('importStrategy', 'useBundled', target);
+    } catch (error) {
+        traceError('switching orps.importStrategy to useBundled failed', error);
+    }
+}
+
+/** Starts a client, or says why it cannot (and what to do). */
 export async function startClient(
     context: vscode.ExtensionContext,
     onStatus: StatusListener,
@@ -86,31 +131,20 @@ export async function startClient(
 ): Promise<LanguageClient | undefined> {
     const resource = vscode.window.activeTextEditor?.document.uri;
     const python = await interpreter(resource);
-    const problem = await canImport(python);
-    if (problem?.missing) {
-        const message = missingInterpreterMessage(python[0]);
-        traceError(message);
-        void vscode.window.showErrorMessage(message);
-        return undefined;
-    }
+    const strategy = readStrategy(resource);
+    const root = context.extensionUri.fsPath;
+    const problem = await checkStart(python, strategy, root);
     if (problem !== undefined) {
-        const message = notInstalledMessage(python[0], problem.detail);
-        traceError(message);
-        const copy = 'Copy Install Command';
-        vscode.window.showErrorMessage(message, copy).then(
-            (choice) => {
-                if (choice === copy) {
-                    void vscode.env.clipboard.writeText(installCommand(python[0]));
-                }
-            },
-            (error) => traceError('showing the install message failed', error),
-        );
+        reportStartProblem(problem, python[0], strategy, resource);
         return undefined;
     }
     const settings = readSettings(resource);
     const apiKey = await context.secrets.get(SECRET_KEY);
-    traceInfo(`starting the orps server with ${python.join(' ')}; settings: ${describeSettings(settings, apiKey)}`);
-    const process = serverProcess(python);
+    const process = serverProcess(python, strategy, root);
+    traceInfo(
+        `starting the orps server (${strategy}): ${[process.command, ...process.args].join(' ')}; ` +
+            `settings: ${describeSettings(settings, apiKey)}`,
+    );
     const serverOptions: ServerOptions = { command: process.command, args: process.args };
     const clientOptions: LanguageClientOptions = {
         documentSelector: [

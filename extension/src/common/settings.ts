@@ -50,8 +50,8 @@ export const SERVER_KEYS: readonly (keyof OrpsSettings)[] = [
     'reviewMode',
 ];
 
-/** The settings that only a new server process can take up (it is started with the interpreter). */
-export const RESTART_KEYS: readonly string[] = ['interpreter'];
+/** The settings that only a new server process can take up (its interpreter, and where its code comes from). */
+export const RESTART_KEYS: readonly string[] = ['interpreter', 'importStrategy'];
 
 export type ConfigurationChange = 'restart' | 'notify' | 'none';
 

@@ -1,26 +1,39 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import {
+    bundledFailedMessage,
     hunkSummary,
-    installCommand,
     isCleanExitMessage,
     missingInterpreterMessage,
-    notInstalledMessage,
+    notInEnvironmentMessage,
     progressStep,
     refineResultMessage,
     statusText,
 } from '../common/messages';
 
-test('the install command quotes paths that need it', () => {
-    assert.equal(installCommand('/usr/bin/python3'), '/usr/bin/python3 -m pip install orps');
-    assert.equal(installCommand('/My Env/bin/python'), '"/My Env/bin/python" -m pip install orps');
-});
-
-test('the not-installed message names the interpreter, the reason and the fix', () => {
-    const text = notInstalledMessage('/venv/bin/python', "Traceback...\nModuleNotFoundError: No module named 'orps_server'\n");
+test('fromEnvironment without orps: the message names the interpreter, the reason and the bundled way out', () => {
+    const text = notInEnvironmentMessage(
+        '/venv/bin/python',
+        "Traceback...\nModuleNotFoundError: No module named 'orps_server'\n",
+    );
     assert.match(text, /not installed for \/venv\/bin\/python/);
     assert.match(text, /No module named 'orps_server'/);
-    assert.match(text, /\/venv\/bin\/python -m pip install orps/);
+    assert.match(text, /fromEnvironment/);
+    assert.match(text, /bundled with the extension/);
+    assert.doesNotMatch(text, /pip install orps/); // orps is not on the package index
+});
+
+test("the bundled server's refusal is passed on in its own words", () => {
+    const tooOld = bundledFailedMessage(
+        '/usr/bin/python3.8',
+        'orps: orps needs Python 3.10 or newer; /usr/bin/python3.8 is Python 3.8.10\n',
+    );
+    assert.equal(
+        tooOld,
+        'ORPS: the bundled orps server cannot start with /usr/bin/python3.8: ' +
+            'orps needs Python 3.10 or newer; /usr/bin/python3.8 is Python 3.8.10',
+    );
+    assert.equal(bundledFailedMessage('python3', ''), 'ORPS: the bundled orps server cannot start with python3.');
 });
 
 test('the status bar shows the summary, a spinner while refining, and why it is off', () => {
@@ -39,6 +52,8 @@ test('refine results read as sentences', () => {
     assert.equal(refineResultMessage({ cancelled: true }), 'ORPS: refine cancelled.');
     assert.match(refineResultMessage({ summary: 'ORPS refinement: 5/5 passed, CPU 60.0x lower' }) ?? '', /lightbulb/);
     assert.match(refineResultMessage(null) ?? '', /without a result/);
+    // the server could not run it and has said why itself (e.g. openai missing, with the command)
+    assert.equal(refineResultMessage({ failed: true }), undefined);
     assert.equal(refineResultMessage(undefined), undefined); // nothing ran: whoever stopped it said why
 });
 

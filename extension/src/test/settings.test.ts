@@ -49,10 +49,11 @@ test('the settings description names fields and never the key', () => {
     assert.equal(describeSettings({}, undefined), 'apiKey=unset');
 });
 
-test('only an interpreter change restarts the server; other orps settings are told to it', () => {
+test('only an interpreter or import-strategy change restarts the server; other orps settings are told to it', () => {
     const affects = (changed: string[]) => (section: string) =>
         changed.some((key) => key === section || key.startsWith(`${section}.`));
     assert.equal(configurationChange(affects(['orps.interpreter']), 'orps'), 'restart');
+    assert.equal(configurationChange(affects(['orps.importStrategy']), 'orps'), 'restart');
     assert.equal(configurationChange(affects(['orps.samples']), 'orps'), 'notify');
     assert.equal(configurationChange(affects(['orps.timeLimit', 'orps.interpreter']), 'orps'), 'restart');
     assert.equal(configurationChange(affects(['python.defaultInterpreterPath']), 'orps'), 'none');

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from orps_engine import FunctionTarget, NoTestsFound, ProblemKind, Verdict, WholeFile, load_problem, run_tests
+from orps_engine import (
+    FunctionTarget,
+    MissingPackage,
+    NoTestsFound,
+    ProblemKind,
+    Verdict,
+    WholeFile,
+    load_problem,
+    run_tests,
+)
 from orps_engine import TestKind as Kind  # aliased: pytest would collect a Test* class
 from orps_engine.project import discover, find_root, select_tests
 from orps_engine.project.discovery import cache_dir
@@ -163,10 +172,10 @@ def test_an_interpreter_without_pytest_says_so(tmp_path: Path, problem: Copy) ->
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True)
     bare = str(tmp_path / "bare" / "bin" / "python")
     found = discover(root / "mypkg" / "stats.py", root, python=bare)
-    assert found.error == f"pytest is not installed for {bare}"
+    assert found.error == f"the project's tests need pytest in {bare}: {bare} -m pip install pytest"
     selection = select_tests(found, FunctionTarget("mean"))
-    assert selection.tests == () and selection.why_none is not None and "pytest is not installed" in selection.why_none
-    with pytest.raises(NoTestsFound, match="pytest is not installed"):
+    assert selection.tests == () and selection.why_none is not None and found.error in selection.why_none
+    with pytest.raises(MissingPackage, match=r"need pytest in .* -m pip install pytest"):
         load_problem(root / "mypkg" / "stats.py", function="mean", python=bare)
 
 
