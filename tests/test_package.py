@@ -34,7 +34,9 @@ def test_the_vsix_holds_the_entry_script_and_the_bundled_server() -> None:
         assert LIBS + module in names, module
     assert "orps==0.1.0" in held and not any(name.startswith(("openai", "pydantic", "pytest")) for name in held)
     shipped = {name.split("/")[1] for name in names if name.startswith("extension/")}
-    assert shipped == {"package.json", "readme.md", "LICENSE.txt", "dist", "bundled"}, shipped
+    assert shipped == {"package.json", "readme.md", "LICENSE.txt", "dist", "bundled", "docs"}, shipped
+    assert {n for n in names if n.startswith("extension/docs/")} <= {f"extension/docs/screenshots/{p.name}" for p in
+                                                                    (REPO / "docs" / "screenshots").glob("*.png")}
     assert not [n for n in names if "__pycache__" in n or n.endswith((".so", ".pyc"))]
     assert not [n for n in names if n.startswith("extension/bundled/") and not n.startswith(
         ("extension/bundled/tool/lsp_server.py", LIBS))]  # no requirements file, no build script
