@@ -34,6 +34,9 @@ LISTEN_BODY_LIMIT_BYTES = 16 * 1024 * 1024
 # its limit and at least ADDRESS_SPACE_FLOOR_MB more (reserved but untouched memory, as a large thread
 # stack for deep recursion, is not memory a judge counts); its peak resident size decides MLE.
 ADDRESS_SPACE_SLACK_MB = 64
+# A custom checker's own limits (it reads three outputs, perhaps large; it is the user's, not judged).
+CHECKER_TIME_LIMIT_S = 10.0
+CHECKER_MEMORY_LIMIT_MB = 1024
 ADDRESS_SPACE_FACTOR = 4
 ADDRESS_SPACE_FLOOR_MB = 1024
 FILE_SIZE_LIMIT_BYTES = 64 * 1024 * 1024

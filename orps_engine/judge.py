@@ -157,7 +157,9 @@ def run_program(box: Sandbox, problem: Problem, test: TestCase, *, argv: Sequenc
     AC when the program exited cleanly within the limits."""
     raw = box.run_program(source=problem.source, filename=str(problem.path), stdin=test.input or "",
                           limits=program_limits(problem), argv=argv)
-    result = judge_program(problem, test, raw, compared=test.expected is not None)
+    compared = test.expected is not None
+    checked = run_checker(box, problem, test, raw.stdout) if compared and _needs_checker(problem, raw) else None
+    result = judge_program(problem, test, raw, compared=compared, checked=checked)
     return ProgramRun(result=result, stdout=raw.stdout, stderr=_tail(raw.stderr, MAX_ERROR_MESSAGE))
 
 
@@ -179,7 +181,8 @@ def _run_once(box: Sandbox, problem: Problem, test: TestCase, *, count_bytecodes
     if problem.kind is ProblemKind.PROGRAM:
         raw = box.run_program(source=problem.source, filename=filename, stdin=test.input or "", limits=limits,
                               count_bytecodes=count_bytecodes)
-        return judge_program(problem, test, raw)
+        checked = run_checker(box, problem, test, raw.stdout) if _needs_checker(problem, raw) else None
+        return judge_program(problem, test, raw, checked=checked)
     spec = checker_spec(problem, test, by_value_modules=shared_modules(problem))
     run = box.run_function_test(source=problem.source, filename=filename, module=problem.module, spec=spec,
                                 limits=limits, project=project_run(problem),
@@ -244,13 +247,74 @@ def _source_line(test: TestCase) -> int:
 
 
 # -- verdicts -----------------------------------------------------------------------------------
-def judge_program(problem: Problem, test: TestCase, raw: RawRun, *, compared: bool = True) -> ExecutionResult:
-    """The run's verdict; ``compared=False``: its output is not compared (AC if it ran cleanly)."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class Checked:
+    """What a custom checker said of a run's output: its verdict (AC, WA, or HARNESS where the
+    checker itself failed) and its message."""
+
+    verdict: Verdict
+    message: str
+
+
+CHECKER_ACCEPTS, CHECKER_WRONG = 0, (1, 2)  # testlib's exit codes: OK; WA and PE (3, FAIL, is the checker's)
+CHECKER_FILES = ("input.txt", "output.txt", "answer.txt")  # its argv: INPUT ACTUAL EXPECTED
+
+
+def _needs_checker(problem: Problem, raw: RawRun) -> bool:
+    """A checker decides a run that ended cleanly within its limits (the others' verdicts stand)."""
+    return (problem.compare.kind is CompareKind.CHECKER and _limit_verdict(problem, raw, raw.crash)[0] is None
+            and raw.signal is None and raw.exit_code == 0)
+
+
+def run_checker(box: Sandbox, problem: Problem, test: TestCase, actual: str) -> Checked:
+    """Run the problem's checker, sandboxed like the solution (in a session of its own), on the test's
+    input, the run's output and the expected output, given as three files in its working directory."""
+    path = problem.compare.checker
+    assert path is not None
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return Checked(Verdict.HARNESS, f"the checker {path} cannot be read: {exc}")
+    texts = (test.input or "", actual, test.expected or "")
+    limits = Limits.for_time_and_memory(config.CHECKER_TIME_LIMIT_S, config.CHECKER_MEMORY_LIMIT_MB)
+    raw = box.run_program(source=source, filename=str(path), stdin="", limits=limits, argv=CHECKER_FILES,
+                          files=dict(zip(CHECKER_FILES, texts)))
+    said = excerpt(" ".join((raw.stdout + "\n" + raw.stderr).split()), MAX_ERROR_MESSAGE)
+    if raw.timed_out or raw.signal in (signal.SIGXCPU, signal.SIGKILL):
+        return Checked(Verdict.HARNESS, f"the checker {path.name} failed: it ran past its time limit")
+    if raw.signal is not None or raw.harness_error:
+        why = raw.harness_error or f"signal {raw.signal}"
+        return Checked(Verdict.HARNESS, f"the checker {path.name} failed: {why}")
+    if raw.crash is not None:  # an uncaught exception exits 1 too: not a wrong answer
+        return Checked(Verdict.HARNESS, f"the checker {path.name} failed: {raw.crash.type}: "
+                                        f"{excerpt(raw.crash.message, MAX_ERROR_MESSAGE)}")
+    if raw.exit_code == CHECKER_ACCEPTS:
+        return Checked(Verdict.AC, said)
+    if raw.exit_code in CHECKER_WRONG:
+        return Checked(Verdict.WA, said or f"the checker {path.name} rejected the output")
+    return Checked(Verdict.HARNESS, f"the checker {path.name} failed (exit {raw.exit_code}): {said}")
+
+
+def _checker_detail(checked: Checked) -> str | None:
+    if checked.verdict is Verdict.HARNESS:
+        return checked.message  # it says the checker failed
+    return f"checker: {checked.message}" if checked.message else None
+
+
+def judge_program(problem: Problem, test: TestCase, raw: RawRun, *, compared: bool = True,
+                  checked: Checked | None = None) -> ExecutionResult:
+    """The run's verdict; ``compared=False``: its output is not compared (AC if it ran cleanly);
+    ``checked``: what the problem's checker said of the output (``run_checker``)."""
     verdict, detail, error = _limit_verdict(problem, raw, raw.crash)
     if verdict is None:
         if raw.signal is not None or raw.exit_code != 0:
             verdict, error = Verdict.RE, _program_error(problem, raw)
             detail = str(error)
+        elif checked is not None:
+            verdict = checked.verdict
+            detail = _checker_detail(checked)
+        elif problem.compare.kind is CompareKind.CHECKER and compared:
+            verdict, detail = Verdict.HARNESS, "the checker was not run"
         elif not compared or problem.compare.matches(test.expected or "", raw.stdout):
             verdict = Verdict.AC
         else:

@@ -5,6 +5,10 @@ as one typed record; and the default when the tests do not say.
 ``lines``: line by line, each line's words (Codeforces' ``lcmp``): inner runs of spaces do not
 matter, line breaks do; trailing empty lines do not. ``exact``: byte for byte. ``float[:TOL]``: the
 words, numbers within an absolute or relative tolerance (default 1e-6, as Codeforces' ``rcmp6``).
+``{"checker": "checker.py"}`` (``checker:PATH`` on the command line): a program of the user's, run in
+the sandbox as ``checker INPUT ACTUAL EXPECTED`` (three files in its working directory), decides:
+exit 0 accepts, 1 or 2 (testlib's WA and PE) is a wrong answer with its message, anything else is
+the checker's failure, never blamed on the solution.
 Competitive Companion never sends a mode: where the expected outputs hold non-integer numbers,
 the default is ``float`` (``Comparison.inferred`` says the tests did not choose it).
 """
@@ -16,9 +20,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
 DEFAULT_TOLERANCE = 1e-6
-RULE = "expected tokens, lines, exact or float[:tolerance] (e.g. float:1e-9)"
+RULE = 'expected tokens, lines, exact, float[:tolerance] (e.g. float:1e-9) or {"checker": "checker.py"}'
 _FLOAT_MODE = re.compile(r"^float(?::((?:\d+(?:\.\d*)?|\.\d+)(?:e-?\d+)?))?$")
 _NON_INTEGER = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+|\d+(?:\.\d*)?[eE][+-]?\d+)$")
 
@@ -28,6 +33,7 @@ class CompareKind(str, Enum):
     LINES = "lines"
     EXACT = "exact"
     FLOAT = "float"
+    CHECKER = "checker"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,15 +41,21 @@ class Comparison:
     kind: CompareKind = CompareKind.TOKENS
     tolerance: float = DEFAULT_TOLERANCE  # FLOAT only
     inferred: bool = False  # chosen by orps from the expected outputs, not by the tests
+    checker: Path | None = None  # CHECKER only: the checker program (an absolute path)
 
     @property
     def label(self) -> str:
         """As a tests file writes it."""
         if self.kind is CompareKind.FLOAT:
             return "float" if self.tolerance == DEFAULT_TOLERANCE else f"float:{self.tolerance:g}"
+        if self.kind is CompareKind.CHECKER:
+            return f"checker:{self.checker}"
         return str(self.kind.value)
 
     def matches(self, expected: str, actual: str) -> bool:
+        """Compare as the mode says (not a checker's: the judge runs that program in the sandbox)."""
+        if self.kind is CompareKind.CHECKER:
+            raise ValueError("a checker is a program: the judge runs it")
         if self.kind is CompareKind.EXACT:
             return expected == actual
         if self.kind is CompareKind.LINES:
@@ -56,8 +68,14 @@ class Comparison:
 TOKENS = Comparison()
 
 
-def parse_comparison(value: object) -> Comparison | None:
-    """``value`` as a tests file or the command line writes it, or None if it is not one (RULE)."""
+def parse_comparison(value: object, base: Path | None = None) -> Comparison | None:
+    """``value`` as a tests file or the command line writes it, or None if it is not one (RULE). A
+    checker's path is taken from ``base`` (the tests file's folder; None: the current folder) and must
+    be a file."""
+    if isinstance(value, dict) and set(value) == {"checker"}:
+        return _checker(value["checker"], base)
+    if isinstance(value, str) and value.startswith("checker:"):
+        return _checker(value.removeprefix("checker:"), base)
     if not isinstance(value, str):
         return None
     text = value
@@ -71,6 +89,23 @@ def parse_comparison(value: object) -> Comparison | None:
     if not math.isfinite(tolerance):
         return None
     return Comparison(CompareKind.FLOAT, tolerance)
+
+
+def _checker(path: object, base: Path | None) -> Comparison | None:
+    if not isinstance(path, str) or not path:
+        return None
+    where = (base or Path.cwd()) / Path(path).expanduser()
+    return Comparison(CompareKind.CHECKER, checker=where.resolve()) if where.is_file() else None
+
+
+def missing_checker(value: object, base: Path | None) -> str | None:
+    """Why ``value``, a checker's, is not one: its file is not there (None: not a checker, or fine)."""
+    path = value.get("checker") if isinstance(value, dict) else (
+        value.removeprefix("checker:") if isinstance(value, str) and value.startswith("checker:") else None)
+    if not isinstance(path, str) or not path:
+        return None
+    where = (base or Path.cwd()) / Path(path).expanduser()
+    return None if where.is_file() else f"the checker {where} is not a file"
 
 
 def inferred_comparison(expected_outputs: Iterable[str | None]) -> Comparison:

@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import InputError
 from . import limits
 from .compare import RULE as COMPARE_RULE
-from .compare import parse_comparison
+from .compare import missing_checker, parse_comparison
 from .model import Problem
 
 
@@ -50,7 +50,7 @@ def with_overrides(problem: Problem, overrides: Overrides, name: Naming, source:
     if overrides.compare is not None:
         changes["compare"] = parse_comparison(overrides.compare)
         if changes["compare"] is None:
-            raise bad("compare", COMPARE_RULE, overrides.compare)
+            raise bad("compare", missing_checker(overrides.compare, None) or COMPARE_RULE, overrides.compare)
     if overrides.allow_subprocesses is not None:
         if not isinstance(overrides.allow_subprocesses, bool):
             raise bad("allow_subprocesses", "expected true or false", overrides.allow_subprocesses)

@@ -17,7 +17,7 @@ from ..config import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S
 from ..errors import InputError
 from . import jsonpos, limits, pysource
 from .compare import RULE as COMPARE_RULE
-from .compare import inferred_comparison, parse_comparison
+from .compare import inferred_comparison, missing_checker, parse_comparison
 from .model import FunctionTarget, Problem, ProblemKind, Target, TestCase, TestKind, WholeFile
 
 
@@ -76,9 +76,9 @@ def _limits(data: dict[str, Any], path: Path, text: str) -> dict[str, Any]:
         if out["output_limit_mb"] is None:
             raise _field_error(path, text, "outputLimit", limits.OUTPUT_LIMIT_RULE)
     if "compare" in data:  # else chosen from the expected outputs (_program_problem)
-        out["compare"] = parse_comparison(data["compare"])
+        out["compare"] = parse_comparison(data["compare"], path.parent)
         if out["compare"] is None:
-            raise _field_error(path, text, "compare", COMPARE_RULE)
+            raise _field_error(path, text, "compare", missing_checker(data["compare"], path.parent) or COMPARE_RULE)
     return out
 
 

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
@@ -222,8 +222,10 @@ class Sandbox:
 
     # -- runs ---------------------------------------------------------------------------------
     def run_program(self, *, source: str, filename: str, stdin: str, limits: Limits,
-                    count_bytecodes: bool = False, argv: Sequence[str] = ()) -> RawRun:
-        """Run a whole file on ``stdin``, with ``argv`` as its arguments (``sys.argv[1:]``).
+                    count_bytecodes: bool = False, argv: Sequence[str] = (),
+                    files: Mapping[str, str] | None = None) -> RawRun:
+        """Run a whole file on ``stdin``, with ``argv`` as its arguments (``sys.argv[1:]``) and
+        ``files`` (plain names) in its working directory.
         ``count_bytecodes``: a counted run (``RawRun.bytecodes``), traced and so slowed: its other
         figures are not the code's (see ``runtime.opcount``). Its memory is judged as a judge's:
         peak resident size, the interpreter's included."""
@@ -232,7 +234,8 @@ class Sandbox:
         with self._lock, self._stdin_file(stdin) as infile:
             (session,), workdir = self._sessions.get(("program", source, filename, access), 1)
             job: ProgramJob = {**self._common(session, workdir, limits, access), "role": "program",
-                               "source": source, "filename": filename, "stdin": infile, "argv": list(argv)}
+                               "source": source, "filename": filename, "stdin": infile, "argv": list(argv),
+                               "files": dict(files or {})}
             if count_bytecodes:
                 job["bytecode_token"] = secrets.token_hex(16)
             self._send(job)

@@ -535,7 +535,8 @@ def test_one_test_by_number_and_limits_and_comparison_from_the_command_line(run:
     (["--time-limit", "0"], "--time-limit: expected a positive number of milliseconds"),
     (["--memory-limit", "-1"], "--memory-limit: expected a positive number of megabytes"),
     (["--output-limit", "0"], "--output-limit: expected a positive number of megabytes"),
-    (["--compare", "fuzzy"], "--compare: expected tokens, lines, exact or float"),
+    (["--compare", "fuzzy"], "--compare: expected tokens, lines, exact, float"),
+    (["--compare", "checker:nope.py"], "--compare: the checker"),
 ])
 def test_bad_selections_and_limits_exit_2_saying_which(run: Run, tmp_path: Path, flags: list[str],
                                                        message: str) -> None:

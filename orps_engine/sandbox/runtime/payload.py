@@ -310,6 +310,7 @@ def _compile(job: ProgramJob) -> types.CodeType:
 def run_program(job: ProgramJob) -> int:
     """Run the file as ``__main__``, then wait for its threads as ``python FILE`` would; an
     uncaught exception is described on ``CRASH_FD``."""
+    _write_files(job["files"])
     code = _run_main(job)
     _finish_threads()
     return code
@@ -323,6 +324,14 @@ def _finish_threads() -> None:
     shutdown = getattr(threading, "_shutdown", None)
     if shutdown is not None:
         shutdown()
+
+
+def _write_files(files: dict[str, str]) -> None:
+    """The files the job brings (a checker's input, output and answer), in the working directory:
+    the run's own tmpfs, so they count against its disk limit and go with it."""
+    for name, text in files.items():
+        with open(name, "x", encoding="utf-8", errors="surrogateescape") as out:
+            out.write(text)
 
 
 def _run_main(job: ProgramJob) -> int:

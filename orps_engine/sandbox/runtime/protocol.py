@@ -30,8 +30,10 @@ if TYPE_CHECKING:  # typing has it from 3.11 on; the annotations that use it are
 # setup notes, the counter armed before the run forks (``JobCommon.counted``), callbacks' CPU; 5 sessions:
 # one warden and host per ``JobCommon.session``, a run forked from the host per job (``HostStatus``); and
 # counted runs (``JobCommon.bytecode_token``, ``OpCount`` on ``COUNT_FD``); 7 a program's arguments
-# (``ProgramJob.argv``: a stress test's generator reads its seed there)
-PROTOCOL_VERSION = 7
+# (``ProgramJob.argv``: a stress test's generator reads its seed there); 8 files a program finds in its
+# working directory (``ProgramJob.files``: a custom checker's input, output and answer)
+PROTOCOL_VERSION = 8
+MAX_JOB_FILES = 8
 
 # -- file descriptors -----------------------------------------------------------------------------
 # Each number means one thing in every sandboxed process, whatever its role. The zygote's own
@@ -192,6 +194,7 @@ class ProgramJob(JobCommon):
     filename: str
     stdin: str | None  # a file to read stdin from; None for /dev/null
     argv: list[str]  # its arguments: ``sys.argv`` is ``[filename, *argv]``, as ``python FILE ARGS...`` gives
+    files: dict[str, str]  # written into its working directory before it starts (plain names, UTF-8 text)
 
 
 class SolutionJob(JobCommon):
@@ -576,6 +579,10 @@ def read_request(message: object) -> Request:
         raise BadMessage(f"unknown role {str(msg.get('role'))[:40]!r}")
     if msg.get("op") == "run" and msg.get("role") == "program":
         _str_list(msg, "argv")
+        files = msg.get("files")
+        _check(isinstance(files, dict) and len(files) <= MAX_JOB_FILES
+               and all(_plain_name(k) and isinstance(v, str) for k, v in files.items()), "files",
+               f"at most {MAX_JOB_FILES} plain file names with their text")
     return cast(Request, msg)
 
 
@@ -771,6 +778,12 @@ def _missing(msg: dict[str, Any], key: str, absent: bool) -> bool:
     if absent:
         return True
     raise BadMessage(f"{key!r} is missing")
+
+
+def _plain_name(name: object) -> bool:
+    """A file name in the working directory itself: no folder, no parent, nothing hidden."""
+    return (isinstance(name, str) and 0 < len(name) <= 64 and "/" not in name and "\0" not in name
+            and not name.startswith("."))
 
 
 def _check(ok: bool, key: str, what: str) -> None:

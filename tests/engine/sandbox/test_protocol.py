@@ -31,7 +31,7 @@ INTERPRETER: protocol.Interpreter = {"executable": "/usr/bin/python3", "version"
                                      "prefixes": ["/usr"] * 4, "library_paths": ["/usr/lib/python3.11"],
                                      "sys_path": ["/usr/lib/python3.11"], "startup_cpu_ms": 14.5}
 PROGRAM: protocol.ProgramJob = {**COMMON, "role": "program", "source": "print(1)", "filename": "/p.py", "stdin": None,
-                                "argv": ["42"]}
+                                "argv": ["42"], "files": {"input.txt": "1 2\n"}}
 SOLUTION: protocol.SolutionJob = {**COMMON, "role": "solution", "source": "x = 1", "filename": "/m.py",
                                   "module": "m", "package": False, "sys_path": []}
 CHECKER: protocol.CheckerJob = {**COMMON, "role": "checker"}
@@ -160,6 +160,34 @@ def test_sandbox_refuses_a_runtime_of_another_version(monkeypatch: pytest.Monkey
 def test_protocol_program_job_without_a_list_of_arguments_is_refused(job: object) -> None:
     with pytest.raises(protocol.BadMessage, match="argv"):
         protocol.read_request(job)
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param(None, id="no-files"),
+        pytest.param({"../up.txt": ""}, id="parent"),
+        pytest.param({"a/b.txt": ""}, id="folder"),
+        pytest.param({".hidden": ""}, id="hidden"),
+        pytest.param({"a.txt": 5}, id="not-text"),
+        pytest.param({f"f{i}": "" for i in range(9)}, id="too-many"),
+    ],
+)
+def test_protocol_program_job_files_must_be_plain_names_with_text(files: object) -> None:
+    job = {k: v for k, v in PROGRAM.items() if k != "files"} if files is None else {**PROGRAM, "files": files}
+    with pytest.raises(protocol.BadMessage, match="files"):
+        protocol.read_request(job)
+
+
+def test_sandbox_program_finds_its_files_and_the_next_run_does_not(tmp_path: Path) -> None:
+    code = "import os\nprint(sorted(os.listdir('.')), open('input.txt').read() if os.path.exists('input.txt') else '-')"
+    with Sandbox() as box:
+        limits = Limits.for_time_and_memory(2.0, 256)
+        first = box.run_program(source=code, filename=str(tmp_path / "c.py"), stdin="", limits=limits,
+                                files={"input.txt": "7 8", "output.txt": ""})
+        second = box.run_program(source=code, filename=str(tmp_path / "c.py"), stdin="", limits=limits)
+    assert first.stdout == "['input.txt', 'output.txt'] 7 8\n", first.stderr
+    assert second.stdout == "[] -\n", second.stderr
 
 
 def test_sandbox_program_sees_its_arguments_as_python_file_args_gives_them(tmp_path: Path) -> None:
