@@ -12,16 +12,19 @@ import asyncio
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .config import Settings
 from .errors import InputError
 from .judge import ProgressCallback, arun_tests, open_sandbox
-from .model import ChatModel
 from .problem import Problem, Target, TestCase, only_tests
 from .problem.target import replacement, target_source
 from .results import ExecutionResult, SuiteResult
 from .sandbox import Sandbox
-from .search import EventCallback, RefineResult, refine
+
+if TYPE_CHECKING:  # the search and the model client load with the first refine, not with every test run
+    from .config import Settings
+    from .model import ChatModel
+    from .search import EventCallback, RefineResult
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,6 +150,8 @@ class FileRun:
         the next refine begins."""
         self.refinement = None
         started = target_source(problem.source, problem.target)
+        from .search import refine  # here, not at the top: see the imports above
+
         result = await refine(problem, settings, model, on_event=on_event)
         self.refinement = Refinement(result=result, started_source=started)
         return self.refinement

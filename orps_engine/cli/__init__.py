@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
@@ -14,26 +15,35 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import OrpsError
 from ..text import printable
-from . import add_cmd, listen_cmd, refine_cmd, serve_cmd, stress_cmd, test_cmd
+
+# Each subcommand and its module, in the order ``orps --help`` lists them. A command line that names
+# one imports only its module (``orps test`` never loads the listener, the stress loop or the search):
+# the CLI's start-up is most of a small ``orps test``'s time.
+COMMANDS = {"test": "test_cmd", "refine": "refine_cmd", "listen": "listen_cmd", "stress": "stress_cmd",
+            "serve": "serve_cmd", "add": "add_cmd"}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orps", description="Execution-grounded code refinement (ORPS).")
     parser.add_argument("--version", action="version", version=f"orps {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    test_cmd.register(commands)
-    refine_cmd.register(commands)
-    listen_cmd.register(commands)
-    stress_cmd.register(commands)
-    serve_cmd.register(commands)
-    add_cmd.register(commands)
+    named = _named_command(sys.argv[1:] if argv is None else argv)
+    for name, module in COMMANDS.items():
+        if named is None or name == named:
+            importlib.import_module(f".{module}", __name__).register(commands)
     return parser
 
 
+def _named_command(argv: Sequence[str]) -> str | None:
+    """The subcommand the command line names (its first word that is not an option), if it is one."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
