@@ -684,13 +684,8 @@ async def test_work_moved_into_a_child_or_a_thread_is_no_improvement(write: Writ
 
     result = await run_refine(path, settings(scripted_model, samples=2, repeats=5))
 
-    # Not asserted: that the pick is the original. In the sandbox the same loop runs up to 1.5-3x
-    # apart from one thread to another (the main thread's or a worker's; outside it, alike), so a
-    # rewrite that only moves the work into a thread can measure faster by that luck (a known gap,
-    # see the closing note of roadmap 11). What must hold: a child is refused, and a thread's work
-    # is counted with the process's, never hidden from the measurement.
+    assert not result.improved
     child, thread, original = node_with(result, HIDDEN_IN_A_CHILD), node_with(result, IN_A_THREAD), result.original
-    assert result.best in (original, thread)
     assert not child.passes_all  # a child process is refused: the work cannot leave the run
     errors = [r.error for r in child.suite.results if r.error is not None]  # type: ignore[union-attr]
     assert errors and all(e.type == "PermissionError" for e in errors)
