@@ -100,7 +100,7 @@ async def add(ls: OrpsServer, args: AddTestArgs) -> dict[str, Any]:
 @guarded("changing the test")
 async def update(ls: OrpsServer, args: UpdateTestArgs) -> dict[str, Any]:
     state = _state(ls, args.uri)
-    refusal = _unsaved(ls, state) or editing_refusal((await ls.problem_of(state))[0], args.number)
+    refusal = await _cannot_edit(ls, state, args.number)
     if refusal:
         return _refused(refusal)
     return _changed(ls, state, lambda: update_test(state.path, args.number, args.input, args.expected))
@@ -109,10 +109,16 @@ async def update(ls: OrpsServer, args: UpdateTestArgs) -> dict[str, Any]:
 @guarded("deleting the test")
 async def delete(ls: OrpsServer, args: NumberArgs) -> dict[str, Any]:
     state = _state(ls, args.uri)
-    refusal = _unsaved(ls, state) or editing_refusal((await ls.problem_of(state))[0], args.number)
+    refusal = await _cannot_edit(ls, state, args.number)
     if refusal:
         return _refused(refusal)
     return _changed(ls, state, lambda: delete_test(state.path, args.number))
+
+
+async def _cannot_edit(ls: OrpsServer, state: DocState, number: int) -> str | None:
+    """Why test ``number`` of the file cannot be changed from the panel, if it cannot (a tests file
+    with unsaved edits, or not a program's sidecar test)."""
+    return _unsaved(ls, state) or editing_refusal((await ls.problem_of(state))[0], number)
 
 
 @guarded("code actions", default=[])

@@ -72,10 +72,10 @@ def parse_comparison(value: object, base: Path | None = None) -> Comparison | No
     """``value`` as a tests file or the command line writes it, or None if it is not one (RULE). A
     checker's path is taken from ``base`` (the tests file's folder; None: the current folder) and must
     be a file."""
-    if isinstance(value, dict) and set(value) == {"checker"}:
-        return _checker(value["checker"], base)
-    if isinstance(value, str) and value.startswith("checker:"):
-        return _checker(value.removeprefix("checker:"), base)
+    if (isinstance(value, dict) and set(value) == {"checker"}) or (isinstance(value, str)
+                                                                   and value.startswith("checker:")):
+        where = _checker_file(value, base)
+        return Comparison(CompareKind.CHECKER, checker=where.resolve()) if where and where.is_file() else None
     if not isinstance(value, str):
         return None
     text = value
@@ -91,21 +91,20 @@ def parse_comparison(value: object, base: Path | None = None) -> Comparison | No
     return Comparison(CompareKind.FLOAT, tolerance)
 
 
-def _checker(path: object, base: Path | None) -> Comparison | None:
-    if not isinstance(path, str) or not path:
-        return None
-    where = (base or Path.cwd()) / Path(path).expanduser()
-    return Comparison(CompareKind.CHECKER, checker=where.resolve()) if where.is_file() else None
-
-
-def missing_checker(value: object, base: Path | None) -> str | None:
-    """Why ``value``, a checker's, is not one: its file is not there (None: not a checker, or fine)."""
+def _checker_file(value: object, base: Path | None) -> Path | None:
+    """The file a checker's ``value`` names (``{"checker": PATH}`` or ``checker:PATH``), from ``base``
+    (None: the current folder); None where it names none."""
     path = value.get("checker") if isinstance(value, dict) else (
         value.removeprefix("checker:") if isinstance(value, str) and value.startswith("checker:") else None)
     if not isinstance(path, str) or not path:
         return None
-    where = (base or Path.cwd()) / Path(path).expanduser()
-    return None if where.is_file() else f"the checker {where} is not a file"
+    return (base or Path.cwd()) / Path(path).expanduser()
+
+
+def missing_checker(value: object, base: Path | None) -> str | None:
+    """Why ``value``, a checker's, is not one: its file is not there (None: not a checker, or fine)."""
+    where = _checker_file(value, base)
+    return None if where is None or where.is_file() else f"the checker {where} is not a file"
 
 
 def inferred_comparison(expected_outputs: Iterable[str | None]) -> Comparison:
