@@ -5,8 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import Module = require('node:module');
+import { loadBundle } from '../testing/fakeVscode';
 
 interface Recorder {
     commands: string[];
@@ -122,20 +121,12 @@ function fakeVscode(trusted: boolean, recorder: Recorder, settings: Record<strin
     });
 }
 
-function loadExtension(stub: unknown): { activate(context: unknown): Promise<void> } {
-    const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
-    const original = loader._load;
-    loader._load = function (request: string, ...rest: unknown[]) {
-        return request === 'vscode' ? stub : original.call(this, request, ...rest);
-    };
-    try {
-        const bundle = path.resolve(__dirname, '../../dist/extension.js');
-        delete require.cache[bundle];
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require(bundle);
-    } finally {
-        loader._load = original;
-    }
+interface ExtensionModule {
+    activate(context: unknown): Promise<void>;
+}
+
+function loadExtension(stub: unknown): ExtensionModule {
+    return loadBundle<ExtensionModule>('../../dist/extension.js', stub);
 }
 
 test('in an untrusted workspace the extension registers its commands, starts nothing and says why', async () => {

@@ -1,35 +1,11 @@
 // The test panel (extension/src/testPanel.ts, bundled on its own into out-test/testPanel.js) against a
 // stand-in for the `vscode` module and a stand-in server that answers as server/test_panel.py does.
 import { strict as assert } from 'node:assert';
-import * as path from 'node:path';
 import { test } from 'node:test';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import Module = require('node:module');
+import { FakeUri, Item, loadBundle, uri } from '../testing/fakeVscode';
 
 const SOURCE = 'file:///work/double.py';
 
-interface FakeUri {
-    scheme: string;
-    path: string;
-    query: string;
-    toString(): string;
-}
-
-function uri(scheme: string, uriPath: string, query = ''): FakeUri {
-    const authority = scheme === 'file' ? '//' : '';
-    return { scheme, path: uriPath, query, toString: () => `${scheme}:${authority}${uriPath}${query ? `?${query}` : ''}` };
-}
-
-interface Item {
-    label: string;
-    collapsibleState: number;
-    id?: string;
-    description?: string;
-    tooltip?: string;
-    contextValue?: string;
-    iconPath?: { id: string };
-    command?: { command: string; arguments: unknown[] };
-}
 
 interface Provider {
     getChildren(element?: unknown): Promise<unknown[]>;
@@ -142,21 +118,12 @@ function fakeVscode(world: World): unknown {
 
 type Panel = (update: { uri: string }) => void;
 
-function load(world: World): { registerTestPanel(context: unknown, request: unknown): Panel } {
-    const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
-    const original = loader._load;
-    const stub = fakeVscode(world);
-    loader._load = function (request: string, ...rest: unknown[]) {
-        return request === 'vscode' ? stub : original.call(this, request, ...rest);
-    };
-    try {
-        const bundle = path.resolve(__dirname, '../testPanel.js');
-        delete require.cache[bundle];
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require(bundle);
-    } finally {
-        loader._load = original;
-    }
+interface PanelModule {
+    registerTestPanel(context: unknown, request: unknown): Panel;
+}
+
+function load(world: World): PanelModule {
+    return loadBundle<PanelModule>('../testPanel.js', fakeVscode(world));
 }
 
 const ROW = (number: number, verdict: string | null, editable = true) => ({

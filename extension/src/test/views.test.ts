@@ -2,34 +2,11 @@
 // out-test/views.js) against a stand-in for the `vscode` module and a stand-in server that answers
 // as server/history.py and server/search_view.py do.
 import { strict as assert } from 'node:assert';
-import * as path from 'node:path';
 import { test } from 'node:test';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import Module = require('node:module');
+import { FakeUri, Item, loadBundle, uri } from '../testing/fakeVscode';
 
 const SOURCE = 'file:///work/primes.py';
 
-interface FakeUri {
-    scheme: string;
-    path: string;
-    query: string;
-    toString(): string;
-}
-
-function uri(scheme: string, uriPath: string, query = ''): FakeUri {
-    const authority = scheme === 'file' ? '//' : '';
-    return { scheme, path: uriPath, query, toString: () => `${scheme}:${authority}${uriPath}${query ? `?${query}` : ''}` };
-}
-
-interface Item {
-    label: string;
-    collapsibleState: number;
-    id?: string;
-    description?: string;
-    tooltip?: string;
-    contextValue?: string;
-    command?: { command: string; arguments: unknown[] };
-}
 
 interface World {
     requests: [string, unknown[]][];
@@ -120,20 +97,7 @@ interface ViewsModule {
 }
 
 function load(world: World): ViewsModule {
-    const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
-    const original = loader._load;
-    const stub = fakeVscode(world);
-    loader._load = function (request: string, ...rest: unknown[]) {
-        return request === 'vscode' ? stub : original.call(this, request, ...rest);
-    };
-    try {
-        const bundle = path.resolve(__dirname, '../views.js');
-        delete require.cache[bundle];
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require(bundle);
-    } finally {
-        loader._load = original;
-    }
+    return loadBundle<ViewsModule>('../views.js', fakeVscode(world));
 }
 
 const ENTRY = (id: string, group: string, outcome: string) => ({
