@@ -157,9 +157,8 @@ def run_program(box: Sandbox, problem: Problem, test: TestCase, *, argv: Sequenc
     AC when the program exited cleanly within the limits."""
     raw = box.run_program(source=problem.source, filename=str(problem.path), stdin=test.input or "",
                           limits=program_limits(problem), argv=argv)
-    compared = test.expected is not None
-    checked = run_checker(box, problem, test, raw.stdout) if compared and _needs_checker(problem, raw) else None
-    result = judge_program(problem, test, raw, compared=compared, checked=checked)
+    result = judge_program(problem, test, raw, compared=test.expected is not None,
+                           checker=lambda: run_checker(box, problem, test, raw.stdout))
     return ProgramRun(result=result, stdout=raw.stdout, stderr=_tail(raw.stderr, MAX_ERROR_MESSAGE))
 
 
@@ -181,8 +180,7 @@ def _run_once(box: Sandbox, problem: Problem, test: TestCase, *, count_bytecodes
     if problem.kind is ProblemKind.PROGRAM:
         raw = box.run_program(source=problem.source, filename=filename, stdin=test.input or "", limits=limits,
                               count_bytecodes=count_bytecodes)
-        checked = run_checker(box, problem, test, raw.stdout) if _needs_checker(problem, raw) else None
-        return judge_program(problem, test, raw, checked=checked)
+        return judge_program(problem, test, raw, checker=lambda: run_checker(box, problem, test, raw.stdout))
     spec = checker_spec(problem, test, by_value_modules=shared_modules(problem))
     run = box.run_function_test(source=problem.source, filename=filename, module=problem.module, spec=spec,
                                 limits=limits, project=project_run(problem),
@@ -260,12 +258,6 @@ CHECKER_ACCEPTS, CHECKER_WRONG = 0, (1, 2)  # testlib's exit codes: OK; WA and P
 CHECKER_FILES = ("input.txt", "output.txt", "answer.txt")  # its argv: INPUT ACTUAL EXPECTED
 
 
-def _needs_checker(problem: Problem, raw: RawRun) -> bool:
-    """A checker decides a run that ended cleanly within its limits (the others' verdicts stand)."""
-    return (problem.compare.kind is CompareKind.CHECKER and _limit_verdict(problem, raw, raw.crash)[0] is None
-            and raw.signal is None and raw.exit_code == 0)
-
-
 def run_checker(box: Sandbox, problem: Problem, test: TestCase, actual: str) -> Checked:
     """Run the problem's checker, sandboxed like the solution (in a session of its own), on the test's
     input, the run's output and the expected output, given as three files in its working directory."""
@@ -302,19 +294,21 @@ def _checker_detail(checked: Checked) -> str | None:
 
 
 def judge_program(problem: Problem, test: TestCase, raw: RawRun, *, compared: bool = True,
-                  checked: Checked | None = None) -> ExecutionResult:
+                  checker: Callable[[], Checked] | None = None) -> ExecutionResult:
     """The run's verdict; ``compared=False``: its output is not compared (AC if it ran cleanly);
-    ``checked``: what the problem's checker said of the output (``run_checker``)."""
+    ``checker``: runs the problem's checker on the output (``run_checker``), called only for a run
+    that ended cleanly within its limits, where the problem has one (the other verdicts stand)."""
     verdict, detail, error = _limit_verdict(problem, raw, raw.crash)
     if verdict is None:
         if raw.signal is not None or raw.exit_code != 0:
             verdict, error = Verdict.RE, _program_error(problem, raw)
             detail = str(error)
-        elif checked is not None:
-            verdict = checked.verdict
-            detail = _checker_detail(checked)
         elif problem.compare.kind is CompareKind.CHECKER and compared:
-            verdict, detail = Verdict.HARNESS, "the checker was not run"
+            if checker is None:
+                verdict, detail = Verdict.HARNESS, "the checker was not run"
+            else:
+                checked = checker()
+                verdict, detail = checked.verdict, _checker_detail(checked)
         elif not compared or problem.compare.matches(test.expected or "", raw.stdout):
             verdict = Verdict.AC
         else:
