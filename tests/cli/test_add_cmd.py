@@ -6,15 +6,22 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from orps_engine.errors import InputError
 from orps_engine.problem import load_problem
-from orps_engine.problem.sidecar_edit import _umask, add_test, delete_test, update_test
+from orps_engine.problem.sidecar_edit import add_test, delete_test, update_test
 
 from .conftest import Run
+
+
+def umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def solution(tmp_path: Path) -> Path:
@@ -35,7 +42,7 @@ def test_added_from_stdin_creates_the_file_and_orps_test_runs_it(run: Run, tmp_p
     assert [(t.input, t.expected) for t in problem.tests] == [("1\n", "2\n"), ("41\n", "42\n")]
     code, out, _err = run("test", path)
     assert code == 0, out
-    assert (tmp_path / "inc.tests.json").stat().st_mode & 0o777 == 0o666 & ~_umask()  # as open() makes files
+    assert (tmp_path / "inc.tests.json").stat().st_mode & 0o777 == 0o666 & ~umask()  # as open() makes files
 
 
 def test_added_from_files_keeps_the_other_fields_and_tests(run: Run, tmp_path: Path) -> None:
