@@ -158,3 +158,13 @@ def test_no_server_feature_imports_another() -> None:
     for name in features:
         siblings = _imported(name, modules) & (features | {"orps_server.app"})
         assert not siblings, f"{name} imports {sorted(siblings)}"
+
+
+def test_every_public_name_of_the_engine_loads_from_the_module_its_table_names() -> None:
+    """``orps_engine`` imports its public names on first use (``_LAZY``): the table, ``__all__`` and
+    the modules must agree, or a name would fail only when someone first uses it."""
+    import orps_engine
+
+    assert set(orps_engine.__all__) == {*orps_engine._LAZY, "__version__"}
+    for name in orps_engine.__all__:
+        assert getattr(orps_engine, name) is not None, name

@@ -165,7 +165,7 @@ def _run(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
 
         traceback.print_exc()
         code = ROLE_FAILED
-    _flush_stdio()
+    rpc.flush_stdio(*_MADE_STREAMS)  # as the interpreter at exit; then the streams made at the start, if replaced
     os._exit(code)
 
 
@@ -290,17 +290,6 @@ def _reset_stdio() -> None:
 
 
 _MADE_STREAMS: list[io.TextIOWrapper] = []
-
-
-def _flush_stdio() -> None:
-    """As the interpreter at exit: the current ``sys.stdout`` and ``sys.stderr``, then the streams
-    made at the start, in case the code replaced them (CPython flushes those when it frees them)."""
-    rpc.flush_stdio()
-    for made in _MADE_STREAMS:
-        try:
-            made.flush()
-        except Exception:
-            pass
 
 
 def _compile(job: ProgramJob) -> types.CodeType:

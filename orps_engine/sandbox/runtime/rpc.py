@@ -741,8 +741,9 @@ def user_frame_line(exc: BaseException, filename: str) -> int | None:
     return line
 
 
-def flush_stdio() -> None:
-    for stream in (sys.stdout, sys.stderr):
+def flush_stdio(*also: Any) -> None:
+    """The current ``sys.stdout`` and ``sys.stderr``, then ``also`` (streams they may have replaced)."""
+    for stream in (sys.stdout, sys.stderr, *also):
         try:
             stream.flush()
         except Exception:
