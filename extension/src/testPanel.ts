@@ -10,7 +10,7 @@
 import * as vscode from 'vscode';
 import { COMMANDS, SERVER_COMMANDS, VIEWS } from './common/constants';
 import { traceError } from './common/logging';
-import { activePythonUri, Request } from './views';
+import { activePythonUri, FileView, Request } from './views';
 
 export const TEST_SCHEME = 'orps-test';
 export type Part = 'input' | 'expected' | 'actual';
@@ -78,25 +78,8 @@ export function testDocumentUri(source: string, row: TestRow, part: Part): vscod
     });
 }
 
-export class TestView implements vscode.TreeDataProvider<TestItem>, vscode.Disposable {
-    private readonly changes = new vscode.EventEmitter<TestItem | undefined>();
-    readonly onDidChangeTreeData = this.changes.event;
-    message: string | undefined;
+export class TestView extends FileView<TestItem> {
     canAdd = false;
-
-    constructor(
-        private readonly request: Request,
-        private readonly activeUri: () => string | undefined,
-        private readonly onMessage: (message: string | undefined) => void = () => undefined,
-    ) {}
-
-    refresh(): void {
-        this.changes.fire(undefined);
-    }
-
-    dispose(): void {
-        this.changes.dispose();
-    }
 
     async getChildren(element?: TestItem): Promise<TestItem[]> {
         if (element) {
@@ -141,11 +124,6 @@ export class TestView implements vscode.TreeDataProvider<TestItem>, vscode.Dispo
         item.iconPath = new vscode.ThemeIcon(verdictIcon(row.verdict));
         item.contextValue = row.editable ? 'orps.testEditable' : 'orps.test';
         return item;
-    }
-
-    private say(message: string | undefined): void {
-        this.message = message;
-        this.onMessage(message);
     }
 }
 

@@ -67,7 +67,8 @@ export function activePythonUri(): string | undefined {
         : undefined;
 }
 
-abstract class FileView<T> implements vscode.TreeDataProvider<T>, vscode.Disposable {
+/** A tree view of the active file's server data, with a message above it (why it is empty, ...). */
+export abstract class FileView<T> implements vscode.TreeDataProvider<T>, vscode.Disposable {
     protected readonly changes = new vscode.EventEmitter<T | undefined>();
     readonly onDidChangeTreeData = this.changes.event;
     message: string | undefined; // shown above the tree: why it is empty, or that the history is not saved
