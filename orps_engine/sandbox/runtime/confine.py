@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import math
+import mmap
 import os
 import platform
 import resource
@@ -99,6 +100,40 @@ def parent_death_signal() -> int:
     if _libc.prctl(PR_GET_PDEATHSIG, ctypes.byref(value), 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), f"prctl(PR_GET_PDEATHSIG) failed: {_errno_text()}")
     return value.value
+
+
+# -- the pages a run starts on -------------------------------------------------------------------
+SETTLED_PAGES = 256  # 1 MiB, about 0.7 ms a run (16 were enough where measured: a margin)
+
+
+def settle_fresh_pages(pages: int = SETTLED_PAGES) -> bool:
+    """Write once to ``pages`` newly allocated pages, give them back, and reset the peak resident
+    size to the current one. False (and nothing done) where the peak cannot be reset.
+
+    Why: on the development VM, the first pages a forked run was given made the interpreter's loop
+    1.5 to 4 times slower for as long as the run's hot data (a code object, a frame) lay on them,
+    while C code, the runtime's own functions and plain ``python3`` ran at full speed. Which pages
+    those were repeated from run to run of a session, so one candidate was slowed in every one of
+    its runs and another in none: a difference of speed that was not in the code (a refine called
+    a thread-based copy of the original faster). A page written once here is an ordinary page when
+    the run's own data lands on it later. ``benchmarks/run_layout.py`` measures the sandbox against
+    plain Python. The peak is reset so that a run's memory figure holds none of these pages, and no
+    run can hide growth under them."""
+    try:
+        reset = os.open("/proc/self/clear_refs", os.O_WRONLY)
+    except OSError:
+        return False
+    try:
+        area = mmap.mmap(-1, pages * mmap.PAGESIZE)
+        for offset in range(0, pages * mmap.PAGESIZE, mmap.PAGESIZE):
+            area[offset] = 1
+        area.close()
+        os.write(reset, b"5")  # "5": reset VmHWM (and so ru_maxrss) to the current resident size
+    except OSError:
+        return False
+    finally:
+        os.close(reset)
+    return True
 
 
 def rss_kb() -> int:

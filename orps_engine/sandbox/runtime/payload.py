@@ -144,6 +144,7 @@ def _run(job: Job, fd_map: dict[int, int], uid: int | None) -> NoReturn:
         # Dumpable until it confines itself, so that a warden without privileges (a normal user's)
         # may open its counter on it; the host is not (its memory is not the run's to read).
         confine.prctl(confine.PR_SET_DUMPABLE, 1)
+        confine.settle_fresh_pages()  # before the run's own data lands on the pages it is given
         _arrange_fds(fd_map)  # the host's socket and status pipe are closed here
         os.read(GO_FD, 1)  # the warden's counter is on this process now
         confine.set_limits(job["limits"])

@@ -71,3 +71,27 @@ def test_sandbox_reports_isolation_notes_and_uid() -> None:
     if os.geteuid() == 0:
         assert int(uid) == box.uid
     assert int(pid) == 2  # the run is the first child of its own PID namespace's init
+
+
+def _resident_kb() -> dict[str, int]:
+    with open("/proc/self/status") as status:
+        return {line.split(":")[0]: int(line.split()[1]) for line in status if line.startswith(("VmHWM:", "VmRSS:"))}
+
+
+def test_settling_the_fresh_pages_leaves_no_trace_in_the_peak() -> None:
+    # The pages a run writes once at its start (``settle_fresh_pages``) are given back and the
+    # peak reset to the resident size: a run's memory figure holds only what its own code grew by.
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        settled = confine.settle_fresh_pages()
+        sizes = _resident_kb()
+        os.write(write_end, f"{settled} {sizes['VmHWM']} {sizes['VmRSS']}".encode())
+        os._exit(0)
+    os.close(write_end)
+    settled, peak, resident = os.read(read_end, 100).decode().split()
+    os.waitpid(pid, 0)
+    os.close(read_end)
+    assert settled == "True"
+    size_kb = confine.SETTLED_PAGES * os.sysconf("SC_PAGE_SIZE") // 1024
+    assert int(peak) - int(resident) < size_kb // 4, (peak, resident, size_kb)
