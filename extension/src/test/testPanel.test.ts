@@ -2,16 +2,10 @@
 // stand-in for the `vscode` module and a stand-in server that answers as server/test_panel.py does.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { FakeUri, Item, loadBundle, uri } from '../testing/fakeVscode';
+import { disposable, EventEmitter, FakeUri, loadBundle, Provider, TreeItem, uri, Uri } from '../testing/fakeVscode';
 
 const SOURCE = 'file:///work/double.py';
 
-
-interface Provider {
-    getChildren(element?: unknown): Promise<unknown[]>;
-    getTreeItem(element: unknown): Item;
-    onDidChangeTreeData(listener: () => void): unknown;
-}
 
 interface World {
     requests: [string, unknown[]][];
@@ -30,24 +24,6 @@ interface World {
 }
 
 function fakeVscode(world: World): unknown {
-    const disposable = { dispose: () => undefined };
-    class EventEmitter {
-        private listeners: (() => void)[] = [];
-        event = (listener: () => void) => {
-            this.listeners.push(listener);
-            return disposable;
-        };
-        fire(): void {
-            this.listeners.forEach((l) => l());
-        }
-        dispose(): void {}
-    }
-    class TreeItem {
-        constructor(
-            public label: string,
-            public collapsibleState: number,
-        ) {}
-    }
     class ThemeIcon {
         constructor(public id: string) {}
     }
@@ -60,14 +36,7 @@ function fakeVscode(world: World): unknown {
         ThemeIcon,
         Range,
         TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
-        Uri: {
-            parse: (text: string) => {
-                const url = new URL(text);
-                return uri(url.protocol.replace(/:$/, ''), decodeURIComponent(url.pathname));
-            },
-            from: (parts: { scheme: string; path: string; query: string }) => uri(parts.scheme, parts.path, parts.query),
-            file: (filePath: string) => uri('file', filePath),
-        },
+        Uri,
         env: { clipboard: { readText: async () => world.clipboard } },
         window: {
             activeTextEditor: { document: { languageId: 'python', uri: uri('file', '/work/double.py') } },

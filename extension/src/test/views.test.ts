@@ -3,7 +3,7 @@
 // as server/history.py and server/search_view.py do.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { FakeUri, Item, loadBundle, uri } from '../testing/fakeVscode';
+import { disposable, EventEmitter, FakeUri, loadBundle, Provider, TreeItem, uri, Uri } from '../testing/fakeVscode';
 
 const SOURCE = 'file:///work/primes.py';
 
@@ -20,42 +20,12 @@ interface World {
     changes: number;
 }
 
-interface Provider {
-    getChildren(element?: unknown): Promise<unknown[]>;
-    getTreeItem(element: unknown): Item;
-    onDidChangeTreeData(listener: () => void): unknown;
-}
-
 function fakeVscode(world: World): unknown {
-    const disposable = { dispose: () => undefined };
-    class EventEmitter {
-        private listeners: (() => void)[] = [];
-        event = (listener: () => void) => {
-            this.listeners.push(listener);
-            return disposable;
-        };
-        fire(): void {
-            this.listeners.forEach((l) => l());
-        }
-        dispose(): void {}
-    }
-    class TreeItem {
-        constructor(
-            public label: string,
-            public collapsibleState: number,
-        ) {}
-    }
     return {
         EventEmitter,
         TreeItem,
         TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
-        Uri: {
-            parse: (text: string) => {
-                const url = new URL(text);
-                return uri(url.protocol.replace(/:$/, ''), decodeURIComponent(url.pathname));
-            },
-            from: (parts: { scheme: string; path: string; query: string }) => uri(parts.scheme, parts.path, parts.query),
-        },
+        Uri,
         window: {
             activeTextEditor: { document: { languageId: 'python', uri: uri('file', '/work/primes.py') } },
             createOutputChannel: () => ({ info: () => undefined, error: () => undefined }),

@@ -1,5 +1,5 @@
 // What the node tests that load a real bundle share: loading it against a stand-in for the `vscode`
-// module, and the stand-in's URIs and tree items. (No tests here.)
+// module, and the stand-in's URIs, events and tree items. (No tests here.)
 import * as path from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import Module = require('node:module');
@@ -43,3 +43,41 @@ export interface Item {
     iconPath?: { id: string };
     command?: { command: string; arguments: unknown[] };
 }
+
+/** A tree view's data provider, as the views hand it to `createTreeView`. */
+export interface Provider {
+    getChildren(element?: unknown): Promise<unknown[]>;
+    getTreeItem(element: unknown): Item;
+    onDidChangeTreeData(listener: () => void): unknown;
+}
+
+export const disposable = { dispose: () => undefined };
+
+export class EventEmitter {
+    private listeners: (() => void)[] = [];
+    event = (listener: () => void) => {
+        this.listeners.push(listener);
+        return disposable;
+    };
+    fire(): void {
+        this.listeners.forEach((l) => l());
+    }
+    dispose(): void {}
+}
+
+export class TreeItem {
+    constructor(
+        public label: string,
+        public collapsibleState: number,
+    ) {}
+}
+
+/** The stand-in's `vscode.Uri`. */
+export const Uri = {
+    parse: (text: string) => {
+        const url = new URL(text);
+        return uri(url.protocol.replace(/:$/, ''), decodeURIComponent(url.pathname));
+    },
+    from: (parts: { scheme: string; path: string; query: string }) => uri(parts.scheme, parts.path, parts.query),
+    file: (filePath: string) => uri('file', filePath),
+};
