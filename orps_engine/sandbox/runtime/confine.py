@@ -108,7 +108,8 @@ SETTLED_PAGES = 256  # 1 MiB, about 0.7 ms a run (16 were enough where measured:
 
 def settle_fresh_pages(pages: int = SETTLED_PAGES) -> bool:
     """Write once to ``pages`` newly allocated pages, give them back, and reset the peak resident
-    size to the current one. False (and nothing done) where the peak cannot be reset.
+    size to the current one. False where the peak cannot be reset: with no ``/proc/self/clear_refs``
+    nothing is done; should the reset itself fail, the pages stay in the peak (1 MiB at most).
 
     Why: on the development VM, the first pages a forked run was given made the interpreter's loop
     1.5 to 4 times slower for as long as the run's hot data (a code object, a frame) lay on them,
